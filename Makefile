@@ -1,0 +1,53 @@
+# ordersaga — the two commands that matter are `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up up-detached down status fetch stack services setup seed demo bundle test test-unit typecheck schemas
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+up: ## fetch, start the dev stack and all services, seed, run a demo batch; Ctrl-C stops it all
+	@infra/dev/up.sh
+
+up-detached: ## like `up`, but return once the demo batch is done and leave everything running
+	@UP_DETACH=1 infra/dev/up.sh
+
+down: ## stop everything `make up` started, and nothing else
+	@infra/dev/down.sh
+
+status: ## what is running, with ports
+	@infra/dev/stack.sh status; infra/dev/services.sh status
+
+fetch: ## fetch dependencies only (npm, Temporal CLI, Kafka jars, PostgreSQL)
+	@infra/dev/fetch.sh
+
+stack: fetch ## start PostgreSQL, Kafka and Temporal only
+	@infra/dev/stack.sh up
+
+setup: ## migrations and Kafka topics (needs the stack)
+	@npx tsx infra/setup/setup.ts
+
+bundle: ## prebuild the workflow bundle if workflow code changed
+	@infra/dev/bundle.sh
+
+services: setup bundle ## start the seven services (needs the stack)
+	@infra/dev/services.sh up
+
+seed: ## stock the catalogue and set demo customers' preferences (needs the services)
+	@npx tsx infra/setup/seed.ts
+
+demo: ## submit the demo batch through the gateway and wait for it (needs the services)
+	@npx tsx infra/setup/demo.ts
+
+schemas: ## regenerate platform/events/schemas/*.json from the event catalogue
+	@npx tsx platform/events/write-schemas.ts
+
+typecheck: ## TypeScript, strict
+	@npx tsc --noEmit -p .
+
+test: ## everything the tests need, then the whole suite (unit, workflow, integration, end to end)
+	@infra/dev/test.sh
+
+test-unit: ## unit tests only, no infrastructure
+	@npx ava 'test/unit/**/*.test.ts'

@@ -1,0 +1,68 @@
+/**
+ * Fulfillment activities (task queue `fulfillment`), idempotent per order.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { EventPublisher } from '../../platform/kafka.js';
+import type { OrderRequest } from '../../platform/contracts/order.js';
+import type { FulfillmentStore, Shipment } from './store.js';
+
+/**
+ * Postal codes no carrier delivers to. Ordering to one is the documented way to make fulfillment
+ * fail on purpose (demos, tests): the saga then voids the payment and releases the stock.
+ */
+export const UNDELIVERABLE_POSTAL_CODES = new Set(['00000', '99999']);
+
+export interface ScheduleShipmentInput {
+  orderId: string;
+  customerId: string;
+  items: OrderRequest['items'];
+  shippingAddress: OrderRequest['shippingAddress'];
+  /** The day the order was accepted (YYYY-MM-DD), so the delivery estimate is the same on every retry. */
+  orderDate: string;
+}
+
+function deliveryPlan(country: string, orderDate: string): { carrier: string; estimatedDelivery: string } {
+  const domestic = country === 'KR';
+  const date = new Date(`${orderDate}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + (domestic ? 2 : 7));
+  return { carrier: domestic ? 'cj-logistics' : 'ems', estimatedDelivery: date.toISOString().slice(0, 10) };
+}
+
+export function createFulfillmentActivities(store: FulfillmentStore, events: EventPublisher) {
+  return {
+    async scheduleShipment(input: ScheduleShipmentInput): Promise<Shipment> {
+      if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
+        throw ApplicationFailure.nonRetryable(
+          `no carrier delivers to postal code ${input.shippingAddress.postalCode}`,
+          'UndeliverableAddress',
+        );
+      }
+      const shipment = await store.schedule({
+        shipmentId: `shp_${input.orderId}`,
+        orderId: input.orderId,
+        customerId: input.customerId,
+        address: input.shippingAddress,
+        lines: input.items,
+        ...deliveryPlan(input.shippingAddress.country, input.orderDate),
+      });
+      await events.emit('fulfillment.v1.scheduled', {
+        orderId: input.orderId,
+        customerId: input.customerId,
+        shipmentId: shipment.shipmentId,
+        carrier: shipment.carrier,
+        estimatedDelivery: shipment.estimatedDelivery,
+      });
+      return shipment;
+    },
+
+    /** Compensation: cancels the order's shipment if it has one that has not left. */
+    async cancelShipment(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
+      const shipment = await store.cancel(input.orderId, input.reason);
+      if (shipment?.status !== 'CANCELLED') return false;
+      await events.emit('fulfillment.v1.cancelled', { ...input, shipmentId: shipment.shipmentId });
+      return true;
+    },
+  };
+}
+
+export type FulfillmentActivities = ReturnType<typeof createFulfillmentActivities>;

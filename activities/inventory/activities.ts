@@ -1,0 +1,44 @@
+/**
+ * Inventory activities (task queue `inventory`). Each is idempotent per order: a retry finds the
+ * reservation it made and publishes the same event again, which consumers recognise by its id.
+ */
+import type { EventPublisher } from '../../platform/kafka.js';
+import type { OrderLine } from '../../platform/contracts/order.js';
+import type { InventoryStore, ReserveResult } from './store.js';
+
+export interface ReserveStockInput {
+  orderId: string;
+  customerId: string;
+  items: OrderLine[];
+}
+
+export function createInventoryActivities(store: InventoryStore, events: EventPublisher) {
+  return {
+    async reserveStock(input: ReserveStockInput): Promise<ReserveResult> {
+      const result = await store.reserve(input.orderId, input.items);
+      const ref = { orderId: input.orderId, customerId: input.customerId };
+      if (result.outcome === 'reserved') {
+        const { lines, totalMinor, currency } = result.reservation;
+        await events.emit('inventory.v1.reserved', { ...ref, lines, totalMinor, currency });
+      } else {
+        await events.emit('inventory.v1.rejected', { ...ref, reason: result.reason, shortages: result.shortages });
+      }
+      return result;
+    },
+
+    /** Compensation: puts reserved stock back. Safe to call for an order that reserved nothing. */
+    async releaseStock(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
+      const reservation = await store.release(input.orderId, input.reason);
+      if (reservation?.status !== 'RELEASED') return false;
+      await events.emit('inventory.v1.released', input);
+      return true;
+    },
+
+    /** The order shipped: its reserved stock becomes shipped stock. */
+    async commitStock(input: { orderId: string }): Promise<void> {
+      await store.commit(input.orderId);
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

@@ -1,0 +1,151 @@
+/**
+ * The inventory service's data access: products and per-order reservations in its own database.
+ * Every change keeps `available + reserved + shipped` equal to what was ever stocked.
+ */
+import type { Database } from '../../platform/db.js';
+import { withTransaction } from '../../platform/db.js';
+import type { OrderLine } from '../../platform/contracts/order.js';
+
+export interface Product {
+  sku: string;
+  name: string;
+  unitPriceMinor: number;
+  currency: string;
+  available: number;
+  reserved: number;
+  shipped: number;
+}
+
+export interface ReservedLine {
+  sku: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+export type Reservation = {
+  orderId: string;
+  status: 'RESERVED' | 'RELEASED' | 'SHIPPED';
+  lines: ReservedLine[];
+  totalMinor: number;
+  currency: string;
+};
+
+export type ReserveResult =
+  | { outcome: 'reserved'; reservation: Reservation }
+  | { outcome: 'rejected'; reason: string; shortages: { sku: string; requested: number; available: number }[] };
+
+const productColumns = `sku, name, unit_price_minor AS "unitPriceMinor", currency, available, reserved, shipped`;
+const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency`;
+
+export class InventoryStore {
+  constructor(private readonly db: Database) {}
+
+  async listProducts(): Promise<Product[]> {
+    const { rows } = await this.db.query<Product>(`SELECT ${productColumns} FROM products ORDER BY sku`);
+    return rows;
+  }
+
+  async findProducts(skus: string[]): Promise<Product[]> {
+    const { rows } = await this.db.query<Product>(`SELECT ${productColumns} FROM products WHERE sku = ANY($1)`, [skus]);
+    return rows;
+  }
+
+  async findReservation(orderId: string): Promise<Reservation | undefined> {
+    const { rows } = await this.db.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [
+      orderId,
+    ]);
+    return rows[0];
+  }
+
+  /** Adds a product or tops up its stock (admin restock); the price and name are updated. */
+  async restock(product: { sku: string; name: string; unitPriceMinor: number; quantity: number }): Promise<Product> {
+    const { rows } = await this.db.query<Product>(
+      `INSERT INTO products (sku, name, unit_price_minor, available) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, unit_price_minor = EXCLUDED.unit_price_minor,
+         available = products.available + EXCLUDED.available, updated_at = now()
+       RETURNING ${productColumns}`,
+      [product.sku, product.name, product.unitPriceMinor, product.quantity],
+    );
+    return rows[0]!;
+  }
+
+  /**
+   * Reserves every line of an order, or none: a line that is short (or an unknown SKU) rejects the
+   * whole order and changes nothing. Reserving again for the same order returns the reservation it has.
+   */
+  reserve(orderId: string, items: OrderLine[]): Promise<ReserveResult> {
+    return withTransaction(this.db, async (tx) => {
+      const existing = await tx.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [orderId]);
+      if (existing.rows[0]) return { outcome: 'reserved', reservation: existing.rows[0] };
+
+      // Lock in SKU order so two orders sharing products can never deadlock.
+      const skus = items.map((item) => item.sku).sort();
+      const { rows: products } = await tx.query<Product>(
+        `SELECT ${productColumns} FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE`,
+        [skus],
+      );
+      const bySku = new Map(products.map((product) => [product.sku, product]));
+      const shortages = items
+        .map((item) => ({ sku: item.sku, requested: item.quantity, available: bySku.get(item.sku)?.available ?? 0 }))
+        .filter((line) => line.available < line.requested);
+      if (shortages.length > 0) {
+        const unknown = shortages.filter((line) => !bySku.has(line.sku)).map((line) => line.sku);
+        const reason =
+          unknown.length > 0
+            ? `unknown SKU ${unknown.join(', ')}`
+            : `insufficient stock for ${shortages.map((line) => line.sku).join(', ')}`;
+        return { outcome: 'rejected', reason, shortages };
+      }
+
+      const lines = items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: bySku.get(item.sku)!.unitPriceMinor }));
+      for (const line of lines) {
+        await tx.query(
+          `UPDATE products SET available = available - $2, reserved = reserved + $2, updated_at = now() WHERE sku = $1`,
+          [line.sku, line.quantity],
+        );
+      }
+      const totalMinor = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
+      const currency = products[0]!.currency;
+      await tx.query(
+        `INSERT INTO reservations (order_id, status, lines, total_minor, currency) VALUES ($1, 'RESERVED', $2, $3, $4)`,
+        [orderId, JSON.stringify(lines), totalMinor, currency],
+      );
+      return { outcome: 'reserved', reservation: { orderId, status: 'RESERVED', lines, totalMinor, currency } };
+    });
+  }
+
+  /** Moves a reservation's stock with it: back to available (release) or on to shipped (commit). */
+  private settle(orderId: string, to: 'RELEASED' | 'SHIPPED', reason?: string): Promise<Reservation | undefined> {
+    return withTransaction(this.db, async (tx) => {
+      const { rows } = await tx.query<Reservation>(
+        `SELECT ${reservationColumns} FROM reservations WHERE order_id = $1 FOR UPDATE`,
+        [orderId],
+      );
+      const reservation = rows[0];
+      if (!reservation || reservation.status !== 'RESERVED') return reservation;
+      const target = to === 'RELEASED' ? 'available' : 'shipped';
+      for (const line of [...reservation.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
+        await tx.query(
+          `UPDATE products SET reserved = reserved - $2, ${target} = ${target} + $2, updated_at = now() WHERE sku = $1`,
+          [line.sku, line.quantity],
+        );
+      }
+      await tx.query(`UPDATE reservations SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1`, [
+        orderId,
+        to,
+        reason ?? null,
+      ]);
+      return { ...reservation, status: to };
+    });
+  }
+
+  /** Returns a reservation's stock to available. A no-op for an order with nothing reserved. */
+  release(orderId: string, reason: string): Promise<Reservation | undefined> {
+    return this.settle(orderId, 'RELEASED', reason);
+  }
+
+  /** Marks a reservation's stock as shipped once fulfillment has taken the order. */
+  commit(orderId: string): Promise<Reservation | undefined> {
+    return this.settle(orderId, 'SHIPPED');
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Order activities (task queue `orders`): the order's own record of the saga. Each transition is
+ * written to the orders database and then published; both steps are idempotent, so a retry after a
+ * crash between them records nothing twice and republishes the same event id.
+ */
+import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
+import type { EventPublisher } from '../../platform/kafka.js';
+import type { OrderRecord, OrderStore } from './store.js';
+
+/** A step of the saga as the order records it; the fields are what its event needs. */
+export type OrderTransition =
+  | { status: 'STOCK_RESERVED'; amountMinor: number; currency: string }
+  | { status: 'PAYMENT_AUTHORIZED'; paymentId: string; approvalCode: string }
+  | { status: 'PAYMENT_DECLINED'; declineCode: string; reason: string }
+  | { status: 'SHIPMENT_SCHEDULED'; shipmentId: string }
+  | { status: 'COMPLETED' }
+  | { status: 'REJECTED' | 'FAILED' | 'CANCELLED'; reason: string };
+
+export function createOrderActivities(store: OrderStore, events: EventPublisher) {
+  async function publishTransition(order: OrderRecord, transition: OrderTransition): Promise<void> {
+    const ref = { orderId: order.orderId, customerId: order.customerId };
+    const payment = { channel: order.paymentChannel, amountMinor: order.amountMinor ?? 0, currency: order.currency ?? 'KRW' };
+    switch (transition.status) {
+      case 'PAYMENT_AUTHORIZED':
+        await events.emit('order.v1.payment_authorized', {
+          ...ref,
+          ...payment,
+          paymentId: transition.paymentId,
+          approvalCode: transition.approvalCode,
+        });
+        return;
+      case 'PAYMENT_DECLINED':
+        await events.emit('order.v1.payment_declined', {
+          ...ref,
+          ...payment,
+          declineCode: transition.declineCode,
+          reason: transition.reason,
+        });
+        return;
+      case 'COMPLETED':
+        await events.emit('order.v1.completed', { ...ref, ...payment, acceptedAt: order.acceptedAt });
+        return;
+      case 'REJECTED':
+        await events.emit('order.v1.rejected', { ...ref, reason: transition.reason, acceptedAt: order.acceptedAt });
+        return;
+      case 'FAILED':
+        await events.emit('order.v1.failed', { ...ref, reason: transition.reason, acceptedAt: order.acceptedAt });
+        return;
+      case 'CANCELLED':
+        await events.emit('order.v1.cancelled', { ...ref, reason: transition.reason, acceptedAt: order.acceptedAt });
+        return;
+      case 'STOCK_RESERVED':
+      case 'SHIPMENT_SCHEDULED':
+        return; // the inventory and fulfillment services publish these steps themselves
+    }
+  }
+
+  return {
+    /** Step 1: the order exists as PENDING (the API usually wrote it already) → `order.v1.created`. */
+    async recordOrderAccepted(input: OrderWorkflowInput): Promise<void> {
+      const { orderId, order, acceptedAt } = input;
+      await store.insertPending(orderId, order, acceptedAt);
+      await events.emit('order.v1.created', {
+        orderId,
+        customerId: order.customerId,
+        items: order.items,
+        paymentChannel: order.payment.channel,
+        shippingCountry: order.shippingAddress.country,
+        acceptedAt,
+      });
+    },
+
+    async recordOrderTransition(input: { orderId: string; transition: OrderTransition }): Promise<void> {
+      const { transition } = input;
+      const order = await store.recordStatus(input.orderId, {
+        status: transition.status,
+        reason: 'reason' in transition ? transition.reason : undefined,
+        amountMinor: 'amountMinor' in transition ? transition.amountMinor : undefined,
+        currency: 'currency' in transition ? transition.currency : undefined,
+        paymentId: 'paymentId' in transition ? transition.paymentId : undefined,
+      });
+      await publishTransition(order, transition);
+    },
+  };
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;

@@ -1,0 +1,111 @@
+/** The order service's data access: orders and their status history, in its own database. */
+import type { Database, Queryable } from '../../platform/db.js';
+import { withTransaction } from '../../platform/db.js';
+import type { OrderLine, OrderRequest, OrderStatus, PaymentChannel } from '../../platform/contracts/order.js';
+
+export interface OrderRecord {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  paymentChannel: PaymentChannel;
+  cardLast4: string;
+  items: OrderLine[];
+  shippingAddress: OrderRequest['shippingAddress'];
+  amountMinor: number | null;
+  currency: string | null;
+  paymentId: string | null;
+  reason: string | null;
+  acceptedAt: string;
+  history: { status: OrderStatus; at: string; reason?: string }[];
+}
+
+export interface StatusChange {
+  status: OrderStatus;
+  reason?: string;
+  amountMinor?: number;
+  currency?: string;
+  paymentId?: string;
+}
+
+export class OrderStore {
+  constructor(private readonly db: Database) {}
+
+  /** Records a newly accepted order as PENDING; recording it again changes nothing. */
+  async insertPending(
+    orderId: string,
+    order: OrderRequest,
+    acceptedAt: string,
+    on: Queryable = this.db,
+  ): Promise<void> {
+    await on.query(
+      `WITH inserted AS (
+         INSERT INTO orders (order_id, customer_id, status, payment_channel, card_last4, items, shipping_address, accepted_at)
+         VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING RETURNING order_id)
+       INSERT INTO order_status_history (order_id, status, at)
+       SELECT order_id, 'PENDING', $7 FROM inserted`,
+      [
+        orderId,
+        order.customerId,
+        order.payment.channel,
+        order.payment.cardNumber.slice(-4),
+        JSON.stringify(order.items),
+        JSON.stringify(order.shippingAddress),
+        acceptedAt,
+      ],
+    );
+  }
+
+  /**
+   * Moves an order to a status and appends it to the history, in one transaction. Entering a status
+   * the order has already entered is a no-op, so a retried activity records it once.
+   */
+  recordStatus(orderId: string, change: StatusChange): Promise<OrderRecord> {
+    return withTransaction(this.db, async (tx) => {
+      const entered = await tx.query(
+        `INSERT INTO order_status_history (order_id, status, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [orderId, change.status, change.reason ?? null],
+      );
+      if (entered.rowCount === 1) {
+        await tx.query(
+          `UPDATE orders SET status = $2, reason = COALESCE($3, reason), amount_minor = COALESCE($4, amount_minor),
+             currency = COALESCE($5, currency), payment_id = COALESCE($6, payment_id), updated_at = now()
+           WHERE order_id = $1`,
+          [orderId, change.status, change.reason ?? null, change.amountMinor ?? null, change.currency ?? null, change.paymentId ?? null],
+        );
+      }
+      const order = await this.find(orderId, tx);
+      if (!order) throw new Error(`order ${orderId} does not exist`);
+      return order;
+    });
+  }
+
+  async find(orderId: string, on: Queryable = this.db): Promise<OrderRecord | undefined> {
+    const { rows } = await on.query<OrderRecord>(
+      `SELECT o.order_id AS "orderId", o.customer_id AS "customerId", o.status, o.payment_channel AS "paymentChannel",
+              o.card_last4 AS "cardLast4", o.items, o.shipping_address AS "shippingAddress", o.amount_minor AS "amountMinor",
+              o.currency, o.payment_id AS "paymentId", o.reason, o.accepted_at AS "acceptedAt",
+              COALESCE((SELECT json_agg(json_strip_nulls(json_build_object('status', h.status, 'at', h.at, 'reason', h.reason))
+                                 ORDER BY h.at, h.status)
+                        FROM order_status_history h WHERE h.order_id = o.order_id), '[]') AS history
+       FROM orders o WHERE o.order_id = $1`,
+      [orderId],
+    );
+    const order = rows[0];
+    return (
+      order && {
+        ...order,
+        acceptedAt: new Date(order.acceptedAt).toISOString(),
+        history: order.history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
+      }
+    );
+  }
+
+  async listByCustomer(customerId: string, limit: number): Promise<OrderRecord[]> {
+    const { rows } = await this.db.query<{ orderId: string }>(
+      `SELECT order_id AS "orderId" FROM orders WHERE customer_id = $1 ORDER BY accepted_at DESC LIMIT $2`,
+      [customerId, limit],
+    );
+    const orders = await Promise.all(rows.map((row) => this.find(row.orderId)));
+    return orders.filter((order): order is OrderRecord => order !== undefined);
+  }
+}

@@ -1,0 +1,20 @@
+/** The notification service: consumes every domain topic into customer notifications, and lists them. */
+import { config } from '../../platform/config.js';
+import { openDatabase } from '../../platform/db.js';
+import { closeHttpServer, startHttpServer } from '../../platform/http.js';
+import { kafkaClient, startEventConsumer } from '../../platform/kafka.js';
+import { runService } from '../../platform/service.js';
+import { createNotificationApi } from './api.js';
+import { NotificationStore, recordNotification } from './store.js';
+
+await runService('notification', async () => {
+  const db = openDatabase(config().NOTIFICATION_DATABASE_URL, 'notifications');
+  const consumer = await startEventConsumer({
+    kafka: kafkaClient('notification'),
+    groupId: 'notification',
+    database: db,
+    handle: recordNotification,
+  });
+  const server = await startHttpServer(createNotificationApi({ db, store: new NotificationStore(db) }), config().NOTIFICATION_PORT, 'notification API');
+  return [() => db.end(), () => consumer.disconnect(), () => closeHttpServer(server)];
+});

@@ -1,0 +1,58 @@
+/** The notification service's data access: contact preferences and the notifications sent. */
+import type pg from 'pg';
+import type { Database } from '../../platform/db.js';
+import type { CloudEvent } from '../../platform/events/envelope.js';
+import { type Channel, type Locale, renderNotification } from './templates.js';
+
+export interface Preference {
+  customerId: string;
+  channel: Channel;
+  locale: Locale;
+  recipient: string;
+}
+
+/** Customers who never set a preference hear by email, in Korean. */
+export function defaultPreference(customerId: string): Preference {
+  return { customerId, channel: 'email', locale: 'ko', recipient: `${customerId}@customers.ordersaga.dev` };
+}
+
+const preferenceColumns = `customer_id AS "customerId", channel, locale, recipient`;
+
+/** Renders and records the event's notification (if customers hear of it), inside the consumer's transaction. */
+export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): Promise<void> {
+  const { customerId, orderId } = event.data;
+  const { rows } = await tx.query<Preference>(`SELECT ${preferenceColumns} FROM customer_preferences WHERE customer_id = $1`, [customerId]);
+  const preference = rows[0] ?? defaultPreference(customerId);
+  const rendered = renderNotification(event.type, event.data, preference.locale, preference.channel);
+  if (!rendered) return;
+  await tx.query(
+    `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notification_id) DO NOTHING`,
+    [event.id, customerId, orderId, event.type, preference.channel, preference.locale, preference.recipient, rendered.subject, rendered.body],
+  );
+}
+
+export class NotificationStore {
+  constructor(private readonly db: Database) {}
+
+  async setPreference(preference: Preference): Promise<Preference> {
+    const { rows } = await this.db.query<Preference>(
+      `INSERT INTO customer_preferences (customer_id, channel, locale, recipient) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (customer_id) DO UPDATE SET channel = EXCLUDED.channel, locale = EXCLUDED.locale, recipient = EXCLUDED.recipient
+       RETURNING ${preferenceColumns}`,
+      [preference.customerId, preference.channel, preference.locale, preference.recipient],
+    );
+    return rows[0]!;
+  }
+
+  async listForCustomer(customerId: string, orderId: string | undefined, limit: number) {
+    const { rows } = await this.db.query(
+      `SELECT notification_id AS "notificationId", order_id AS "orderId", event_type AS "eventType", channel, locale,
+              recipient, subject, body, created_at AS "createdAt"
+       FROM notifications WHERE customer_id = $1 AND ($2::uuid IS NULL OR order_id = $2::uuid)
+       ORDER BY created_at DESC LIMIT $3`,
+      [customerId, orderId ?? null, limit],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Customer-facing messages, in Korean and English, one per customer-facing event type. Internal
+ * steps (stock reserved or released, shipment cancelled) are not announced to customers.
+ */
+import type { EventData, EventType } from '../../platform/events/catalog.js';
+
+export type Locale = 'ko' | 'en';
+export type Channel = 'email' | 'sms' | 'push';
+interface Message {
+  title: string;
+  body: string;
+}
+type Template<T extends EventType> = Record<Locale, (data: EventData<T>) => Message>;
+
+function orderRef(orderId: string): string {
+  return orderId.slice(0, 8).toUpperCase();
+}
+
+export function formatAmount(amountMinor: number, currency: string, locale: Locale): string {
+  return new Intl.NumberFormat(locale === 'ko' ? 'ko-KR' : 'en-US', { style: 'currency', currency }).format(amountMinor);
+}
+
+const templates: { [T in EventType]?: Template<T> } = {
+  'order.v1.created': {
+    ko: (d) => ({ title: '주문 접수', body: `주문 ${orderRef(d.orderId)}이(가) 접수되었습니다. 상품 ${d.items.length}종을 준비하고 있습니다.` }),
+    en: (d) => ({ title: 'Order received', body: `We received order ${orderRef(d.orderId)} with ${d.items.length} item(s) and are getting it ready.` }),
+  },
+  'order.v1.payment_authorized': {
+    ko: (d) => ({ title: '결제 승인', body: `주문 ${orderRef(d.orderId)}의 결제 ${formatAmount(d.amountMinor, d.currency, 'ko')}이(가) 승인되었습니다. 승인번호 ${d.approvalCode}.` }),
+    en: (d) => ({ title: 'Payment approved', body: `Payment of ${formatAmount(d.amountMinor, d.currency, 'en')} for order ${orderRef(d.orderId)} was approved (approval ${d.approvalCode}).` }),
+  },
+  'order.v1.payment_declined': {
+    ko: (d) => ({ title: '결제 거절', body: `주문 ${orderRef(d.orderId)}의 결제가 거절되었습니다 (${d.declineCode}). 다른 카드로 다시 시도해 주세요.` }),
+    en: (d) => ({ title: 'Payment declined', body: `Payment for order ${orderRef(d.orderId)} was declined (${d.declineCode}). Please try another card.` }),
+  },
+  'payment.v1.voided': {
+    ko: (d) => ({ title: '결제 취소', body: `주문 ${orderRef(d.orderId)}의 결제 승인이 취소되었습니다. 청구되지 않습니다.` }),
+    en: (d) => ({ title: 'Payment cancelled', body: `The payment approval for order ${orderRef(d.orderId)} was cancelled; you will not be charged.` }),
+  },
+  'fulfillment.v1.scheduled': {
+    ko: (d) => ({ title: '배송 예정', body: `주문 ${orderRef(d.orderId)}이(가) ${d.carrier}(으)로 발송 예정입니다. 도착 예정일 ${d.estimatedDelivery}.` }),
+    en: (d) => ({ title: 'Shipment scheduled', body: `Order ${orderRef(d.orderId)} ships with ${d.carrier}, expected on ${d.estimatedDelivery}.` }),
+  },
+  'order.v1.completed': {
+    ko: (d) => ({ title: '주문 완료', body: `주문 ${orderRef(d.orderId)}이(가) 완료되었습니다. 이용해 주셔서 감사합니다.` }),
+    en: (d) => ({ title: 'Order complete', body: `Order ${orderRef(d.orderId)} is complete. Thank you for shopping with us.` }),
+  },
+  'order.v1.rejected': {
+    ko: (d) => ({ title: '주문 불가', body: `죄송합니다. 주문 ${orderRef(d.orderId)}을(를) 처리할 수 없습니다: 재고 부족.` }),
+    en: (d) => ({ title: 'Order not possible', body: `Sorry, we could not accept order ${orderRef(d.orderId)}: an item is out of stock.` }),
+  },
+  'order.v1.failed': {
+    ko: (d) => ({ title: '주문 실패', body: `주문 ${orderRef(d.orderId)}을(를) 완료하지 못했습니다. 결제는 청구되지 않습니다.` }),
+    en: (d) => ({ title: 'Order failed', body: `We could not complete order ${orderRef(d.orderId)}. You have not been charged.` }),
+  },
+  'order.v1.cancelled': {
+    ko: (d) => ({ title: '주문 취소', body: `요청하신 대로 주문 ${orderRef(d.orderId)}이(가) 취소되었습니다.` }),
+    en: (d) => ({ title: 'Order cancelled', body: `Order ${orderRef(d.orderId)} was cancelled as you asked.` }),
+  },
+};
+
+export interface RenderedNotification {
+  subject: string | null;
+  body: string;
+}
+
+/** The message for one event on one channel, or undefined for events customers are not told about. */
+export function renderNotification<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  locale: Locale,
+  channel: Channel,
+): RenderedNotification | undefined {
+  const template = templates[type] as Template<T> | undefined;
+  if (!template) return undefined;
+  const message = template[locale](data);
+  switch (channel) {
+    case 'email':
+      return { subject: `[ordersaga] ${message.title}`, body: message.body };
+    case 'push':
+      return { subject: message.title, body: message.body };
+    case 'sms':
+      // SMS has no subject line: the title leads the text.
+      return { subject: null, body: `[ordersaga] ${message.title}: ${message.body}` };
+  }
+}
+
+export function notifiedEventTypes(): EventType[] {
+  return Object.keys(templates) as EventType[];
+}

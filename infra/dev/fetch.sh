@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Fetches everything the estate needs and nothing more: npm packages (when the lockfile changed),
+# then the dev stack's tools (stack.sh fetch). Idempotent and quick when all is present.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+source "$HERE/lib.sh"
+cd "$ROOT"
+
+stamp="$ROOT/node_modules/.ordersaga-lock.sha256"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  start="$(now_ms)"
+  log npm "installing packages (npm ci)…"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+  log npm "installed in $(elapsed_since "$start")"
+else
+  log npm "packages up to date"
+fi
+"$HERE/stack.sh" fetch

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The seven ordersaga services, each a Node process started from this checkout.
+#
+#   infra/dev/services.sh up       start every service not yet running, wait until each answers /health
+#   infra/dev/services.sh down     stop exactly the services our pidfiles name
+#   infra/dev/services.sh status   running/stopped per service, with its port
+#
+# Logs: .state/logs/<service>.log (JSON lines with trace ids). Requires the dev stack (stack.sh up)
+# and `npm run setup` first; `make up` does all of it in order.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+source "$HERE/lib.sh"
+cd "$ROOT"
+
+# name  entry point  HTTP port  [other ports]
+SERVICES=(
+  "payment-sim payment-sim/main.ts 9090 9091"
+  "inventory workers/inventory/main.ts 8082"
+  "fulfillment workers/fulfillment/main.ts 8084"
+  "order workers/order/main.ts 8081"
+  "analytics consumers/analytics/main.ts 8085"
+  "notification consumers/notification/main.ts 8086"
+  "gateway gateway/main.ts 8080"
+)
+DEADLINE_S="${SERVICES_START_DEADLINE_S:-60}"
+
+health_ok() { curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$1/health"; }
+
+cmd_up() {
+  local start entry name main port extra p
+  start="$(now_ms)"
+  # Check every port before starting anything, so a taken port fails fast and names its culprit.
+  for entry in "${SERVICES[@]}"; do
+    read -r name main port extra <<<"$entry"
+    is_running "$name" && continue
+    for p in $port $extra; do require_port_free "$name" "$p"; done
+  done
+  for entry in "${SERVICES[@]}"; do
+    read -r name main port extra <<<"$entry"
+    if is_running "$name"; then
+      log "$name" "already running (pid $(read_pid "$name"))"
+      continue
+    fi
+    log "$name" "starting on :$port…"
+    OTEL_SERVICE_NAME="$name" spawn "$name" node --enable-source-maps --import tsx \
+      --import "$ROOT/platform/telemetry/preload.mjs" "$ROOT/$main"
+  done
+  for entry in "${SERVICES[@]}"; do
+    read -r name main port extra <<<"$entry"
+    wait_until "$name" "$DEADLINE_S" health_ok "$port"
+    log "$name" "healthy on :$port"
+  done
+  log services "all ${#SERVICES[@]} services healthy in $(elapsed_since "$start")"
+}
+
+cmd_down() {
+  local i name
+  # Stop in reverse order: the gateway first, the payment simulator last.
+  for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do
+    read -r name _ <<<"${SERVICES[$i]}"
+    stop_by_pidfile "$name"
+  done
+}
+
+cmd_status() {
+  local entry name main port extra all=0
+  for entry in "${SERVICES[@]}"; do
+    read -r name main port extra <<<"$entry"
+    if is_running "$name"; then
+      printf '%-14s running  pid %-8s :%s %s\n' "$name" "$(read_pid "$name")" "$port" "$extra"
+    else
+      printf '%-14s stopped\n' "$name"; all=3
+    fi
+  done
+  return "$all"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# `make up`: the whole estate on this machine, from nothing to a demo batch, then stays up until
+# Ctrl-C and stops what it started.
+#
+#   1. fetch what is missing (npm packages, Temporal CLI, Kafka jars, PostgreSQL)
+#   2. start PostgreSQL, Kafka and Temporal (in parallel)
+#   3. migrations and topics, the prebuilt workflow bundle
+#   4. the seven services, each waited for on /health
+#   5. seed the catalogue, run the demo batch, print where to look
+#
+# UP_DETACH=1 returns after step 5 and leaves everything running (`make down` stops it).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+source "$HERE/lib.sh"
+cd "$ROOT"
+
+began="$(now_ms)"
+started_stack=0
+
+stop_everything() {
+  trap - INT TERM EXIT
+  echo
+  log up "stopping…"
+  "$HERE/services.sh" down || true
+  (( started_stack )) && "$HERE/stack.sh" down || true
+}
+
+# stack_was_running: remembers whether `make up` found the dev stack up already, so Ctrl-C
+# stops only what this run started.
+if "$HERE/stack.sh" status >/dev/null 2>&1; then stack_was_running=1; else stack_was_running=0; fi
+
+log up "1/5 fetching dependencies…"
+"$HERE/fetch.sh"
+
+log up "2/5 starting the dev stack…"
+trap stop_everything INT TERM
+(( stack_was_running )) || started_stack=1
+"$HERE/stack.sh" up || { stop_everything; exit 1; }
+
+log up "3/5 migrations, topics, workflow bundle…"
+{ npx tsx infra/setup/setup.ts && "$HERE/bundle.sh"; } || { log up "setup FAILED"; stop_everything; exit 1; }
+
+log up "4/5 starting the services…"
+"$HERE/services.sh" up || { stop_everything; exit 1; }
+log up "estate ready in $(elapsed_since "$began") (from make up to every service healthy)"
+
+log up "5/5 seeding the catalogue and running the demo batch…"
+{ npx tsx infra/setup/seed.ts && npx tsx infra/setup/demo.ts; } || { log up "demo FAILED"; stop_everything; exit 1; }
+
+cat <<SUMMARY
+
+  ordersaga is up ($(elapsed_since "$began") in all)
+    gateway      http://localhost:8080   (try: curl localhost:8080/inventory)
+    Temporal UI  http://localhost:8233   (filter: OrderStatus = "COMPLETED")
+    KPIs         http://localhost:8080/analytics/kpis
+    logs         $ROOT/.state/logs/<service>.log
+
+SUMMARY
+
+if [[ "${UP_DETACH:-0}" == 1 ]]; then
+  log up "detached; stop it all with: make down"
+  exit 0
+fi
+log up "running; press Ctrl-C to stop everything this started"
+trap stop_everything INT TERM EXIT
+while true; do sleep 3600 & wait $!; done

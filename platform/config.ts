@@ -1,0 +1,94 @@
+/**
+ * The one place where configuration is read. Every setting is an environment variable with a
+ * documented default that works for the local dev stack (`make up`); a value that does not parse
+ * fails at start with a message naming the variable.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = z.string().url();
+const csv = z
+  .string()
+  .min(1)
+  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
+
+/** Every variable the services read, with its default. The README and deployment files mirror this list. */
+export const environmentSchema = z.object({
+  DEPLOYMENT_ENVIRONMENT: z.string().default('dev'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+
+  KAFKA_BROKERS: csv.default(['localhost:9092']),
+  KAFKA_CLIENT_ID_PREFIX: z.string().default('ordersaga'),
+
+  ORDER_DATABASE_URL: url.default('postgres://order_service:order_service@localhost:5432/orders'),
+  INVENTORY_DATABASE_URL: url.default('postgres://inventory_service:inventory_service@localhost:5432/inventory'),
+  FULFILLMENT_DATABASE_URL: url.default(
+    'postgres://fulfillment_service:fulfillment_service@localhost:5432/fulfillment',
+  ),
+  ANALYTICS_DATABASE_URL: url.default('postgres://analytics_service:analytics_service@localhost:5432/analytics'),
+  NOTIFICATION_DATABASE_URL: url.default(
+    'postgres://notification_service:notification_service@localhost:5432/notifications',
+  ),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+
+  GATEWAY_PORT: port.default(8080),
+  ORDER_PORT: port.default(8081),
+  INVENTORY_PORT: port.default(8082),
+  FULFILLMENT_PORT: port.default(8084),
+  ANALYTICS_PORT: port.default(8085),
+  NOTIFICATION_PORT: port.default(8086),
+  PAYMENT_SIM_HTTP_PORT: port.default(9090),
+  PAYMENT_SIM_TCP_PORT: port.default(9091),
+
+  ORDER_URL: url.default('http://localhost:8081'),
+  INVENTORY_URL: url.default('http://localhost:8082'),
+  FULFILLMENT_URL: url.default('http://localhost:8084'),
+  ANALYTICS_URL: url.default('http://localhost:8085'),
+  NOTIFICATION_URL: url.default('http://localhost:8086'),
+  PAYMENT_HTTP_URL: url.default('http://localhost:9090'),
+  PAYMENT_TCP_ADDRESS: z.string().default('localhost:9091'),
+
+  /** Comma-separated API keys the gateway accepts as `Authorization: Bearer <key>`; empty = open (dev). */
+  GATEWAY_API_KEYS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)),
+  /** Largest request body the gateway accepts, in bytes. */
+  GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  /** Timeout for one HTTP call from an activity or the gateway to another service. */
+  HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export class ConfigurationError extends Error {
+  constructor(readonly variables: string[], message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Parses an environment (default: `process.env`), naming each variable that is wrong. */
+export function parseEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
+  const result = environmentSchema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = String(issue.path[0]);
+    return { variable, text: `${variable}: ${issue.message} (got ${JSON.stringify(source[variable])})` };
+  });
+  throw new ConfigurationError(
+    problems.map((problem) => problem.variable),
+    `invalid configuration:\n  ${problems.map((problem) => problem.text).join('\n  ')}`,
+  );
+}
+
+let cached: Environment | undefined;
+
+/** The process's configuration, parsed once. */
+export function config(): Environment {
+  cached ??= parseEnvironment();
+  return cached;
+}

@@ -1,0 +1,35 @@
+/**
+ * What the order workflow and its callers agree on. Kept free of runtime dependencies, because the
+ * workflow bundle imports it.
+ */
+import type { OrderRequest, OrderStatus } from './order.js';
+
+/** What the workflow is started with: the validated request plus the id the order service gave it. */
+export interface OrderWorkflowInput {
+  orderId: string;
+  order: OrderRequest;
+  /** ISO time the order was accepted; the end-to-end latency is measured from it. */
+  acceptedAt: string;
+}
+
+/** The workflow id is derived from the order id, so one order can never run two sagas. */
+export function workflowIdFor(orderId: string): string {
+  return `order-${orderId}`;
+}
+
+export const taskQueues = {
+  orders: 'orders',
+  inventory: 'inventory',
+  fulfillment: 'fulfillment',
+} as const;
+
+/** The workflow's live state, answered by its `orderState` query. */
+export interface OrderState {
+  orderId: string;
+  status: OrderStatus;
+  history: { status: OrderStatus; at: string; reason?: string }[];
+  amountMinor?: number;
+  paymentId?: string;
+  shipmentId?: string;
+  failureReason?: string;
+}

@@ -1,0 +1,113 @@
+/**
+ * Every event type ordersaga publishes, with its payload schema. This file is the contract between
+ * producers and consumers; `npm run schemas` writes the JSON Schema of each type to
+ * `platform/events/schemas/`, and a test keeps the two in step.
+ *
+ * Types follow `<domain>.v<N>.<past_tense>`. Each domain has one topic, keyed by order id, so one
+ * order's events stay in order on one partition.
+ */
+import { z } from 'zod';
+import { orderStatuses, paymentChannels } from '../contracts/order.js';
+
+const orderRef = {
+  orderId: z.string().uuid(),
+  customerId: z.string().min(1),
+};
+const minorAmount = z.number().int().min(0);
+const currency = z.string().regex(/^[A-Z]{3}$/);
+const channel = z.enum(paymentChannels);
+const reason = z.string().min(1);
+
+export const eventSchemas = {
+  'order.v1.created': z.strictObject({
+    ...orderRef,
+    items: z.array(z.strictObject({ sku: z.string(), quantity: z.number().int().min(1) })).min(1),
+    paymentChannel: channel,
+    shippingCountry: z.string().length(2),
+    acceptedAt: z.string().datetime(),
+  }),
+  'inventory.v1.reserved': z.strictObject({
+    ...orderRef,
+    lines: z.array(z.strictObject({ sku: z.string(), quantity: z.number().int().min(1), unitPriceMinor: minorAmount })),
+    totalMinor: minorAmount,
+    currency,
+  }),
+  'inventory.v1.rejected': z.strictObject({
+    ...orderRef,
+    reason,
+    shortages: z.array(
+      z.strictObject({ sku: z.string(), requested: z.number().int(), available: z.number().int() }),
+    ),
+  }),
+  'inventory.v1.released': z.strictObject({ ...orderRef, reason }),
+  'order.v1.payment_authorized': z.strictObject({
+    ...orderRef,
+    paymentId: z.string().min(1),
+    channel,
+    amountMinor: minorAmount,
+    currency,
+    approvalCode: z.string().min(1),
+  }),
+  'order.v1.payment_declined': z.strictObject({
+    ...orderRef,
+    channel,
+    amountMinor: minorAmount,
+    currency,
+    declineCode: z.string().min(1),
+    reason,
+  }),
+  'payment.v1.voided': z.strictObject({ ...orderRef, paymentId: z.string().min(1), channel, reason }),
+  'fulfillment.v1.scheduled': z.strictObject({
+    ...orderRef,
+    shipmentId: z.string().min(1),
+    carrier: z.string().min(1),
+    estimatedDelivery: z.string().date(),
+  }),
+  'fulfillment.v1.cancelled': z.strictObject({ ...orderRef, shipmentId: z.string().min(1), reason }),
+  'order.v1.completed': z.strictObject({
+    ...orderRef,
+    amountMinor: minorAmount,
+    currency,
+    channel,
+    acceptedAt: z.string().datetime(),
+  }),
+  'order.v1.rejected': z.strictObject({ ...orderRef, reason, acceptedAt: z.string().datetime() }),
+  'order.v1.failed': z.strictObject({ ...orderRef, reason, acceptedAt: z.string().datetime() }),
+  'order.v1.cancelled': z.strictObject({ ...orderRef, reason, acceptedAt: z.string().datetime() }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+export const eventTypes = Object.keys(eventSchemas) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventSchemas, type);
+}
+
+/** One topic per domain; the domain is the first segment of the event type. */
+export const topics = {
+  order: 'ordersaga.order.events',
+  inventory: 'ordersaga.inventory.events',
+  payment: 'ordersaga.payment.events',
+  fulfillment: 'ordersaga.fulfillment.events',
+} as const;
+/** Records that could not be processed (bad envelope, unknown type, schema violation), with the reason. */
+export const deadLetterTopic = 'ordersaga.dead-letter';
+/** Partitions per topic: enough for two consumer instances per group on this 2-core dev machine. */
+export const partitionsPerTopic = 3;
+
+export function topicFor(type: EventType): string {
+  const domain = type.split('.')[0] as keyof typeof topics;
+  return topics[domain];
+}
+
+/** The order status each order-domain event records; used by checks that compare Kafka with the database. */
+export const statusOfOrderEvent: Partial<Record<EventType, (typeof orderStatuses)[number]>> = {
+  'order.v1.created': 'PENDING',
+  'order.v1.payment_authorized': 'PAYMENT_AUTHORIZED',
+  'order.v1.payment_declined': 'PAYMENT_DECLINED',
+  'order.v1.completed': 'COMPLETED',
+  'order.v1.rejected': 'REJECTED',
+  'order.v1.failed': 'FAILED',
+  'order.v1.cancelled': 'CANCELLED',
+};

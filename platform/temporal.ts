@@ -1,0 +1,64 @@
+/**
+ * Temporal connections, configured in one place so every client and worker reaches the same
+ * cluster with the same tracing.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryPlugin, OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { config } from './config.js';
+import { workflowSpanExport } from './telemetry/sdk.js';
+
+export async function connectClient(): Promise<Client> {
+  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = config();
+  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
+  return new Client({
+    connection,
+    namespace: TEMPORAL_NAMESPACE,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
+}
+
+export async function connectWorker(): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
+}
+
+/**
+ * The tracing plugin every worker gets: activity and workflow interceptors, and a sink that exports
+ * workflow spans through this process's span processor. The prebuilt workflow bundle is built with
+ * the same plugin (workers/order/bundle.ts), or workflow tracing would silently stop.
+ */
+export function tracingPlugin(): OpenTelemetryPlugin {
+  const exportTo = workflowSpanExport() ?? { spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() };
+  return new OpenTelemetryPlugin(exportTo);
+}
+
+/** The prebuilt workflow bundle, if `npm run bundle` made one; otherwise workers bundle at start. */
+export const workflowBundlePath = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export async function startWorker(
+  options: Omit<WorkerOptions, 'connection' | 'namespace' | 'plugins' | 'workflowBundle' | 'workflowsPath'> & {
+    withWorkflows?: boolean;
+  },
+): Promise<{ worker: Worker; running: Promise<void> }> {
+  const { withWorkflows, ...rest } = options;
+  const connection = await connectWorker();
+  const workflows = withWorkflows
+    ? existsSync(workflowBundlePath)
+      ? { workflowBundle: { codePath: workflowBundlePath } }
+      : { workflowsPath }
+    : {};
+  const worker = await Worker.create({
+    ...rest,
+    ...workflows,
+    connection,
+    namespace: config().TEMPORAL_NAMESPACE,
+    plugins: [tracingPlugin()],
+  });
+  const running = worker.run().finally(() => connection.close());
+  return { worker, running };
+}

@@ -1,0 +1,2 @@
+/** The workflow bundle's entry: every workflow the order worker runs. */
+export { OrderWorkflow, orderStateQuery } from './order.js';
