@@ -110,6 +110,15 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   );
 
   app.get('/orders/:orderId', (c) => relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}`));
+  app.post('/orders/:orderId/cancel', async (c) => {
+    const text = await c.req.text();
+    return relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text || '{}',
+    });
+  });
+  app.get('/orders/:orderId/saga', (c) => relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}/saga`));
   app.get('/orders', (c) => relay(c, 'order', `${options.ORDER_URL}/orders?${new URLSearchParams(c.req.query())}`));
 
   app.get('/inventory', async (c) => {

@@ -8,8 +8,9 @@ import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryPlugin, OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { config } from './config.js';
+import { logger } from './logger.js';
 import { workflowSpanExport } from './telemetry/sdk.js';
 
 export async function connectClient(): Promise<Client> {
@@ -22,7 +23,24 @@ export async function connectClient(): Promise<Client> {
   });
 }
 
+let runtimeInstalled = false;
+
+/**
+ * Routes the Temporal SDK's own logs (worker state, activity failures) into our JSON logs, with
+ * their trace ids, instead of its plain-text console lines. Must run before the first worker.
+ */
+export function installTemporalRuntime(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const log = logger('temporal');
+  const methods = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => log[methods[entry.level]]({ ...entry.meta }, entry.message)),
+  });
+}
+
 export async function connectWorker(): Promise<NativeConnection> {
+  installTemporalRuntime();
   return NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
 }
 

@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   defineQuery,
+  defineUpdate,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -66,6 +67,12 @@ const fulfillment = proxyActivities<FulfillmentActivities>({
 
 export const orderStateQuery = defineQuery<OrderState>('orderState');
 
+/** Asks the saga to cancel the order. Accepted until the order is handed to a carrier; rejected (with the reason) after. */
+export const cancelOrderUpdate = defineUpdate<{ accepted: true; status: OrderStatus }, [{ reason?: string }]>('cancelOrder');
+
+/** Statuses from which a customer can still cancel: nothing has left the warehouse yet. */
+const cancellableStatuses: readonly OrderStatus[] = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED'];
+
 export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const { orderId, order } = input;
   const customer = { orderId, customerId: order.customerId };
@@ -86,7 +93,13 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   /** Undoes what was done, newest first. Nothing can cancel this once it has begun. */
   async function compensate(reason: string): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
-      for (const compensation of [...compensations].reverse()) await compensation.run(reason);
+      for (const compensation of [...compensations].reverse()) {
+        // Visible in the orderState query while it runs (or keeps retrying): a stuck compensation
+        // shows here and in the Web UI as a saga that has not finished, never as a success.
+        state.compensating = compensation.name;
+        await compensation.run(reason);
+      }
+      state.compensating = undefined;
     });
   }
 
@@ -95,24 +108,63 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     return state;
   }
 
-  await orders.recordOrderAccepted(input);
-
-  const reservation = await inventory.reserveStock({ ...customer, items: order.items });
-  if (reservation.outcome === 'rejected') return end('REJECTED', reservation.reason);
-  compensations.push({ name: 'releaseStock', run: (reason) => inventory.releaseStock({ ...customer, reason }) });
-  const { totalMinor: subtotalMinor, currency } = reservation.reservation;
+  // Everything up to COMPLETED runs in one scope, so an accepted cancel stops the saga wherever it is.
+  const saga = new CancellationScope();
+  let cancelReason: string | undefined;
+  setHandler(
+    cancelOrderUpdate,
+    (request) => {
+      cancelReason = request.reason ?? 'cancelled by the customer';
+      saga.cancel();
+      return { accepted: true, status: state.status };
+    },
+    {
+      validator: (_request) => {
+        if (cancelReason !== undefined) throw new Error('the order is already being cancelled');
+        if (!cancellableStatuses.includes(state.status)) {
+          throw new Error(
+            state.status === 'SHIPMENT_SCHEDULED' ? 'the order has already been handed to the carrier' : `the order is already ${state.status}`,
+          );
+        }
+      },
+    },
+  );
 
   try {
+    return await saga.run(runSaga);
+  } catch (error) {
+    const cancelled = isCancellation(error);
+    const reason = cancelled ? (cancelReason ?? 'cancelled') : failureReason(error);
+    await compensate(reason);
+    return end(cancelled ? 'CANCELLED' : 'FAILED', reason);
+  }
+
+  async function runSaga(): Promise<OrderState> {
+    await orders.recordOrderAccepted(input);
+
+    // Registered before the call: releasing an order that reserved nothing is a no-op, and this
+    // way a reservation that completes while the saga is being cancelled is still released.
+    compensations.push({ name: 'releaseStock', run: (reason) => inventory.releaseStock({ ...customer, reason }) });
+    const reservation = await inventory.reserveStock({ ...customer, items: order.items });
+    if (reservation.outcome === 'rejected') {
+      compensations.length = 0;
+      return end('REJECTED', reservation.reason);
+    }
+    const { totalMinor: subtotalMinor, currency } = reservation.reservation;
     await enter({ status: 'STOCK_RESERVED', amountMinor: subtotalMinor, currency });
 
-    const prepared = await payments.preparePayment({ order, subtotalMinor, currency });
-    if (prepared.outcome === 'declined') {
-      await compensate(prepared.reason);
-      await enter({ status: 'PAYMENT_DECLINED', declineCode: prepared.declineCode, reason: prepared.reason });
-      return state;
-    }
+    const prepared = await payments.preparePayment({ orderId, order, subtotalMinor, currency });
+    if (prepared.outcome === 'declined') return decline(prepared);
     state.amountMinor = prepared.amountMinor;
 
+    // Registered before the call, like the reservation's: if the saga is cancelled or the answer is
+    // lost while the gateway approves, the void still finds the approval by order id.
+    let paymentId: string | undefined;
+    compensations.push({
+      name: 'voidPayment',
+      run: (reason) =>
+        payments.voidPayment({ ...customer, channel: order.payment.channel, paymentId, amountMinor: prepared.amountMinor, reason }),
+    });
     const authorized = await authorization.authorizePayment({
       orderId,
       channel: order.payment.channel,
@@ -120,25 +172,11 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       amountMinor: prepared.amountMinor,
       currency,
     });
-    if (authorized.outcome === 'declined') {
-      await compensate(authorized.reason);
-      await enter({ status: 'PAYMENT_DECLINED', declineCode: authorized.declineCode, reason: authorized.reason });
-      return state;
-    }
-    state.paymentId = authorized.paymentId;
-    compensations.push({
-      name: 'voidPayment',
-      run: (reason) =>
-        payments.voidPayment({
-          ...customer,
-          channel: order.payment.channel,
-          paymentId: authorized.paymentId,
-          amountMinor: prepared.amountMinor,
-          reason,
-        }),
-    });
+    if (authorized.outcome === 'declined') return decline(authorized);
+    paymentId = state.paymentId = authorized.paymentId;
     await enter({ status: 'PAYMENT_AUTHORIZED', paymentId: authorized.paymentId, approvalCode: authorized.approvalCode });
 
+    compensations.push({ name: 'cancelShipment', run: (reason) => fulfillment.cancelShipment({ ...customer, reason }) });
     const shipment = await fulfillment.scheduleShipment({
       ...customer,
       items: order.items,
@@ -151,11 +189,16 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     await inventory.commitStock({ orderId });
     await enter({ status: 'COMPLETED' });
     return state;
-  } catch (error) {
-    const reason = failureReason(error);
-    await compensate(reason);
-    if (isCancellation(error)) return end('CANCELLED', reason);
-    return end('FAILED', reason);
+  }
+
+  /** The card was refused: nothing was charged, so only the stock goes back. */
+  async function decline(outcome: { declineCode: string; reason: string }): Promise<OrderState> {
+    const nothingToVoid = compensations.findIndex((compensation) => compensation.name === 'voidPayment');
+    if (nothingToVoid >= 0) compensations.splice(nothingToVoid, 1);
+    await compensate(outcome.reason);
+    compensations.length = 0;
+    await enter({ status: 'PAYMENT_DECLINED', declineCode: outcome.declineCode, reason: outcome.reason });
+    return state;
   }
 }
 

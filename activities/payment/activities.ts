@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { OrderRequest, PaymentChannel } from '../../platform/contracts/order.js';
 import type { EventPublisher } from '../../platform/kafka.js';
-import { type AuthorizationResult, type PaymentGateway, PaymentGatewayError } from './gateway.js';
+import { type AuthorizationResult, type PaymentGateway, PaymentGatewayError, type VoidResult } from './gateway.js';
 import { PaymentPreparation, type PreparationOutcome } from './preparation.js';
 
 export interface AuthorizePaymentInput {
@@ -24,7 +24,7 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
   }
 
   return {
-    preparePayment(input: { order: OrderRequest; subtotalMinor: number; currency: string }): Promise<PreparationOutcome> {
+    preparePayment(input: { orderId: string; order: OrderRequest; subtotalMinor: number; currency: string }): Promise<PreparationOutcome> {
       return preparation.prepare(input.order, input.subtotalMinor, input.currency);
     },
 
@@ -49,23 +49,31 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
       }
     },
 
-    /** Compensation: voids the order's approval. Voiding twice is harmless. */
+    /**
+     * Compensation: voids the order's approval, by payment id when the saga has one, else by order
+     * id (an approval whose answer was lost). Voiding twice is harmless; an order with no approval
+     * has nothing voided and no event.
+     */
     async voidPayment(input: {
       orderId: string;
       customerId: string;
       channel: PaymentChannel;
-      paymentId: string;
+      paymentId?: string;
       amountMinor: number;
       reason: string;
-    }): Promise<void> {
-      await gatewayFor(input.channel).void(input);
-      await events.emit('payment.v1.voided', {
-        orderId: input.orderId,
-        customerId: input.customerId,
-        paymentId: input.paymentId,
-        channel: input.channel,
-        reason: input.reason,
-      });
+    }): Promise<VoidResult> {
+      const result = await gatewayFor(input.channel).void(input);
+      const paymentId = result.paymentId ?? input.paymentId;
+      if (result.voided && paymentId) {
+        await events.emit('payment.v1.voided', {
+          orderId: input.orderId,
+          customerId: input.customerId,
+          paymentId,
+          channel: input.channel,
+          reason: input.reason,
+        });
+      }
+      return result;
     },
   };
 }

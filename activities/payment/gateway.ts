@@ -14,6 +14,12 @@ export interface AuthorizationRequest {
   installmentMonths?: number;
 }
 
+/** `voided` is false when the gateway held no approval for the order (nothing was charged). */
+export interface VoidResult {
+  voided: boolean;
+  paymentId?: string;
+}
+
 export type AuthorizationResult =
   | { outcome: 'approved'; paymentId: string; approvalCode: string; approvedAt: string }
   | { outcome: 'declined'; declineCode: string; reason: string };
@@ -21,8 +27,12 @@ export type AuthorizationResult =
 export interface PaymentGateway {
   readonly channel: PaymentChannel;
   authorize(request: AuthorizationRequest): Promise<AuthorizationResult>;
-  /** Cancels an approval (before settlement). Idempotent: voiding a voided payment succeeds. */
-  void(payment: { orderId: string; paymentId: string; amountMinor: number; reason: string }): Promise<void>;
+  /**
+   * Cancels an order's approval (before settlement). Idempotent: voiding a voided payment succeeds.
+   * Without a `paymentId` it cancels by order id (망취소, a net cancel): whatever approval the
+   * gateway holds for the order, which covers an approval whose answer never reached us.
+   */
+  void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult>;
   close?(): Promise<void>;
 }
 

@@ -32,4 +32,6 @@ export interface OrderState {
   paymentId?: string;
   shipmentId?: string;
   failureReason?: string;
+  /** The compensation running right now, if the saga is unwinding. */
+  compensating?: string;
 }

@@ -3,12 +3,12 @@
  * reads orders back. Only the gateway calls it.
  */
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import { type OrderStore } from '../../activities/order/store.js';
-import { orderRequestSchema } from '../../platform/contracts/order.js';
+import { isTerminal, orderRequestSchema } from '../../platform/contracts/order.js';
 import {
   CustomerIdAttribute,
   OrderStatusAttribute,
@@ -18,7 +18,9 @@ import { type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platfo
 import { type Database, withTransaction } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
-import type { OrderWorkflow } from '../../workflows/order.js';
+import { cancelOrderUpdate, orderStateQuery, type OrderWorkflow } from '../../workflows/order.js';
+
+const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
 const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
 
@@ -84,6 +86,54 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
     const order = await store.find(orderId);
     if (!order) return problem(c, { status: 404, title: 'Not Found', detail: `no order ${orderId}` });
     return c.json(toOrderView(order));
+  });
+
+  /**
+   * Asks the saga to cancel. 202 when it accepted (compensations then run; poll the order), 409
+   * with the reason when the order is past the point of cancelling, 404 for an unknown order.
+   */
+  app.post('/orders/:orderId/cancel', async (c) => {
+    const orderId = c.req.param('orderId');
+    if (!z.uuid().safeParse(orderId).success) {
+      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
+    }
+    const body = cancelRequestSchema.safeParse((await c.req.json().catch(() => ({}))) ?? {});
+    if (!body.success) return zodProblem(c, body.error);
+    try {
+      const result = await temporal.workflow
+        .getHandle(workflowIdFor(orderId))
+        .executeUpdate(cancelOrderUpdate, { args: [{ reason: body.data.reason }] });
+      c.header('Location', `/orders/${orderId}`);
+      return c.json({ orderId, accepted: true, status: result.status }, 202);
+    } catch (error) {
+      const order = await store.find(orderId);
+      if (!order) return problem(c, { status: 404, title: 'Not Found', detail: `no order ${orderId}` });
+      const reason =
+        error instanceof WorkflowUpdateFailedError
+          ? (error.cause?.message ?? error.message)
+          : isTerminal(order.status)
+            ? `the order is already ${order.status}`
+            : undefined;
+      if (reason === undefined) throw error;
+      return problem(c, {
+        status: 409,
+        type: 'https://ordersaga.dev/problems/not-cancellable',
+        title: 'Order cannot be cancelled',
+        detail: reason,
+        orderId,
+        orderStatus: order.status,
+      });
+    }
+  });
+
+  /** The saga's own live view (a workflow query), including a compensation in progress. */
+  app.get('/orders/:orderId/saga', async (c) => {
+    const orderId = c.req.param('orderId');
+    try {
+      return c.json(await temporal.workflow.getHandle(workflowIdFor(orderId)).query(orderStateQuery));
+    } catch {
+      return problem(c, { status: 404, title: 'Not Found', detail: `no saga for order ${orderId}` });
+    }
   });
 
   app.get('/orders', async (c) => {

@@ -1,0 +1,66 @@
+/**
+ * Helpers for tests against the running estate (started by `make test`): the gateway's address,
+ * read-only database access for assertions, and polling with a deadline.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { config } from '../../platform/config.js';
+
+export const gatewayUrl = process.env.GATEWAY_URL ?? `http://localhost:${config().GATEWAY_PORT}`;
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+/** One query against a service's database, as that service's own role. */
+export async function queryDatabase<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A product only this test orders, so stock assertions are not disturbed by other tests. */
+export async function stockTestProduct(quantity: number, unitPriceMinor = 10_000): Promise<string> {
+  const sku = `T-${randomBytes(4).toString('hex').toUpperCase()}`;
+  const response = await fetch(`${config().INVENTORY_URL}/admin/products/${sku}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `test product ${sku}`, unitPriceMinor, quantity }),
+  });
+  if (!response.ok) throw new Error(`restock ${sku}: ${response.status} ${await response.text()}`);
+  return sku;
+}
+
+export async function submitOrder(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; location: string | null }> {
+  const response = await fetch(`${gatewayUrl}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json(), location: response.headers.get('location') };
+}
+
+export async function waitForStatus(orderId: string, accept: (status: string) => boolean, timeoutMs = 60_000): Promise<any> {
+  return eventually(`order ${orderId} to reach the expected status`, async () => {
+    const response = await fetch(`${gatewayUrl}/orders/${orderId}`);
+    if (!response.ok) return undefined;
+    const order = (await response.json()) as { status: string };
+    return accept(order.status) ? order : undefined;
+  }, timeoutMs, 200);
+}

@@ -1,0 +1,187 @@
+/**
+ * OrderWorkflow on a real Temporal dev server, with in-memory activities: every path of the saga,
+ * and a cancel at each stage.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import anyTest, { type TestFn } from 'ava';
+import type { OrderRequest } from '../../platform/contracts/order.js';
+import { type OrderState, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
+import { FakeEstate } from '../support/fake-estate.js';
+import { startTestTemporal, workflowBundle } from '../support/temporal.js';
+
+const test = anyTest as TestFn<{ env: TestWorkflowEnvironment; estate: FakeEstate; workers: Worker[]; running: Promise<unknown> }>;
+
+test.before(async (t) => {
+  const env = await startTestTemporal();
+  const estate = new FakeEstate();
+  const bundle = await workflowBundle();
+  const common = { connection: env.nativeConnection, namespace: env.namespace };
+  const workers = await Promise.all([
+    Worker.create({ ...common, taskQueue: taskQueues.orders, workflowBundle: bundle, activities: { ...estate.orderActivities(), ...estate.paymentActivities() } }),
+    Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
+    Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
+  ]);
+  t.context = { env, estate, workers, running: Promise.all(workers.map((worker) => worker.run())) };
+});
+
+test.after.always(async (t) => {
+  if (!t.context.env) return;
+  for (const worker of t.context.workers) worker.shutdown();
+  await t.context.running;
+  await t.context.env.teardown();
+});
+
+function order(overrides: Partial<OrderRequest> = {}): OrderRequest {
+  return {
+    customerId: 'cust-test',
+    items: [{ sku: 'KB-001', quantity: 2 }],
+    payment: { channel: 'http', cardNumber: '4242424242424242' },
+    shippingAddress: { name: '김민준', line1: '세종대로 110', city: '서울', postalCode: '04524', country: 'KR' },
+    ...overrides,
+  };
+}
+
+function start(t: { context: { env: TestWorkflowEnvironment } }, request: OrderRequest) {
+  const input: OrderWorkflowInput = { orderId: randomUUID(), order: request, acceptedAt: new Date().toISOString() };
+  const handle = t.context.env.client.workflow.start('OrderWorkflow', {
+    workflowId: workflowIdFor(input.orderId),
+    taskQueue: taskQueues.orders,
+    args: [input],
+  });
+  return { orderId: input.orderId, handle };
+}
+
+test('happy path: reserve, prepare, authorize, ship, commit, COMPLETED', async (t) => {
+  const { orderId, handle } = start(t, order());
+  const state = (await (await handle).result()) as OrderState;
+  t.is(state.status, 'COMPLETED');
+  t.deepEqual(t.context.estate.callsFor(orderId), [
+    'recordOrderAccepted',
+    'reserveStock',
+    'status:STOCK_RESERVED',
+    'preparePayment',
+    'authorizePayment',
+    'status:PAYMENT_AUTHORIZED',
+    'scheduleShipment',
+    'status:SHIPMENT_SCHEDULED',
+    'commitStock',
+    'status:COMPLETED',
+  ]);
+  t.deepEqual(state.history.map((entry) => entry.status), ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED']);
+  t.is(state.amountMinor, 23_000);
+});
+
+test('out of stock: REJECTED with the reason, no payment attempted', async (t) => {
+  const { orderId, handle } = start(t, order({ items: [{ sku: 'LTD-024', quantity: 50 }] }));
+  const state = (await (await handle).result()) as OrderState;
+  t.is(state.status, 'REJECTED');
+  t.regex(state.failureReason ?? '', /insufficient stock for LTD-024/);
+  const calls = t.context.estate.callsFor(orderId);
+  t.false(calls.includes('authorizePayment'));
+  t.false(calls.includes('preparePayment'));
+  t.deepEqual(calls, ['recordOrderAccepted', 'reserveStock', 'status:REJECTED']);
+});
+
+for (const [card, code] of [
+  ['4000000000000002', 'card_declined'],
+  ['4000000000009995', 'insufficient_funds'],
+] as const) {
+  for (const channel of ['http', 'tcp'] as const) {
+    test(`payment declined (${code}, ${channel}): stock released, PAYMENT_DECLINED`, async (t) => {
+      const { orderId, handle } = start(t, order({ payment: { channel, cardNumber: card } }));
+      const state = (await (await handle).result()) as OrderState;
+      t.is(state.status, 'PAYMENT_DECLINED');
+      const calls = t.context.estate.callsFor(orderId);
+      t.deepEqual(calls.slice(-3), ['authorizePayment', 'releaseStock', 'status:PAYMENT_DECLINED']);
+      t.false(calls.includes('voidPayment'), 'nothing to void after a decline');
+      const declined = t.context.estate.calls.find((call) => call.orderId === orderId && call.activity === 'status:PAYMENT_DECLINED');
+      t.is((declined?.input as { transition: { declineCode: string } }).transition.declineCode, code);
+    });
+  }
+}
+
+test('payment gateway errors are retried under the policy, then the order completes', async (t) => {
+  const orderId = randomUUID();
+  t.context.estate.gatewayFailures.set(orderId, 2);
+  const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  const state = (await handle.result()) as OrderState;
+  t.is(state.status, 'COMPLETED');
+  t.is(t.context.estate.callsFor(orderId).filter((call) => call === 'authorizePayment').length, 3);
+});
+
+test('fulfillment fails: compensations in reverse order (shipment, payment, stock), FAILED', async (t) => {
+  const { orderId, handle } = start(t, order({ shippingAddress: { name: 'Alex', line1: '1 Road', city: 'Seoul', postalCode: '99999', country: 'KR' } }));
+  const state = (await (await handle).result()) as OrderState;
+  t.is(state.status, 'FAILED');
+  t.regex(state.failureReason ?? '', /no carrier delivers to postal code 99999/);
+  t.deepEqual(t.context.estate.callsFor(orderId).slice(-5), ['scheduleShipment', 'cancelShipment', 'voidPayment', 'releaseStock', 'status:FAILED']);
+  t.is(state.compensating, undefined);
+});
+
+const cancelStages = [
+  { stage: 'while reserving stock', gateAt: 'reserveStock', undone: ['releaseStock'] },
+  { stage: 'while authorizing payment', gateAt: 'authorizePayment', undone: ['voidPayment', 'releaseStock'] },
+  { stage: 'while scheduling shipment', gateAt: 'scheduleShipment', undone: ['cancelShipment', 'voidPayment', 'releaseStock'] },
+] as const;
+
+for (const { stage, gateAt, undone } of cancelStages) {
+  test(`customer cancels ${stage}: accepted, compensations run, CANCELLED`, async (t) => {
+    const orderId = randomUUID();
+    const { reached } = t.context.estate.gate(orderId, gateAt);
+    const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
+    const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+    await reached;
+    const answer = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
+    t.true(answer.accepted);
+    t.context.estate.release(orderId, gateAt);
+    const state = (await handle.result()) as OrderState;
+    t.is(state.status, 'CANCELLED');
+    t.is(state.failureReason, 'changed my mind');
+    const calls = t.context.estate.callsFor(orderId);
+    t.deepEqual(calls.slice(-(undone.length + 1)), [...undone, 'status:CANCELLED']);
+    t.false(calls.includes('status:COMPLETED'));
+  });
+}
+
+test('cancel after the order was handed to the carrier is rejected with the reason', async (t) => {
+  const orderId = randomUUID();
+  const { reached } = t.context.estate.gate(orderId, 'commitStock');
+  const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  await reached;
+  const error = await t.throwsAsync(handle.executeUpdate(cancelOrderUpdate, { args: [{}] }));
+  t.true(error instanceof WorkflowUpdateFailedError);
+  t.regex((error as WorkflowUpdateFailedError).cause?.message ?? '', /handed to the carrier/);
+  t.context.estate.release(orderId, 'commitStock');
+  t.is(((await handle.result()) as OrderState).status, 'COMPLETED');
+});
+
+test('a second cancel while the first is unwinding is rejected; the query shows live state', async (t) => {
+  const orderId = randomUUID();
+  const { reached } = t.context.estate.gate(orderId, 'authorizePayment');
+  const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  await reached;
+  const live = await handle.query(orderStateQuery);
+  t.is(live.status, 'STOCK_RESERVED');
+  t.deepEqual(live.history.map((entry) => entry.status), ['PENDING', 'STOCK_RESERVED']);
+  await handle.executeUpdate(cancelOrderUpdate, { args: [{}] });
+  await t.throwsAsync(handle.executeUpdate(cancelOrderUpdate, { args: [{}] }), { message: /already being cancelled|Update failed/ });
+  t.context.estate.release(orderId, 'authorizePayment');
+  t.is(((await handle.result()) as OrderState).status, 'CANCELLED');
+});
+
+test('the same order id can never start a second saga', async (t) => {
+  const { orderId, handle } = start(t, order());
+  await (await handle).result();
+  const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
+  await t.throwsAsync(
+    t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input], workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
+    { name: 'WorkflowExecutionAlreadyStartedError' },
+  );
+});
