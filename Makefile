@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo bundle test test-unit typecheck schemas
+.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories test test-unit typecheck schemas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ seed: ## stock the catalogue and set demo customers' preferences (needs the serv
 
 demo: ## submit the demo batch through the gateway and wait for it (needs the services)
 	@npx tsx infra/setup/demo.ts
+
+check: ## check the saga's invariants on the running estate (every order terminal, stock conserved, ...)
+	@npx tsx infra/checks/invariants.ts
+
+record-histories: ## re-record the replay fixtures in test/histories/ from the running estate
+	@npx tsx test/histories/record.ts
 
 schemas: ## regenerate platform/events/schemas/*.json from the event catalogue
 	@npx tsx platform/events/write-schemas.ts

@@ -57,7 +57,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
         problem(c, { status: 413, title: 'Content Too Large', detail: `request bodies are limited to ${options.GATEWAY_BODY_LIMIT_BYTES} bytes` }),
     }),
     async (c) => {
-      if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+      if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
         return problem(c, { status: 415, title: 'Unsupported Media Type', detail: 'send the order as application/json' });
       }
       let json: unknown;
@@ -99,6 +99,9 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       async function findUnknownSkus(skus: string[]): Promise<string[] | Response> {
         try {
           const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${skus.map(encodeURIComponent).join(',')}`);
+          if (answer.status !== 200) {
+            return problem(c, { status: 503, title: 'Service Unavailable', detail: `inventory answered ${answer.status} to a catalogue lookup`, service: 'inventory' });
+          }
           const known = new Set((answer.body as { products: { sku: string }[] }).products.map((product) => product.sku));
           return skus.filter((sku) => !known.has(sku));
         } catch (error) {

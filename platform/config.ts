@@ -11,6 +11,10 @@ const csv = z
   .string()
   .min(1)
   .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
+/** `true`/`false` (also 1/0, yes/no, on/off). */
+const flag = z.stringbool();
+/** A path to a PEM file (a mounted Secret); empty = not used. Read at connect time (platform/connections.ts). */
+const pemFile = z.string().default('');
 
 /** Every variable the services read, with its default. The README and deployment files mirror this list. */
 export const environmentSchema = z.object({
@@ -19,10 +23,36 @@ export const environmentSchema = z.object({
 
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** TLS to the frontend with the system's CAs; implied by any TEMPORAL_TLS_* file or TEMPORAL_API_KEY. */
+  TEMPORAL_TLS: flag.default(false),
+  /** CA that signed the frontend's certificate (self-hosted); empty = the system's CAs (Temporal Cloud). */
+  TEMPORAL_TLS_CA_FILE: pemFile,
+  /** Client certificate and key for mTLS (Temporal Cloud mTLS namespaces, or a self-hosted cluster). */
+  TEMPORAL_TLS_CERT_FILE: pemFile,
+  TEMPORAL_TLS_KEY_FILE: pemFile,
+  /** Overrides the TLS server name (SNI) when it differs from TEMPORAL_ADDRESS's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().default(''),
+  /** Temporal Cloud API key (sent as a bearer token, over TLS); empty = none. */
+  TEMPORAL_API_KEY: z.string().default(''),
 
   KAFKA_BROKERS: csv.default(['localhost:9092']),
   KAFKA_CLIENT_ID_PREFIX: z.string().default('ordersaga'),
+  /** TLS to the brokers with the system's CAs; implied by KAFKA_TLS_CA_FILE or a client certificate. */
+  KAFKA_TLS: flag.default(false),
+  /** CA of the brokers' certificates (Strimzi: the `<cluster>-cluster-ca-cert` Secret's ca.crt). */
+  KAFKA_TLS_CA_FILE: pemFile,
+  /** Client certificate and key for mTLS authentication (Strimzi `tls` KafkaUser: user.crt, user.key). */
+  KAFKA_TLS_CERT_FILE: pemFile,
+  KAFKA_TLS_KEY_FILE: pemFile,
+  /** SASL mechanism; empty = no SASL. Needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. */
+  KAFKA_SASL_MECHANISM: z.enum(['', 'plain', 'scram-sha-256', 'scram-sha-512']).default(''),
+  KAFKA_SASL_USERNAME: z.string().default(''),
+  KAFKA_SASL_PASSWORD: z.string().default(''),
 
+  /**
+   * One URL per service database. TLS goes in the URL, as libpq spells it, so migrations get it too:
+   * `?sslmode=verify-full&sslrootcert=/path/ca.crt` (and `sslcert`/`sslkey` for client certificates).
+   */
   ORDER_DATABASE_URL: url.default('postgres://order_service:order_service@localhost:5432/orders'),
   INVENTORY_DATABASE_URL: url.default('postgres://inventory_service:inventory_service@localhost:5432/inventory'),
   FULFILLMENT_DATABASE_URL: url.default(

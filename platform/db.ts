@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { config } from './config.js';
+import { checkDatabaseUrl, databaseUrlVariable } from './connections.js';
 import { logger } from './logger.js';
 
 export type Database = pg.Pool;
@@ -13,6 +14,9 @@ export type Queryable = pg.Pool | pg.PoolClient;
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 export function openDatabase(url: string, name: string): Database {
+  // TLS comes from the URL itself (sslmode, sslrootcert, ...), which pg applies; check it first, so a
+  // wrong mode or a missing certificate names its variable at start instead of failing on connect.
+  checkDatabaseUrl(databaseUrlVariable(config(), url), url);
   const pool = new pg.Pool({
     connectionString: url,
     max: config().DATABASE_POOL_SIZE,

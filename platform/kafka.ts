@@ -5,6 +5,7 @@
 import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer, type ProducerRecord } from 'kafkajs';
 import type pg from 'pg';
 import { config } from './config.js';
+import { kafkaConnectionSettings } from './connections.js';
 import { withTransaction } from './db.js';
 import { logger } from './logger.js';
 import { context, propagation } from '@opentelemetry/api';
@@ -29,10 +30,11 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 const log = logger('kafka');
 
 export function kafkaClient(service: string): Kafka {
-  const { KAFKA_BROKERS, KAFKA_CLIENT_ID_PREFIX } = config();
+  const env = config();
   return new Kafka({
-    clientId: `${KAFKA_CLIENT_ID_PREFIX}-${service}`,
-    brokers: KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID_PREFIX}-${service}`,
+    // brokers, and TLS and SASL when the cluster wants them (platform/connections.ts)
+    ...kafkaConnectionSettings(env),
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry;

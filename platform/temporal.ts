@@ -10,15 +10,18 @@ import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryPlugin, OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { config } from './config.js';
+import { temporalConnectionSettings, temporalUnreachable } from './connections.js';
 import { logger } from './logger.js';
 import { workflowSpanExport } from './telemetry/sdk.js';
 
 export async function connectClient(): Promise<Client> {
-  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = config();
-  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
+  const env = config();
+  const connection = await Connection.connect(temporalConnectionSettings(env)).catch((error: unknown) => {
+    throw temporalUnreachable(env, error);
+  });
   return new Client({
     connection,
-    namespace: TEMPORAL_NAMESPACE,
+    namespace: env.TEMPORAL_NAMESPACE,
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
 }
@@ -41,7 +44,10 @@ export function installTemporalRuntime(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR
 
 export async function connectWorker(): Promise<NativeConnection> {
   installTemporalRuntime();
-  return NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
+  const env = config();
+  return NativeConnection.connect(temporalConnectionSettings(env)).catch((error: unknown) => {
+    throw temporalUnreachable(env, error);
+  });
 }
 
 /**

@@ -3,13 +3,17 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { problem } from './http.js';
 
+/** RFC 6901: the whole document is "", a member is "/a/b" with "~" and "/" escaped. */
+function jsonPointer(path: readonly PropertyKey[]): string {
+  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
 export function fieldErrors(error: z.ZodError): { pointer: string; detail: string }[] {
-  return error.issues.map((issue) => {
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-    const pointer = `/${path.map((segment) => String(segment).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
-    const detail = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
-    return { pointer, detail };
-  });
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ pointer: jsonPointer([...issue.path, key]), detail: `unknown field ${key}` }))
+      : [{ pointer: jsonPointer(issue.path), detail: issue.message }],
+  );
 }
 
 export function zodProblem(c: Context, error: z.ZodError, status = 400): Response {

@@ -14,6 +14,8 @@ export interface Product {
   available: number;
   reserved: number;
   shipped: number;
+  /** Everything ever stocked: always available + reserved + shipped (a database constraint). */
+  stocked: number;
 }
 
 export interface ReservedLine {
@@ -34,7 +36,7 @@ export type ReserveResult =
   | { outcome: 'reserved'; reservation: Reservation }
   | { outcome: 'rejected'; reason: string; shortages: { sku: string; requested: number; available: number }[] };
 
-const productColumns = `sku, name, unit_price_minor AS "unitPriceMinor", currency, available, reserved, shipped`;
+const productColumns = `sku, name, unit_price_minor AS "unitPriceMinor", currency, available, reserved, shipped, stocked`;
 const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency`;
 
 export class InventoryStore {
@@ -50,6 +52,13 @@ export class InventoryStore {
     return rows;
   }
 
+  async countReservations(): Promise<Record<string, number>> {
+    const { rows } = await this.db.query<{ status: string; count: number }>(
+      'SELECT status, count(*)::int AS count FROM reservations GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, row.count]));
+  }
+
   async findReservation(orderId: string): Promise<Reservation | undefined> {
     const { rows } = await this.db.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [
       orderId,
@@ -60,9 +69,10 @@ export class InventoryStore {
   /** Adds a product or tops up its stock (admin restock); the price and name are updated. */
   async restock(product: { sku: string; name: string; unitPriceMinor: number; quantity: number }): Promise<Product> {
     const { rows } = await this.db.query<Product>(
-      `INSERT INTO products (sku, name, unit_price_minor, available) VALUES ($1, $2, $3, $4)
+      `INSERT INTO products (sku, name, unit_price_minor, available, stocked) VALUES ($1, $2, $3, $4, $4)
        ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, unit_price_minor = EXCLUDED.unit_price_minor,
-         available = products.available + EXCLUDED.available, updated_at = now()
+         available = products.available + EXCLUDED.available, stocked = products.stocked + EXCLUDED.available,
+         updated_at = now()
        RETURNING ${productColumns}`,
       [product.sku, product.name, product.unitPriceMinor, product.quantity],
     );
@@ -75,6 +85,9 @@ export class InventoryStore {
    */
   reserve(orderId: string, items: OrderLine[]): Promise<ReserveResult> {
     return withTransaction(this.db, async (tx) => {
+      // Two attempts for the same order (a retry racing a slow first try) queue here, so the second
+      // finds the first's reservation instead of failing on the primary key.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reserve:${orderId}`]);
       const existing = await tx.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [orderId]);
       if (existing.rows[0]) return { outcome: 'reserved', reservation: existing.rows[0] };
 

@@ -100,6 +100,21 @@ export class OrderStore {
     );
   }
 
+  /** Orders by current status, and how many times each status was entered (the transitions). */
+  async summary(): Promise<{ byStatus: Record<string, number>; transitions: Record<string, number> }> {
+    const [current, entered] = await Promise.all([
+      this.db.query<{ status: string; count: number }>('SELECT status, count(*)::int AS count FROM orders GROUP BY status'),
+      this.db.query<{ status: string; count: number }>('SELECT status, count(*)::int AS count FROM order_status_history GROUP BY status'),
+    ]);
+    const byStatus = Object.fromEntries(current.rows.map((row) => [row.status, row.count]));
+    return { byStatus, transitions: Object.fromEntries(entered.rows.map((row) => [row.status, row.count])) };
+  }
+
+  async listIds(limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ orderId: string }>('SELECT order_id AS "orderId" FROM orders ORDER BY accepted_at DESC LIMIT $1', [limit]);
+    return rows.map((row) => row.orderId);
+  }
+
   async listByCustomer(customerId: string, limit: number): Promise<OrderRecord[]> {
     const { rows } = await this.db.query<{ orderId: string }>(
       `SELECT order_id AS "orderId" FROM orders WHERE customer_id = $1 ORDER BY accepted_at DESC LIMIT $2`,

@@ -5,6 +5,7 @@ import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
 import type { NotificationStore } from './store.js';
+import { notifiedEventTypes } from './templates.js';
 
 const preferenceSchema = z.strictObject({
   channel: z.enum(['email', 'sms', 'push']),
@@ -32,6 +33,8 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
     }
     return c.json({ notifications: await store.listForCustomer(customerId, orderId, 100) });
   });
+
+  app.get('/notifications/stats', async (c) => c.json(await store.stats(notifiedEventTypes())));
 
   app.put('/preferences/:customerId', async (c) => {
     const parsed = preferenceSchema.safeParse(await c.req.json().catch(() => undefined));

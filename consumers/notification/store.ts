@@ -45,6 +45,18 @@ export class NotificationStore {
     return rows[0]!;
   }
 
+  /** For the invariant checker: every customer-facing event processed has exactly one notification. */
+  async stats(notifiedTypes: string[]): Promise<{ notifiableEventsProcessed: number; notifications: number; duplicates: number }> {
+    const { rows } = await this.db.query<{ processed: number; notifications: number; duplicates: number }>(
+      `SELECT (SELECT count(*)::int FROM processed_events WHERE event_type = ANY($1)) AS processed,
+              (SELECT count(*)::int FROM notifications) AS notifications,
+              (SELECT count(*)::int FROM (SELECT 1 FROM notifications GROUP BY order_id, event_type HAVING count(*) > 1) d) AS duplicates`,
+      [notifiedTypes],
+    );
+    const row = rows[0]!;
+    return { notifiableEventsProcessed: row.processed, notifications: row.notifications, duplicates: row.duplicates };
+  }
+
   async listForCustomer(customerId: string, orderId: string | undefined, limit: number) {
     const { rows } = await this.db.query(
       `SELECT notification_id AS "notificationId", order_id AS "orderId", event_type AS "eventType", channel, locale,

@@ -11,6 +11,10 @@ if [[ -f "$bundle" ]] && [[ -z "$(find workflows platform/contracts activities -
    && [[ package-lock.json -ot "$bundle" ]]; then
   log bundle "workflow bundle up to date"
 else
-  npx tsx workers/order/bundle.ts 2>&1 | grep -v '^\s' | grep -v 'webpack\|Workflow bundle created' || true
-  [[ -f "$bundle" ]] || die bundle "workflow bundle was not built"
+  if npx tsx workers/order/bundle.ts >"$(log_file bundle)" 2>&1; then
+    grep '^\[bundle\]' "$(log_file bundle)"
+  else
+    show_log_tail bundle 30
+    die bundle "workflow bundle was not built"
+  fi
 fi

@@ -22,7 +22,8 @@ export function temporalCliPath(): string {
 }
 
 export function startTestTemporal(): Promise<TestWorkflowEnvironment> {
-  installTemporalRuntime('WARN');
+  // Expected activity failures (declines, undeliverable addresses) would flood the output as warnings.
+  installTemporalRuntime('ERROR');
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },

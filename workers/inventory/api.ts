@@ -39,6 +39,9 @@ export function createInventoryApi(deps: { db: Database; store: InventoryStore }
     return c.json(await store.restock({ sku, ...parsed.data }));
   });
 
+  /** Reservations by status: after a quiet period every one is SHIPPED or RELEASED. */
+  app.get('/reservations', async (c) => c.json({ byStatus: await store.countReservations() }));
+
   app.get('/reservations/:orderId', async (c) => {
     const reservation = await store.findReservation(c.req.param('orderId')).catch(() => undefined);
     if (!reservation) return problem(c, { status: 404, title: 'Not Found', detail: 'no reservation for that order' });

@@ -78,6 +78,10 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
     return c.json({ orderId, status: 'PENDING' }, 202);
   });
 
+  app.get('/orders/summary', async (c) => c.json(await store.summary()));
+  /** The newest 10,000 order ids, for the invariant checker. */
+  app.get('/orders/ids', async (c) => c.json({ orderIds: await store.listIds(10_000) }));
+
   app.get('/orders/:orderId', async (c) => {
     const orderId = c.req.param('orderId');
     if (!z.uuid().safeParse(orderId).success) {

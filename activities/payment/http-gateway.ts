@@ -1,0 +1,166 @@
+/**
+ * The modern payment line: the gateway's JSON API over HTTP (fetch, so the call is traced by the
+ * undici instrumentation). A call that gets no answer — timeout, reset, refused after sending — has
+ * an unknown outcome; the client cancels by order id (망취소) before reporting it, so a retry can
+ * never find a stray approval.
+ */
+import { metrics, type Counter } from '@opentelemetry/api';
+import { config } from '../../platform/config.js';
+import { callService, ServiceCallError } from '../../platform/http.js';
+import { logger } from '../../platform/logger.js';
+import {
+  PaymentGatewayError,
+  type AuthorizationRequest,
+  type AuthorizationResult,
+  type PaymentGateway,
+  type VoidResult,
+} from './gateway.js';
+
+export interface HttpPaymentGatewayOptions {
+  /** Default: PAYMENT_HTTP_URL. */
+  baseUrl?: string;
+  /** Per call; default: HTTP_CLIENT_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+const SERVICE = 'payment-sim';
+
+type AuthorizationOutcomeLabel = AuthorizationResult['outcome'] | 'error';
+
+/** `payment.authorized`, counted by both payment lines with attributes `channel` and `outcome`. */
+export function paymentAuthorizedCounter(): Counter {
+  return metrics
+    .getMeter('ordersaga.payment')
+    .createCounter('payment.authorized', { description: 'Card authorizations by payment line and outcome' });
+}
+
+export class HttpPaymentGateway implements PaymentGateway {
+  readonly channel = 'http' as const;
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly authorized = paymentAuthorizedCounter();
+  private readonly log = logger('payment-http');
+
+  constructor(options: HttpPaymentGatewayOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? config().PAYMENT_HTTP_URL).replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? config().HTTP_CLIENT_TIMEOUT_MS;
+  }
+
+  async authorize(request: AuthorizationRequest): Promise<AuthorizationResult> {
+    let outcome: AuthorizationOutcomeLabel = 'error';
+    try {
+      const result = await this.requestAuthorization(request);
+      outcome = result.outcome;
+      return result;
+    } finally {
+      this.authorized.add(1, { channel: this.channel, outcome });
+    }
+  }
+
+  private async requestAuthorization(request: AuthorizationRequest): Promise<AuthorizationResult> {
+    const { idempotencyKey, ...body } = request;
+    let answer: Awaited<ReturnType<typeof callService>>;
+    try {
+      answer = await callService(SERVICE, `${this.baseUrl}/payments/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify(body),
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
+      await this.cancelUnknownOutcome(request.orderId, request.amountMinor, error.message);
+      throw new PaymentGatewayError(
+        this.channel,
+        true,
+        `authorization of order ${request.orderId} got no answer (${error.message}); it was cancelled by order id, retry`,
+      );
+    }
+
+    const { status } = answer;
+    const payload = (answer.body ?? {}) as Record<string, unknown>;
+    if (status === 200 || status === 201) {
+      if (payload.status !== 'authorized') {
+        throw new PaymentGatewayError(
+          this.channel,
+          false,
+          `order ${request.orderId} already has payment ${String(payload.paymentId)} in state ${String(payload.status)}`,
+        );
+      }
+      return {
+        outcome: 'approved',
+        paymentId: String(payload.paymentId),
+        approvalCode: String(payload.approvalCode),
+        approvedAt: String(payload.approvedAt),
+      };
+    }
+    if (status === 402) {
+      return {
+        outcome: 'declined',
+        declineCode: typeof payload.declineCode === 'string' ? payload.declineCode : 'generic_decline',
+        reason: String(payload.message ?? payload.detail ?? 'card declined'),
+      };
+    }
+    throw this.failure(`authorization of order ${request.orderId}`, status, payload);
+  }
+
+  /**
+   * By payment id when the saga has one; otherwise by order id (망취소), which also finds an
+   * approval whose answer never arrived. A payment id the gateway does not know held no money.
+   */
+  async void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
+    const byOrder = payment.paymentId === undefined;
+    const what = byOrder ? `net cancel of order ${payment.orderId}` : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
+    const url = byOrder
+      ? `${this.baseUrl}/payments/void-by-order`
+      : `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId ?? '')}/void`;
+    let answer: Awaited<ReturnType<typeof callService>>;
+    try {
+      answer = await callService(SERVICE, url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(byOrder ? { orderId: payment.orderId, reason: payment.reason } : { reason: payment.reason }),
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new PaymentGatewayError(this.channel, true, `${what}: ${(error as Error).message}`);
+    }
+    if (answer.status === 404 && !byOrder) {
+      this.log.warn({ orderId: payment.orderId, paymentId: payment.paymentId }, 'void of a payment the gateway does not know');
+      return { voided: false };
+    }
+    if (answer.status !== 200) throw this.failure(what, answer.status, answer.body);
+    const body = answer.body as { voided?: boolean; paymentId?: string; payment?: { paymentId: string } | null };
+    if (byOrder) {
+      return body.voided && body.payment ? { voided: true, paymentId: body.payment.paymentId } : { voided: false };
+    }
+    return { voided: true, paymentId: body.paymentId ?? payment.paymentId };
+  }
+
+  /**
+   * 망취소 by order id: the only handle on an approval whose answer never came back. A failure here
+   * is logged, not thrown: the caller reports a retryable error either way, and a retry under the
+   * same idempotency key gets the stored approval back instead of a second charge.
+   */
+  private async cancelUnknownOutcome(orderId: string, amountMinor: number, cause: string): Promise<void> {
+    try {
+      const result = await this.void({ orderId, amountMinor, reason: `net cancel: ${cause}` });
+      this.log.warn({ orderId, cause, ...result }, 'authorization outcome unknown; cancelled by order id');
+    } catch (error) {
+      this.log.error({ orderId, cause, err: error }, 'authorization outcome unknown and the net cancel failed');
+    }
+  }
+
+  /**
+   * 5xx: the gateway failed and booked nothing, so a retry may pass. A 409 is retryable only when it
+   * is a concurrent duplicate still in progress (`request_in_progress`, as some gateways answer); a
+   * reused key, an order paid on other terms or a state that forbids the call conflict forever. Any
+   * other 4xx is a request the gateway will never accept.
+   */
+  private failure(what: string, status: number, body: unknown): PaymentGatewayError {
+    const problem = (body ?? {}) as { type?: string; detail?: string };
+    const retryable = status >= 500 || (status === 409 && problem.type === 'request_in_progress');
+    const detail = problem.detail ?? (typeof body === 'string' ? body : JSON.stringify(body));
+    return new PaymentGatewayError(this.channel, retryable, `${what} failed with HTTP ${status}: ${detail}`);
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The legacy payment line: the 전문 (fixed-length telegram) protocol over a pool of persistent TCP
+ * connections (docs/payment-telegram.md). Each call is a CLIENT span whose traceparent travels in the
+ * telegram's reserved header field, so the simulator's SERVER span joins the order's trace.
+ *
+ * An approval that gets no answer may still have been booked: the client sends an 0420 reversal by
+ * order id (망취소) before reporting a retryable error, so no approval is ever left behind unknown.
+ */
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
+import { config } from '../../../platform/config.js';
+import { maskCardNumber } from '../../../platform/contracts/order.js';
+import { logger } from '../../../platform/logger.js';
+import { declineMessages } from '../../../payment-sim/decline-codes.js';
+import { telegramCodec } from '../../../payment-sim/telegram/codec.js';
+import type { RequestType, Telegram } from '../../../payment-sim/telegram/layout.js';
+import { responseTypeOf } from '../../../payment-sim/telegram/layout.js';
+import { blankTelegram, instantOf } from '../../../payment-sim/telegram/messages.js';
+import { describeResponseCode } from '../../../payment-sim/telegram/response-codes.js';
+import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramSetter, telegramSpanName } from '../../../payment-sim/telegram/tracing.js';
+import {
+  PaymentGatewayError,
+  type AuthorizationRequest,
+  type AuthorizationResult,
+  type PaymentGateway,
+  type VoidResult,
+} from '../gateway.js';
+import { paymentAuthorizedCounter } from '../http-gateway.js';
+import { TelegramRequestError } from './connection.js';
+import { TelegramConnectionPool } from './pool.js';
+
+export interface TcpPaymentGatewayOptions {
+  /** host:port; default PAYMENT_TCP_ADDRESS. */
+  address?: string;
+  /** Persistent connections kept open. */
+  poolSize?: number;
+  /** Per request, waiting for a connection included. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** A connection idle this long sends an 0800 echo; keep it under the server's idle timeout (90 s). */
+  echoIntervalMs?: number;
+  reconnectInitialDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+  merchantId?: string;
+  /** Korean text, sent in EUC-KR. */
+  merchantName?: string;
+}
+
+export const tcpPaymentGatewayDefaults = {
+  poolSize: 4,
+  timeoutMs: 5_000,
+  connectTimeoutMs: 2_000,
+  echoIntervalMs: 30_000,
+  reconnectInitialDelayMs: 100,
+  reconnectMaxDelayMs: 5_000,
+  merchantId: 'ORDERSAGA1',
+  merchantName: '오더사가 온라인 스토어',
+} as const;
+
+const PEER_SERVICE = 'payment-sim';
+const MAX_TRACE_NUMBER = 9_999_999_999;
+
+export class TcpPaymentGateway implements PaymentGateway {
+  readonly channel = 'tcp' as const;
+  private readonly settings: Required<Omit<TcpPaymentGatewayOptions, 'address'>>;
+  private readonly pool: TelegramConnectionPool;
+  private readonly peer: { host: string; port: number };
+  private readonly peerAttributes: Attributes;
+  private readonly authorized = paymentAuthorizedCounter();
+  private readonly tracer = trace.getTracer('ordersaga.payment');
+  private readonly log = logger('payment-tcp');
+  // Starts at a random point so two client processes rarely share trace numbers in the gateway's logs.
+  private traceNumber = Math.floor(Math.random() * 1_000_000_000);
+
+  constructor(options: TcpPaymentGatewayOptions = {}) {
+    const { address, ...rest } = options;
+    this.settings = { ...tcpPaymentGatewayDefaults, ...definedOnly(rest) };
+    this.peer = parseAddress(address ?? config().PAYMENT_TCP_ADDRESS);
+    this.peerAttributes = {
+      'rpc.system': RPC_SYSTEM,
+      'rpc.service': RPC_SERVICE,
+      'server.address': this.peer.host,
+      'server.port': this.peer.port,
+      'network.transport': 'tcp',
+      'peer.service': PEER_SERVICE,
+      'service.peer.name': PEER_SERVICE,
+    };
+    this.pool = new TelegramConnectionPool({
+      ...this.peer,
+      size: this.settings.poolSize,
+      connectTimeoutMs: this.settings.connectTimeoutMs,
+      echoIntervalMs: this.settings.echoIntervalMs,
+      echoTimeoutMs: this.settings.timeoutMs,
+      maxFrameBytes: 1024,
+      reconnectInitialDelayMs: this.settings.reconnectInitialDelayMs,
+      reconnectMaxDelayMs: this.settings.reconnectMaxDelayMs,
+      nextTraceNumber: () => this.nextTraceNumber(),
+    });
+  }
+
+  async authorize(request: AuthorizationRequest): Promise<AuthorizationResult> {
+    let outcome: AuthorizationResult['outcome'] | 'error' = 'error';
+    try {
+      const result = await this.traced('0200', request.orderId, (span) => this.approve(request, span));
+      outcome = result.outcome;
+      return result;
+    } finally {
+      this.authorized.add(1, { channel: this.channel, outcome });
+    }
+  }
+
+  /**
+   * With a payment id, voids that payment (0420 naming it); without, cancels by order id (망취소).
+   * Either way an order with nothing to cancel is `voided: false`, not an error.
+   */
+  void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
+    return this.traced('0420', payment.orderId, async (span) => {
+      const what = payment.paymentId
+        ? `void of payment ${payment.paymentId} (order ${payment.orderId})`
+        : `net cancel of order ${payment.orderId}`;
+      let response: Telegram;
+      try {
+        response = await this.exchange(
+          span,
+          { messageType: '0420', orderId: payment.orderId, amount: payment.amountMinor, transactionId: payment.paymentId ?? '' },
+          what,
+        );
+      } catch (error) {
+        if (error instanceof TelegramRequestError) throw new PaymentGatewayError(this.channel, true, `${what}: ${error.message}`);
+        throw error;
+      }
+      const meaning = describeResponseCode(response.responseCode);
+      if (response.responseCode === '0025') {
+        this.log.warn({ orderId: payment.orderId, paymentId: payment.paymentId }, 'void of a payment the gateway does not know');
+        return { voided: false };
+      }
+      if (meaning.outcome !== 'ok') {
+        throw new PaymentGatewayError(
+          this.channel,
+          meaning.outcome === 'system_error',
+          `${what} answered ${response.responseCode}: ${meaning.meaning}`,
+        );
+      }
+      return response.transactionId === '' ? { voided: false } : { voided: true, paymentId: response.transactionId };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.pool.close();
+  }
+
+  private async approve(request: AuthorizationRequest, span: Span): Promise<AuthorizationResult> {
+    const what = `authorization of order ${request.orderId}`;
+    let response: Telegram;
+    try {
+      response = await this.exchange(
+        span,
+        {
+          messageType: '0200',
+          orderId: request.orderId,
+          amount: request.amountMinor,
+          currency: request.currency,
+          cardNumber: request.cardNumber,
+          installmentMonths: request.installmentMonths ?? 0,
+        },
+        what,
+      );
+    } catch (error) {
+      if (!(error instanceof TelegramRequestError)) throw error;
+      if (error.outcomeUnknown) {
+        await this.reverseUnknownApproval(request, error.message);
+        throw new PaymentGatewayError(
+          this.channel,
+          true,
+          `${what} got no answer (${error.message}); it was reversed by order id (0420), retry`,
+        );
+      }
+      throw new PaymentGatewayError(this.channel, true, `${what} was not sent: ${error.message}`);
+    }
+
+    const meaning = describeResponseCode(response.responseCode);
+    switch (meaning.outcome) {
+      case 'ok':
+        return {
+          outcome: 'approved',
+          paymentId: response.transactionId,
+          approvalCode: response.approvalNumber,
+          approvedAt: instantOf(response.approvalDate, response.approvalTime).toISOString(),
+        };
+      case 'declined': {
+        const declineCode = meaning.declineCode ?? 'generic_decline';
+        return { outcome: 'declined', declineCode, reason: declineMessages[declineCode] };
+      }
+      case 'system_error':
+      case 'rejected':
+        throw new PaymentGatewayError(
+          this.channel,
+          meaning.outcome === 'system_error',
+          `${what} answered ${response.responseCode}: ${meaning.meaning}`,
+        );
+    }
+  }
+
+  /** 망취소 after an unknown outcome. Logged, not thrown: the caller reports a retryable error either way. */
+  private async reverseUnknownApproval(request: AuthorizationRequest, cause: string): Promise<void> {
+    try {
+      const result = await this.void({ orderId: request.orderId, amountMinor: request.amountMinor, reason: `net cancel: ${cause}` });
+      this.log.warn({ orderId: request.orderId, cause, ...result }, 'authorization outcome unknown; reversed by order id');
+    } catch (error) {
+      this.log.error({ orderId: request.orderId, cause, err: error }, 'authorization outcome unknown and the reversal failed');
+    }
+  }
+
+  /** Sends one request built from `fields`, with the active span's traceparent in its header. */
+  private async exchange(
+    span: Span,
+    fields: Partial<Telegram> & { messageType: RequestType },
+    what: string,
+  ): Promise<Telegram> {
+    const traceNumber = this.nextTraceNumber();
+    const telegram = blankTelegram({
+      merchantId: this.settings.merchantId,
+      merchantName: this.settings.merchantName,
+      ...fields,
+      cardNumber: fields.messageType === '0200' ? (fields.cardNumber ?? '') : maskCardNumber(fields.cardNumber ?? ''),
+      traceNumber,
+    });
+    propagation.inject(trace.setSpan(context.active(), span), telegram, telegramSetter);
+    span.setAttribute('ordersaga.telegram.trace_number', traceNumber);
+    const encoded = telegramCodec.encode(telegram);
+    if (!encoded.ok) {
+      throw new PaymentGatewayError(this.channel, false, `${what} cannot be sent: ${encoded.error.message}`);
+    }
+    const response = await this.pool.request(
+      { frame: encoded.frame, traceNumber, answeredBy: responseTypeOf[fields.messageType] },
+      this.settings.timeoutMs,
+    );
+    span.setAttribute('ordersaga.telegram.response_code', response.responseCode);
+    return response;
+  }
+
+  private async traced<T>(type: RequestType, orderId: string, work: (span: Span) => Promise<T>): Promise<T> {
+    const span = this.tracer.startSpan(
+      telegramSpanName(type),
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          ...this.peerAttributes,
+          'rpc.method': rpcMethodOf[type],
+          'ordersaga.telegram.message_type': type,
+          'ordersaga.order_id': orderId,
+        },
+      },
+      context.active(),
+    );
+    try {
+      return await context.with(trace.setSpan(context.active(), span), () => work(span));
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private nextTraceNumber(): number {
+    this.traceNumber = this.traceNumber >= MAX_TRACE_NUMBER ? 1 : this.traceNumber + 1;
+    return this.traceNumber;
+  }
+}
+
+/** `host:port`, `[v6]:port`. */
+function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address.trim());
+  const port = Number(match?.[3]);
+  if (!match || !(port >= 1 && port <= 65535)) {
+    throw new Error(`PAYMENT_TCP_ADDRESS must be host:port, got ${JSON.stringify(address)}`);
+  }
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

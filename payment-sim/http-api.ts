@@ -1,0 +1,274 @@
+/**
+ * The simulator's modern line: a JSON API in the style of card gateways such as Stripe. Each
+ * handler validates, asks the simulator, and shapes the answer; declines are 402 problem+json with a
+ * machine-readable `code` and `declineCode`.
+ *
+ * Idempotency: the first answer under an `Idempotency-Key` (status and body) is stored and replayed
+ * to every retry with the same request; the same key with another request is a 409. Unlike Stripe,
+ * a 5xx is not stored: nothing was booked, and the saga retries with the same key expecting that a
+ * transient failure can pass.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { paymentChannels } from '../platform/contracts/order.js';
+import { problem, withProblemDefaults } from '../platform/http.js';
+import type { Payment } from './ledger.js';
+import { scenarioSchema } from './scenarios.js';
+import { authorizationInputSchema, orderIdSchema, type AuthorizationAnswer, type PaymentSimulator } from './simulator.js';
+
+const cancelSchema = z.strictObject({ reason: z.string().max(200).default('merchant request') });
+const voidByOrderSchema = z.strictObject({ orderId: orderIdSchema, reason: z.string().max(200).default('net cancel') });
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export function createPaymentApi(simulator: PaymentSimulator): Hono {
+  const app = withProblemDefaults(new Hono(), 'payment-sim');
+  const { ledger, scenarios } = simulator;
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  app.post('/payments/authorize', async (c) => {
+    const key = c.req.header('idempotency-key');
+    if (!key || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return problem(c, {
+        type: 'validation_error',
+        title: 'Invalid request',
+        status: 400,
+        detail: `the Idempotency-Key header is required, 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+        header: 'Idempotency-Key',
+      });
+    }
+    const parsed = await parseBody(c, authorizationInputSchema);
+    if (!parsed.ok) return parsed.response;
+    const fingerprint = JSON.stringify(['authorize', parsed.value]);
+
+    const stored = ledger.storedAnswer(key);
+    if (stored) {
+      if (stored.fingerprint !== fingerprint) {
+        return problem(c, {
+          type: 'idempotency_conflict',
+          title: 'Idempotency key reused',
+          status: 409,
+          detail: `Idempotency-Key ${key} was first used with a different request; use a new key for a new request`,
+        });
+      }
+      return replay(c, stored.status, stored.body);
+    }
+
+    const { answer, latencyMs, hold } = simulator.authorize(parsed.value, 'http');
+    const { status, body } = authorizationResponse(answer);
+    if (status < 500) {
+      ledger.storeAnswer(key, {
+        fingerprint,
+        status,
+        body,
+        ...(answer.kind === 'approved' ? { paymentId: answer.payment.paymentId } : {}),
+      });
+    }
+    if (hold) {
+      await simulator.hold(c.req.raw.signal);
+      return problem(c, { title: 'Service Unavailable', status: 503, detail: 'the simulator is shutting down' });
+    }
+    if (latencyMs > 0) await sleep(latencyMs);
+    return respond(c, status, body);
+  });
+
+  /** 망취소: cancels whatever approval the order holds, for a client that never got its answer. */
+  app.post('/payments/void-by-order', async (c) => {
+    const parsed = await parseBody(c, voidByOrderSchema);
+    if (!parsed.ok) return parsed.response;
+    const { orderId, reason } = parsed.value;
+    const result = ledger.reverseOrder(orderId, reason);
+    if (result.outcome === 'conflict') {
+      return problem(c, { type: 'invalid_state', title: 'Payment state forbids this', status: 409, detail: result.detail });
+    }
+    const payment = result.outcome === 'done' ? result.payment : null;
+    return c.json({ orderId, voided: payment !== null, payment });
+  });
+
+  app.post('/payments/:id/void', async (c) => {
+    const parsed = await parseBody(c, cancelSchema, { optional: true });
+    if (!parsed.ok) return parsed.response;
+    return cancelResponse(c, ledger.void(c.req.param('id'), parsed.value.reason), c.req.param('id'));
+  });
+
+  app.post('/payments/:id/refund', async (c) => {
+    const parsed = await parseBody(c, cancelSchema, { optional: true });
+    if (!parsed.ok) return parsed.response;
+    return cancelResponse(c, ledger.refund(c.req.param('id'), parsed.value.reason), c.req.param('id'));
+  });
+
+  app.get('/payments/:id', (c) => {
+    const payment = ledger.find(c.req.param('id'));
+    return payment ? c.json(payment) : notFound(c, c.req.param('id'));
+  });
+
+  app.get('/payments', (c) => {
+    const orderId = orderIdSchema.safeParse(c.req.query('orderId'));
+    if (!orderId.success) {
+      return problem(c, {
+        type: 'validation_error',
+        title: 'Invalid request',
+        status: 400,
+        detail: 'the orderId query parameter is required: 1 to 36 printable ASCII characters',
+        parameter: 'orderId',
+      });
+    }
+    return c.json({ orderId: orderId.data, payments: ledger.paymentsOfOrder(orderId.data) });
+  });
+
+  app.get('/admin/scenario', (c) => c.json(scenarios.all()));
+
+  app.put('/admin/scenario/:channel', async (c) => {
+    const channel = z.enum(paymentChannels).safeParse(c.req.param('channel'));
+    if (!channel.success) {
+      return problem(c, {
+        type: 'validation_error',
+        title: 'Invalid request',
+        status: 400,
+        detail: `channel must be one of ${paymentChannels.join(', ')}`,
+        parameter: 'channel',
+      });
+    }
+    const parsed = await parseBody(c, scenarioSchema);
+    if (!parsed.ok) return parsed.response;
+    scenarios.set(channel.data, parsed.value);
+    return c.json({ channel: channel.data, scenario: parsed.value });
+  });
+
+  app.delete('/admin/scenario', (c) => {
+    scenarios.reset();
+    return c.json(scenarios.all());
+  });
+
+  return app;
+}
+
+function authorizationResponse(answer: AuthorizationAnswer): { status: number; body: unknown } {
+  switch (answer.kind) {
+    case 'approved':
+      // 200 for an order's approval handed out again, so a caller can tell it was not charged now.
+      return { status: answer.repeated ? 200 : 201, body: approvalBody(answer.payment) };
+    case 'declined':
+      return {
+        status: 402,
+        body: {
+          type: 'card_declined',
+          title: 'Card declined',
+          status: 402,
+          code: 'card_declined',
+          declineCode: answer.declineCode,
+          message: answer.message,
+          detail: answer.message,
+        },
+      };
+    case 'order_conflict':
+      return {
+        status: 409,
+        body: {
+          type: 'order_already_paid',
+          title: 'Order already has a payment',
+          status: 409,
+          code: 'order_already_paid',
+          detail: answer.message,
+          paymentId: answer.payment.paymentId,
+        },
+      };
+    case 'processing_error':
+      return {
+        status: 500,
+        body: {
+          type: 'processing_error',
+          title: 'Processing error',
+          status: 500,
+          code: 'processing_error',
+          detail: `${answer.message}; nothing was charged, retry with the same Idempotency-Key`,
+          retryable: true,
+        },
+      };
+  }
+}
+
+function approvalBody(payment: Payment) {
+  return {
+    paymentId: payment.paymentId,
+    orderId: payment.orderId,
+    status: payment.status,
+    approvalCode: payment.approvalCode,
+    approvedAt: payment.approvedAt,
+    amountMinor: payment.amountMinor,
+    currency: payment.currency,
+    cardLast4: payment.cardLast4,
+    installmentMonths: payment.installmentMonths,
+  };
+}
+
+function respond(c: Context, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  const contentType = status >= 400 ? 'application/problem+json' : 'application/json';
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': contentType, ...headers } });
+}
+
+function replay(c: Context, status: number, body: unknown): Response {
+  return respond(c, status, body, { 'idempotent-replayed': 'true' });
+}
+
+function cancelResponse(c: Context, result: ReturnType<PaymentSimulator['ledger']['void']>, paymentId: string) {
+  switch (result.outcome) {
+    case 'done':
+      return c.json(result.payment);
+    case 'not_found':
+      return notFound(c, paymentId);
+    case 'conflict':
+      return problem(c, { type: 'invalid_state', title: 'Payment state forbids this', status: 409, detail: result.detail });
+  }
+}
+
+function notFound(c: Context, paymentId: string): Response {
+  return problem(c, { type: 'not_found', title: 'Not Found', status: 404, detail: `no payment ${paymentId}` });
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** Parses a JSON body against a schema; every failure is a 400 naming the fields at fault. */
+async function parseBody<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+  options: { optional?: boolean } = {},
+): Promise<Parsed<z.output<T>>> {
+  let raw: unknown;
+  const text = await c.req.text();
+  if (text.trim() === '' && options.optional) {
+    raw = {};
+  } else {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return {
+        ok: false,
+        response: problem(c, {
+          type: 'validation_error',
+          title: 'Invalid request',
+          status: 400,
+          detail: 'the request body is not valid JSON',
+        }),
+      };
+    }
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  const errors = result.error.issues.map((issue) => ({
+    pointer: `/${issue.path.map(String).join('/')}`,
+    detail: issue.message,
+  }));
+  return {
+    ok: false,
+    response: problem(c, {
+      type: 'validation_error',
+      title: 'Invalid request',
+      status: 400,
+      detail: errors.map((error) => `${error.pointer}: ${error.detail}`).join('; '),
+      errors,
+    }),
+  };
+}

@@ -1,0 +1,329 @@
+/**
+ * The simulator's legacy line: the payment 전문 over persistent TCP connections (docs/payment-telegram.md).
+ * Each connection may carry many requests in flight; each is answered as soon as its own (scenario)
+ * latency allows, so answers can overtake each other and the client matches them by trace number.
+ *
+ * Whatever arrives, the server neither crashes nor hangs: a telegram it cannot decode is answered
+ * with response code 0030 when its trace number can be read; a stream it cannot frame any more is
+ * closed with a log line.
+ */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { maskCardNumber } from '../platform/contracts/order.js';
+import { logger } from '../platform/logger.js';
+import type { AuthorizationAnswer, PaymentSimulator } from './simulator.js';
+import { authorizationInputSchema } from './simulator.js';
+import { telegramCodec, type TelegramError } from './telegram/codec.js';
+import { TelegramFramer } from './telegram/framer.js';
+import { isRequestType, responseTypeOf, type RequestType, type Telegram } from './telegram/layout.js';
+import { blankTelegram, responseTo, telegramClock } from './telegram/messages.js';
+import { responseCodeForDecline, type ResponseCode } from './telegram/response-codes.js';
+import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramGetter, telegramSpanName } from './telegram/tracing.js';
+
+export interface TelegramServerOptions {
+  port: number;
+  host?: string;
+  /** A connection silent this long is closed; clients send 0800 echoes to stay open. */
+  idleTimeoutMs?: number;
+  /** Largest declared frame length accepted; a larger one closes the connection. */
+  maxFrameBytes?: number;
+  /** Above this many unanswered requests on one connection, the server stops reading from it. */
+  maxInFlightPerConnection?: number;
+}
+
+export interface RunningTelegramServer {
+  port: number;
+  /** Connections open right now. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export const telegramServerDefaults = {
+  idleTimeoutMs: 90_000,
+  maxFrameBytes: 1024,
+  maxInFlightPerConnection: 1024,
+} as const;
+
+/** The system code the simulator uses when it speaks first (a reject to a telegram it could not read). */
+const SIMULATOR_SYSTEM_CODE = 'PSIM';
+
+type Answer = Telegram | undefined;
+
+export function startTelegramServer(simulator: PaymentSimulator, options: TelegramServerOptions): Promise<RunningTelegramServer> {
+  const settings = { ...telegramServerDefaults, ...options };
+  const log = logger('telegram-server');
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    new TelegramSession(socket, simulator, settings, log);
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new Error(`payment-sim TCP: port ${settings.port} is already in use`) : error);
+    });
+    server.listen(settings.port, settings.host ?? '0.0.0.0', () => {
+      server.on('error', (error) => log.error({ err: error }, 'TCP server error'));
+      const { port } = server.address() as AddressInfo;
+      log.info({ port }, 'payment-sim TCP 전문 server listening');
+      resolve({
+        port,
+        connections: () => sockets.size,
+        close: () =>
+          new Promise<void>((closed) => {
+            server.close(() => closed());
+            for (const socket of sockets) socket.destroy();
+          }),
+      });
+    });
+  });
+}
+
+class TelegramSession {
+  private readonly framer: TelegramFramer;
+  private readonly inFlight = new Set<string>();
+  /** Aborted when the connection goes: held requests stop waiting for it. */
+  private readonly gone = new AbortController();
+  private readonly peer: string;
+  private waitingForDrain = false;
+  private readingPaused = false;
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly simulator: PaymentSimulator,
+    private readonly settings: Required<Omit<TelegramServerOptions, 'host'>>,
+    private readonly log: ReturnType<typeof logger>,
+  ) {
+    this.framer = new TelegramFramer(settings.maxFrameBytes);
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    socket.setTimeout(settings.idleTimeoutMs, () => {
+      log.info({ peer: this.peer, idleTimeoutMs: settings.idleTimeoutMs }, 'closing idle connection');
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => {
+      this.waitingForDrain = false;
+      this.updateFlow();
+    });
+    socket.on('error', (error) => log.debug({ peer: this.peer, err: error }, 'connection error'));
+    socket.on('close', () => this.gone.abort());
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closing) return;
+    // Corked so that the answers to a batch of frames read together leave in one write.
+    this.socket.cork();
+    try {
+      for (const event of this.framer.push(chunk)) {
+        if (event.kind === 'fatal') {
+          this.closeBecause(event.error);
+          break;
+        }
+        this.handle(event.payload);
+        if (this.closing) break;
+      }
+    } catch (error) {
+      this.log.error({ peer: this.peer, err: error }, 'telegram handling failed; closing the connection');
+      this.socket.destroy();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private handle(payload: Buffer): void {
+    const decoded = telegramCodec.decodePayload(payload);
+    if (!decoded.ok) return this.rejectMalformed(decoded.error);
+    const request = decoded.telegram;
+    if (!isRequestType(request.messageType)) {
+      return this.rejectMalformed({
+        code: 'unknown_message_type',
+        message: `message type ${request.messageType} is not a request`,
+        traceNumber: request.traceNumber,
+      });
+    }
+    const typed = request as Telegram & { messageType: RequestType };
+    const key = `${typed.messageType}:${typed.traceNumber}`;
+    if (this.inFlight.has(key)) {
+      this.log.warn({ peer: this.peer, traceNumber: typed.traceNumber }, 'trace number already in flight; answered 0094');
+      return this.send(responseTo(typed, { responseCode: '0094', cardNumber: maskCardNumber(typed.cardNumber) }));
+    }
+    this.inFlight.add(key);
+    this.updateFlow();
+
+    const parent = propagation.extract(ROOT_CONTEXT, typed, telegramGetter);
+    const span = trace.getTracer('ordersaga.payment-sim').startSpan(
+      telegramSpanName(typed.messageType),
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'rpc.system': RPC_SYSTEM,
+          'rpc.service': RPC_SERVICE,
+          'rpc.method': rpcMethodOf[typed.messageType],
+          'network.transport': 'tcp',
+          'server.port': this.socket.localPort ?? 0,
+          'client.address': this.socket.remoteAddress ?? '',
+          'ordersaga.telegram.message_type': typed.messageType,
+          'ordersaga.telegram.trace_number': typed.traceNumber,
+          'ordersaga.order_id': typed.orderId,
+        },
+      },
+      parent,
+    );
+    const answer = context.with(trace.setSpan(parent, span), () => this.answer(typed));
+    if (answer instanceof Promise) {
+      answer.then(
+        (response) => this.finish(key, span, response),
+        (error: unknown) => {
+          this.log.error({ peer: this.peer, err: error }, 'telegram handling failed');
+          this.finish(key, span, responseTo(typed, { responseCode: '0096', cardNumber: maskCardNumber(typed.cardNumber) }));
+        },
+      );
+    } else {
+      this.finish(key, span, answer);
+    }
+  }
+
+  /** Synchronous when there is no latency to wait for, so the common case costs no promise. */
+  private answer(request: Telegram & { messageType: RequestType }): Answer | Promise<Answer> {
+    switch (request.messageType) {
+      case '0800':
+        return responseTo(request, { responseCode: '0000' });
+      case '0200':
+        return this.approve(request);
+      case '0420':
+        return this.reverse(request);
+    }
+  }
+
+  private approve(request: Telegram & { messageType: RequestType }): Answer | Promise<Answer> {
+    const masked = maskCardNumber(request.cardNumber);
+    const input = authorizationInputSchema.safeParse({
+      orderId: request.orderId,
+      amountMinor: request.amount,
+      currency: request.currency,
+      cardNumber: request.cardNumber,
+      installmentMonths: request.installmentMonths,
+    });
+    if (!input.success) {
+      const fields = input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+      this.log.warn({ peer: this.peer, traceNumber: request.traceNumber, fields }, 'approval request rejected: 0030');
+      return responseTo(request, { responseCode: '0030', cardNumber: masked });
+    }
+    const { answer, latencyMs, hold } = this.simulator.authorize(input.data, 'tcp');
+    const response = responseTo(request, { cardNumber: masked, ...approvalAnswer(answer) });
+    if (hold) return this.simulator.hold(this.gone.signal).then(() => undefined);
+    if (latencyMs > 0) return sleep(latencyMs).then(() => response);
+    return response;
+  }
+
+  /**
+   * 0420 without a transaction id is a 망취소: cancel whatever approval the order holds, known or
+   * not; the answer's transaction id names the payment cancelled, blank when there was none. With
+   * one, it voids that payment of the order (the compensation of a known approval).
+   */
+  private reverse(request: Telegram & { messageType: RequestType }): Answer {
+    const masked = maskCardNumber(request.cardNumber);
+    const { ledger } = this.simulator;
+    if (request.orderId === '') return responseTo(request, { responseCode: '0030', cardNumber: masked });
+    if (request.transactionId === '') {
+      const result = ledger.reverseOrder(request.orderId, 'net cancel (0420)');
+      return responseTo(request, {
+        responseCode: result.outcome === 'conflict' ? '0012' : '0000',
+        transactionId: result.outcome === 'nothing' ? '' : result.payment.paymentId,
+        cardNumber: masked,
+      });
+    }
+    const payment = ledger.find(request.transactionId);
+    if (!payment || payment.orderId !== request.orderId) {
+      return responseTo(request, { responseCode: '0025', cardNumber: masked });
+    }
+    const result = ledger.void(payment.paymentId, 'void (0420)');
+    return responseTo(request, { responseCode: result.outcome === 'done' ? '0000' : '0012', cardNumber: masked });
+  }
+
+  private finish(key: string, span: Span, response: Answer): void {
+    this.inFlight.delete(key);
+    this.updateFlow();
+    if (response) {
+      span.setAttribute('ordersaga.telegram.response_code', response.responseCode);
+      if (response.responseCode === '0096' || response.responseCode === '0030') {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `response code ${response.responseCode}` });
+      }
+      this.send(response);
+    } else {
+      span.setAttribute('ordersaga.telegram.held', true);
+    }
+    span.end();
+  }
+
+  private rejectMalformed(error: TelegramError): void {
+    if (error.traceNumber === undefined) return this.closeBecause(error);
+    const messageType =
+      error.messageType !== undefined && isRequestType(error.messageType) ? responseTypeOf[error.messageType] : '9999';
+    this.log.warn({ peer: this.peer, error }, `malformed telegram answered with 0030: ${error.message}`);
+    this.send(
+      blankTelegram({
+        systemCode: SIMULATOR_SYSTEM_CODE,
+        messageType,
+        traceNumber: error.traceNumber,
+        responseCode: '0030',
+      }),
+    );
+  }
+
+  private closeBecause(error: TelegramError): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.log.warn({ peer: this.peer, error }, `closing the connection: ${error.message}`);
+    this.socket.end();
+  }
+
+  private send(response: Telegram): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    const encoded = telegramCodec.encode(response);
+    if (!encoded.ok) {
+      this.log.error({ peer: this.peer, error: encoded.error }, 'could not encode a response');
+      return;
+    }
+    if (!this.socket.write(encoded.frame)) {
+      this.waitingForDrain = true;
+      this.updateFlow();
+    }
+  }
+
+  /** Stops reading while the peer does not read its answers or has too many requests in flight. */
+  private updateFlow(): void {
+    const shouldPause = this.waitingForDrain || this.inFlight.size >= this.settings.maxInFlightPerConnection;
+    if (shouldPause === this.readingPaused) return;
+    this.readingPaused = shouldPause;
+    if (shouldPause) this.socket.pause();
+    else this.socket.resume();
+  }
+}
+
+function approvalAnswer(answer: AuthorizationAnswer): Partial<Telegram> & { responseCode: ResponseCode } {
+  switch (answer.kind) {
+    case 'approved': {
+      const { payment } = answer;
+      if (payment.status !== 'authorized') return { responseCode: '0012', transactionId: payment.paymentId };
+      const approvedAt = telegramClock(new Date(payment.approvedAt));
+      return {
+        responseCode: '0000',
+        approvalNumber: payment.approvalCode,
+        approvalDate: approvedAt.sendDate,
+        approvalTime: approvedAt.sendTime,
+        transactionId: payment.paymentId,
+      };
+    }
+    case 'declined':
+      return { responseCode: responseCodeForDecline(answer.declineCode) };
+    case 'processing_error':
+      return { responseCode: '0096' };
+    case 'order_conflict':
+      return { responseCode: '0094', transactionId: answer.payment.paymentId };
+  }
+}

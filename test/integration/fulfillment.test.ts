@@ -1,0 +1,159 @@
+/**
+ * Fulfillment (activities/fulfillment/): the store on the real fulfillment database, and the
+ * activities called directly with a real EventPublisher on the real Kafka. The running analytics
+ * service shows what reached Kafka.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import test from 'ava';
+import {
+  createFulfillmentActivities,
+  type FulfillmentActivities,
+  type ScheduleShipmentInput,
+} from '../../activities/fulfillment/activities.js';
+import { FulfillmentStore } from '../../activities/fulfillment/store.js';
+import { config } from '../../platform/config.js';
+import { type Database, openDatabase } from '../../platform/db.js';
+import { eventIdFor } from '../../platform/events/envelope.js';
+import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
+import { uniqueCustomerId, validOrder } from '../unit/fixtures.js';
+import { eventually, getJson } from './support.js';
+
+let db: Database;
+let store: FulfillmentStore;
+let publisher: EventPublisher;
+let activities: FulfillmentActivities;
+
+test.before(() => {
+  db = openDatabase(config().FULFILLMENT_DATABASE_URL, 'fulfillment-test');
+  store = new FulfillmentStore(db);
+  publisher = new EventPublisher(kafkaClient('fulfillment-test'), 'fulfillment-test');
+  activities = createFulfillmentActivities(store, publisher);
+});
+
+test.after.always(async () => {
+  await publisher?.close();
+  await db?.end();
+});
+
+function shipmentInput(overrides: { postalCode?: string; country?: string } = {}): ScheduleShipmentInput {
+  const order = validOrder();
+  return {
+    orderId: randomUUID(),
+    customerId: uniqueCustomerId('fulfillment'),
+    items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }],
+    shippingAddress: { ...order.shippingAddress, ...overrides },
+    orderDate: '2025-03-01',
+  };
+}
+
+interface AnalyticsEvents {
+  events: { eventId: string; type: string }[];
+}
+
+function analyticsEvents(orderId: string): Promise<AnalyticsEvents> {
+  return getJson<AnalyticsEvents>(`${config().ANALYTICS_URL}/analytics/orders/${orderId}/events`);
+}
+
+test('the store schedules one shipment per order; scheduling again returns the first', async (t) => {
+  const orderId = randomUUID();
+  const shipment = {
+    shipmentId: `shp_${orderId}`,
+    orderId,
+    customerId: uniqueCustomerId('fulfillment'),
+    carrier: 'cj-logistics',
+    address: { city: '서울', postalCode: '06236', country: 'KR' },
+    lines: [{ sku: 'KB-001', quantity: 1 }],
+    estimatedDelivery: '2025-03-03',
+  };
+  const first = await store.schedule(shipment);
+  t.deepEqual(first, { ...shipment, status: 'SCHEDULED' });
+  const again = await store.schedule({ ...shipment, shipmentId: `other_${orderId}`, carrier: 'ems', estimatedDelivery: '2025-04-01' });
+  t.deepEqual(again, first);
+  const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM shipments WHERE order_id = $1', [orderId]);
+  t.is(rows[0]!.count, 1);
+});
+
+test('the store cancels only a scheduled shipment and keeps the first reason', async (t) => {
+  const orderId = randomUUID();
+  await store.schedule({
+    shipmentId: `shp_${orderId}`,
+    orderId,
+    customerId: uniqueCustomerId('fulfillment'),
+    carrier: 'ems',
+    address: {},
+    lines: [],
+    estimatedDelivery: '2025-03-08',
+  });
+  t.like(await store.cancel(orderId, 'payment voided'), { status: 'CANCELLED' });
+  t.like(await store.cancel(orderId, 'second reason'), { status: 'CANCELLED' });
+  const { rows } = await db.query<{ reason: string }>('SELECT reason FROM shipments WHERE order_id = $1', [orderId]);
+  t.is(rows[0]!.reason, 'payment voided');
+  t.is(await store.cancel(randomUUID(), 'no shipment'), undefined);
+});
+
+test('scheduleShipment is idempotent per order and publishes fulfillment.v1.scheduled once in effect', async (t) => {
+  const input = shipmentInput();
+  const first = await activities.scheduleShipment(input);
+  t.deepEqual(first, {
+    shipmentId: `shp_${input.orderId}`,
+    orderId: input.orderId,
+    customerId: input.customerId,
+    status: 'SCHEDULED',
+    carrier: 'cj-logistics',
+    address: input.shippingAddress,
+    lines: input.items,
+    estimatedDelivery: '2025-03-03',
+  });
+  const retried = await activities.scheduleShipment(input);
+  t.deepEqual(retried, first, 'a retry gets the same shipment');
+  t.deepEqual(await store.findByOrder(input.orderId), first);
+
+  // Cancelling publishes a later event on the same partition: once analytics has it, it has seen both publishes of the first.
+  t.true(await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'test over' }));
+  const seen = await eventually('analytics to apply fulfillment.v1.cancelled', async () => {
+    const { events } = await analyticsEvents(input.orderId);
+    return events.some((event) => event.type === 'fulfillment.v1.cancelled') ? events : undefined;
+  });
+  t.deepEqual(
+    seen.map((event) => [event.type, event.eventId]).sort(),
+    [
+      ['fulfillment.v1.cancelled', eventIdFor('fulfillment.v1.cancelled', input.orderId)],
+      ['fulfillment.v1.scheduled', eventIdFor('fulfillment.v1.scheduled', input.orderId)],
+    ],
+  );
+});
+
+test('international shipments go by EMS and take a week', async (t) => {
+  const input = shipmentInput({ country: 'US', postalCode: '94105' });
+  t.like(await activities.scheduleShipment(input), { carrier: 'ems', estimatedDelivery: '2025-03-08', status: 'SCHEDULED' });
+  await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'test over' });
+});
+
+test('the delivery estimate crosses month and year ends', async (t) => {
+  const input = { ...shipmentInput(), orderDate: '2024-12-31' };
+  t.like(await activities.scheduleShipment(input), { estimatedDelivery: '2025-01-02' });
+  await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'test over' });
+});
+
+for (const postalCode of ['99999', '00000']) {
+  test(`postal code ${postalCode} fails with a non-retryable UndeliverableAddress and schedules nothing`, async (t) => {
+    const input = shipmentInput({ postalCode });
+    const failure = await t.throwsAsync(() => activities.scheduleShipment(input), { instanceOf: ApplicationFailure });
+    t.is(failure?.type, 'UndeliverableAddress');
+    t.true(failure?.nonRetryable);
+    t.true(failure?.message.includes(postalCode));
+    t.is(await store.findByOrder(input.orderId), undefined);
+  });
+}
+
+test('cancelShipment cancels a scheduled shipment; with no shipment it does nothing', async (t) => {
+  const input = shipmentInput();
+  await activities.scheduleShipment(input);
+  t.true(await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'payment voided' }));
+  t.like(await store.findByOrder(input.orderId), { status: 'CANCELLED', shipmentId: `shp_${input.orderId}` });
+
+  const never = shipmentInput();
+  t.false(await activities.cancelShipment({ orderId: never.orderId, customerId: never.customerId, reason: 'nothing scheduled' }));
+  t.is(await store.findByOrder(never.orderId), undefined);
+});

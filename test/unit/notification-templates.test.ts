@@ -1,0 +1,104 @@
+/**
+ * Customer notifications (consumers/notification/templates.ts): every customer-facing event renders
+ * in both languages on every channel; internal steps render nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import { eventTypes, type EventType } from '../../platform/events/catalog.js';
+import {
+  type Channel,
+  formatAmount,
+  type Locale,
+  notifiedEventTypes,
+  renderNotification,
+} from '../../consumers/notification/templates.js';
+import { sampleEventData } from './fixtures.js';
+
+const locales: Locale[] = ['ko', 'en'];
+const channels: Channel[] = ['email', 'sms', 'push'];
+const HANGUL = /[\uAC00-\uD7A3]/;
+const internalEventTypes: EventType[] = ['inventory.v1.reserved', 'inventory.v1.rejected', 'inventory.v1.released', 'fulfillment.v1.cancelled'];
+
+const orderId = randomUUID();
+const samples = sampleEventData(orderId);
+const orderRef = orderId.slice(0, 8).toUpperCase();
+
+function render(type: EventType, locale: Locale, channel: Channel) {
+  return renderNotification(type, samples[type] as never, locale, channel);
+}
+
+test('customers hear of every event except the internal steps', (t) => {
+  t.deepEqual(
+    [...notifiedEventTypes()].sort(),
+    eventTypes.filter((type) => !internalEventTypes.includes(type)).sort(),
+  );
+});
+
+for (const type of notifiedEventTypes()) {
+  test(`${type} renders in ko and en on email, sms and push`, (t) => {
+    for (const locale of locales) {
+      const bodies = new Set<string>();
+      for (const channel of channels) {
+        const rendered = render(type, locale, channel);
+        if (!rendered) {
+          t.fail(`${type} ${locale} ${channel} rendered nothing`);
+          continue;
+        }
+        const where = `${type} ${locale} ${channel}`;
+        t.true(rendered.body.includes(orderRef), `${where}: names the order`);
+        t.is(HANGUL.test(rendered.body), locale === 'ko', `${where}: Korean exactly when the locale is ko`);
+        bodies.add(rendered.body);
+        switch (channel) {
+          case 'sms':
+            t.is(rendered.subject, null, `${where}: SMS has no subject`);
+            t.true(rendered.body.startsWith('[ordersaga] '), where);
+            break;
+          case 'email':
+            t.regex(rendered.subject ?? '', /^\[ordersaga\] \S/, where);
+            break;
+          case 'push':
+            t.truthy(rendered.subject, where);
+            t.false(rendered.subject!.startsWith('[ordersaga]'), `${where}: push titles are short`);
+            break;
+        }
+      }
+      // The SMS text leads with the title: it carries the email/push body after it.
+      const email = render(type, locale, 'email')!;
+      const sms = render(type, locale, 'sms')!;
+      const push = render(type, locale, 'push')!;
+      t.is(email.body, push.body, `${type} ${locale}: email and push share the body`);
+      t.is(sms.body, `[ordersaga] ${push.subject}: ${push.body}`, `${type} ${locale}: SMS = title + body`);
+      t.is(email.subject, `[ordersaga] ${push.subject}`);
+    }
+    t.notDeepEqual(render(type, 'ko', 'email'), render(type, 'en', 'email'), 'the two languages differ');
+  });
+}
+
+test('events customers are not told about render nothing, in any locale or channel', (t) => {
+  for (const type of internalEventTypes) {
+    for (const locale of locales) {
+      for (const channel of channels) t.is(render(type, locale, channel), undefined, `${type} ${locale} ${channel}`);
+    }
+  }
+});
+
+test('messages carry the facts of the event', (t) => {
+  const authorized = render('order.v1.payment_authorized', 'en', 'email')!;
+  t.true(authorized.body.includes('₩90,000'), authorized.body);
+  t.true(authorized.body.includes('12345678'), 'approval code');
+  const authorizedKo = render('order.v1.payment_authorized', 'ko', 'email')!;
+  t.true(authorizedKo.body.includes('₩90,000'), authorizedKo.body);
+  const declined = render('order.v1.payment_declined', 'ko', 'sms')!;
+  t.true(declined.body.includes('insufficient_funds'));
+  const scheduled = render('fulfillment.v1.scheduled', 'en', 'push')!;
+  t.true(scheduled.body.includes('cj-logistics') && scheduled.body.includes('2025-03-03'), scheduled.body);
+  const created = render('order.v1.created', 'ko', 'push')!;
+  t.true(created.body.includes('상품 1종'), created.body);
+});
+
+test('formatAmount writes won without decimals in both locales', (t) => {
+  t.is(formatAmount(12_900, 'KRW', 'ko'), '₩12,900');
+  t.is(formatAmount(12_900, 'KRW', 'en'), '₩12,900');
+  t.is(formatAmount(0, 'KRW', 'ko'), '₩0');
+  t.is(formatAmount(1_234_567, 'KRW', 'en'), '₩1,234,567');
+});
