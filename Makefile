@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories test test-unit typecheck schemas
+.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load bench-payments test test-unit typecheck schemas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ demo: ## submit the demo batch through the gateway and wait for it (needs the se
 
 check: ## check the saga's invariants on the running estate (every order terminal, stock conserved, ...)
 	@npx tsx infra/checks/invariants.ts
+
+load: ## drive traffic through the gateway, e.g. make load ARGS="--rate 5 --duration 60" (see docs/load-generator.md)
+	@node --import tsx loadgen/main.ts $(ARGS)
+
+bench-payments: ## approvals/s and latency of the TCP and HTTP payment lines (writes docs/benchmarks.md)
+	@npx tsx bench/payment-channels.ts
 
 record-histories: ## re-record the replay fixtures in test/histories/ from the running estate
 	@npx tsx test/histories/record.ts

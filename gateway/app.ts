@@ -11,6 +11,8 @@ import { type Environment } from '../platform/config.js';
 import { callService, problem, PROBLEM_CONTENT_TYPE, ServiceCallError, withProblemDefaults } from '../platform/http.js';
 import { zodProblem } from '../platform/validation.js';
 
+const CANCEL_TIMEOUT_MS = 20_000;
+
 type Services = Pick<Environment, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL'>;
 export type GatewayOptions = Services & Pick<Environment, 'GATEWAY_API_KEYS' | 'GATEWAY_BODY_LIMIT_BYTES'>;
 
@@ -31,7 +33,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   }
 
   /** Relays a downstream answer as it is (status, JSON or problem body); an unreachable service is a 503. */
-  async function relay(c: Context, service: string, url: string, init?: RequestInit): Promise<Response> {
+  async function relay(c: Context, service: string, url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response> {
     try {
       const answer = await callService(service, url, {
         ...init,
@@ -119,6 +121,8 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: text || '{}',
+      // The answer waits for the saga itself to accept or refuse, which a busy worker can delay.
+      timeoutMs: CANCEL_TIMEOUT_MS,
     });
   });
   app.get('/orders/:orderId/saga', (c) => relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}/saga`));

@@ -13,7 +13,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { paymentChannels } from '../platform/contracts/order.js';
 import { problem, withProblemDefaults } from '../platform/http.js';
-import type { Payment } from './ledger.js';
+import type { CancelResult, Payment } from './ledger.js';
 import { scenarioSchema } from './scenarios.js';
 import { authorizationInputSchema, orderIdSchema, type AuthorizationAnswer, type PaymentSimulator } from './simulator.js';
 
@@ -53,7 +53,7 @@ export function createPaymentApi(simulator: PaymentSimulator): Hono {
           detail: `Idempotency-Key ${key} was first used with a different request; use a new key for a new request`,
         });
       }
-      return replay(c, stored.status, stored.body);
+      return replay(stored.status, stored.body);
     }
 
     const { answer, latencyMs, hold } = simulator.authorize(parsed.value, 'http');
@@ -71,7 +71,7 @@ export function createPaymentApi(simulator: PaymentSimulator): Hono {
       return problem(c, { title: 'Service Unavailable', status: 503, detail: 'the simulator is shutting down' });
     }
     if (latencyMs > 0) await sleep(latencyMs);
-    return respond(c, status, body);
+    return respond(status, body);
   });
 
   /** 망취소: cancels whatever approval the order holds, for a client that never got its answer. */
@@ -204,16 +204,16 @@ function approvalBody(payment: Payment) {
   };
 }
 
-function respond(c: Context, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+function respond(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   const contentType = status >= 400 ? 'application/problem+json' : 'application/json';
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': contentType, ...headers } });
 }
 
-function replay(c: Context, status: number, body: unknown): Response {
-  return respond(c, status, body, { 'idempotent-replayed': 'true' });
+function replay(status: number, body: unknown): Response {
+  return respond(status, body, { 'idempotent-replayed': 'true' });
 }
 
-function cancelResponse(c: Context, result: ReturnType<PaymentSimulator['ledger']['void']>, paymentId: string) {
+function cancelResponse(c: Context, result: CancelResult, paymentId: string): Response {
   switch (result.outcome) {
     case 'done':
       return c.json(result.payment);

@@ -57,10 +57,10 @@ export type ReversalResult = Exclude<CancelResult, { outcome: 'not_found' }> | {
 
 export class PaymentLedger {
   private readonly payments = new Map<string, Payment>();
-  /** Every payment ever made for an order, oldest first. */
-  private readonly paymentsByOrder = new Map<string, Payment[]>();
   /** The order's payment that still counts (not reversed): at most one per order, so never a second charge. */
   private readonly standingByOrder = new Map<string, Payment>();
+  /** An order's reversed payments, oldest first; kept apart so the common order costs one map entry. */
+  private readonly reversedByOrder = new Map<string, Payment[]>();
   private readonly answers = new Map<string, StoredAnswer>();
   private readonly answerKeysByPayment = new Map<string, string[]>();
 
@@ -80,9 +80,6 @@ export class PaymentLedger {
     };
     this.payments.set(payment.paymentId, payment);
     this.standingByOrder.set(payment.orderId, payment);
-    const history = this.paymentsByOrder.get(payment.orderId);
-    if (history) history.push(payment);
-    else this.paymentsByOrder.set(payment.orderId, [payment]);
     return payment;
   }
 
@@ -95,8 +92,11 @@ export class PaymentLedger {
     return this.standingByOrder.get(orderId);
   }
 
+  /** Every payment made for an order, oldest first. */
   paymentsOfOrder(orderId: string): Payment[] {
-    return this.paymentsByOrder.get(orderId) ?? [];
+    const standing = this.standingByOrder.get(orderId);
+    const reversed = this.reversedByOrder.get(orderId) ?? [];
+    return standing ? [...reversed, standing] : [...reversed];
   }
 
   void(paymentId: string, reason: string, now = new Date()): CancelResult {
@@ -134,8 +134,8 @@ export class PaymentLedger {
   reverseOrder(orderId: string, reason: string, now = new Date()): ReversalResult {
     const payment = this.standingByOrder.get(orderId);
     if (!payment) {
-      const latest = this.paymentsByOrder.get(orderId)?.at(-1);
-      return latest?.status === 'reversed' ? { outcome: 'done', payment: latest } : { outcome: 'nothing' };
+      const latest = this.reversedByOrder.get(orderId)?.at(-1);
+      return latest ? { outcome: 'done', payment: latest } : { outcome: 'nothing' };
     }
     if (payment.status === 'voided') return { outcome: 'done', payment };
     if (payment.status === 'refunded') {
@@ -145,6 +145,9 @@ export class PaymentLedger {
     payment.reversedAt = now.toISOString();
     payment.cancelReason = reason;
     this.standingByOrder.delete(orderId);
+    const reversed = this.reversedByOrder.get(orderId);
+    if (reversed) reversed.push(payment);
+    else this.reversedByOrder.set(orderId, [payment]);
     for (const key of this.answerKeysByPayment.get(payment.paymentId) ?? []) this.answers.delete(key);
     this.answerKeysByPayment.delete(payment.paymentId);
     return { outcome: 'done', payment };
@@ -166,5 +169,6 @@ export class PaymentLedger {
 
 /** `pay_` and 16 hex digits: 20 characters, the width of the telegram's transaction id field. */
 function newPaymentId(): string {
-  return `pay_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const uuid = randomUUID();
+  return `pay_${uuid.slice(0, 8)}${uuid.slice(9, 13)}${uuid.slice(14, 18)}`;
 }

@@ -50,6 +50,8 @@ const SIMULATOR_SYSTEM_CODE = 'PSIM';
 
 type Answer = Telegram | undefined;
 
+const tracer = trace.getTracer('ordersaga.payment-sim');
+
 export function startTelegramServer(simulator: PaymentSimulator, options: TelegramServerOptions): Promise<RunningTelegramServer> {
   const settings = { ...telegramServerDefaults, ...options };
   const log = logger('telegram-server');
@@ -83,13 +85,13 @@ export function startTelegramServer(simulator: PaymentSimulator, options: Telegr
 
 class TelegramSession {
   private readonly framer: TelegramFramer;
-  private readonly inFlight = new Set<string>();
-  /** Aborted when the connection goes: held requests stop waiting for it. */
-  private readonly gone = new AbortController();
+  /** Requests being answered, keyed by message type and trace number (see inFlightKey). */
+  private readonly inFlight = new Set<number>();
   private readonly peer: string;
   private waitingForDrain = false;
   private readingPaused = false;
   private closing = false;
+  private corked = false;
 
   constructor(
     private readonly socket: Socket,
@@ -110,13 +112,11 @@ class TelegramSession {
       this.updateFlow();
     });
     socket.on('error', (error) => log.debug({ peer: this.peer, err: error }, 'connection error'));
-    socket.on('close', () => this.gone.abort());
   }
 
   private receive(chunk: Buffer): void {
     if (this.closing) return;
-    // Corked so that the answers to a batch of frames read together leave in one write.
-    this.socket.cork();
+    this.corkUntilIdle();
     try {
       for (const event of this.framer.push(chunk)) {
         if (event.kind === 'fatal') {
@@ -129,9 +129,21 @@ class TelegramSession {
     } catch (error) {
       this.log.error({ peer: this.peer, err: error }, 'telegram handling failed; closing the connection');
       this.socket.destroy();
-    } finally {
-      this.socket.uncork();
     }
+  }
+
+  /**
+   * Holds writes until the event loop has handled every read that was ready, so the answers to all
+   * of them leave in one write. A syscall per answer would cost more than the answer itself.
+   */
+  private corkUntilIdle(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private handle(payload: Buffer): void {
@@ -146,7 +158,7 @@ class TelegramSession {
       });
     }
     const typed = request as Telegram & { messageType: RequestType };
-    const key = `${typed.messageType}:${typed.traceNumber}`;
+    const key = inFlightKey(typed.messageType, typed.traceNumber);
     if (this.inFlight.has(key)) {
       this.log.warn({ peer: this.peer, traceNumber: typed.traceNumber }, 'trace number already in flight; answered 0094');
       return this.send(responseTo(typed, { responseCode: '0094', cardNumber: maskCardNumber(typed.cardNumber) }));
@@ -155,24 +167,21 @@ class TelegramSession {
     this.updateFlow();
 
     const parent = propagation.extract(ROOT_CONTEXT, typed, telegramGetter);
-    const span = trace.getTracer('ordersaga.payment-sim').startSpan(
-      telegramSpanName(typed.messageType),
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'rpc.system': RPC_SYSTEM,
-          'rpc.service': RPC_SERVICE,
-          'rpc.method': rpcMethodOf[typed.messageType],
-          'network.transport': 'tcp',
-          'server.port': this.socket.localPort ?? 0,
-          'client.address': this.socket.remoteAddress ?? '',
-          'ordersaga.telegram.message_type': typed.messageType,
-          'ordersaga.telegram.trace_number': typed.traceNumber,
-          'ordersaga.order_id': typed.orderId,
-        },
-      },
-      parent,
-    );
+    const span = tracer.startSpan(telegramSpanName(typed.messageType), { kind: SpanKind.SERVER }, parent);
+    // Attributes are built only for a span that records: untraced, this path runs tens of thousands of times a second.
+    if (span.isRecording()) {
+      span.setAttributes({
+        'rpc.system': RPC_SYSTEM,
+        'rpc.service': RPC_SERVICE,
+        'rpc.method': rpcMethodOf[typed.messageType],
+        'network.transport': 'tcp',
+        'server.port': this.socket.localPort ?? 0,
+        'client.address': this.socket.remoteAddress ?? '',
+        'ordersaga.telegram.message_type': typed.messageType,
+        'ordersaga.telegram.trace_number': typed.traceNumber,
+        'ordersaga.order_id': typed.orderId,
+      });
+    }
     const answer = context.with(trace.setSpan(parent, span), () => this.answer(typed));
     if (answer instanceof Promise) {
       answer.then(
@@ -215,7 +224,8 @@ class TelegramSession {
     }
     const { answer, latencyMs, hold } = this.simulator.authorize(input.data, 'tcp');
     const response = responseTo(request, { cardNumber: masked, ...approvalAnswer(answer) });
-    if (hold) return this.simulator.hold(this.gone.signal).then(() => undefined);
+    // Never answered, and not counted in flight: a connection full of held requests must still be read.
+    if (hold) return undefined;
     if (latencyMs > 0) return sleep(latencyMs).then(() => response);
     return response;
   }
@@ -245,7 +255,7 @@ class TelegramSession {
     return responseTo(request, { responseCode: result.outcome === 'done' ? '0000' : '0012', cardNumber: masked });
   }
 
-  private finish(key: string, span: Span, response: Answer): void {
+  private finish(key: number, span: Span, response: Answer): void {
     this.inFlight.delete(key);
     this.updateFlow();
     if (response) {
@@ -289,6 +299,7 @@ class TelegramSession {
       this.log.error({ peer: this.peer, error: encoded.error }, 'could not encode a response');
       return;
     }
+    this.corkUntilIdle();
     if (!this.socket.write(encoded.frame)) {
       this.waitingForDrain = true;
       this.updateFlow();
@@ -303,6 +314,13 @@ class TelegramSession {
     if (shouldPause) this.socket.pause();
     else this.socket.resume();
   }
+}
+
+const requestTypeIndex: Record<RequestType, number> = { '0200': 0, '0420': 1, '0800': 2 };
+
+/** A number rather than a string: trace numbers stay below 10^10, so type × 10^10 + trace is unique and exact. */
+function inFlightKey(type: RequestType, traceNumber: number): number {
+  return requestTypeIndex[type] * 10_000_000_000 + traceNumber;
 }
 
 function approvalAnswer(answer: AuthorizationAnswer): Partial<Telegram> & { responseCode: ResponseCode } {

@@ -131,6 +131,12 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
   );
 
+  // v2: step 1 stands outside the cancellable scope, so an order cancelled at once still gets its
+  // `order.v1.created` beside its `order.v1.cancelled`. v1 sagas (in flight before the change)
+  // keep recording it inside the scope, where an early cancel skipped it.
+  const createdOutsideScope = patched('created-event-survives-early-cancel');
+  if (createdOutsideScope) await orders.recordOrderAccepted(input);
+
   try {
     return await saga.run(runSaga);
   } catch (error) {
@@ -141,7 +147,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   }
 
   async function runSaga(): Promise<OrderState> {
-    await orders.recordOrderAccepted(input);
+    if (!createdOutsideScope) await orders.recordOrderAccepted(input);
 
     // Registered before the call: releasing an order that reserved nothing is a no-op, and this
     // way a reservation that completes while the saga is being cancelled is still released.

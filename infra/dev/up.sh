@@ -10,6 +10,8 @@
 #   5. seed the catalogue, run the demo batch, print where to look
 #
 # UP_DETACH=1 returns after step 5 and leaves everything running (`make down` stops it).
+# UP_LOAD_RATE=N keeps a gentle stream of N mixed orders per second flowing (the load generator,
+# an hour at a time, restarted while up), so a demo always has traffic.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
@@ -22,6 +24,7 @@ stop_everything() {
   trap - INT TERM EXIT
   echo
   log up "stopping…"
+  stop_by_pidfile load >/dev/null 2>&1 || true
   "$HERE/services.sh" down || true
   (( started_stack )) && "$HERE/stack.sh" down || true
 }
@@ -57,6 +60,11 @@ cat <<SUMMARY
     logs         $ROOT/.state/logs/<service>.log
 
 SUMMARY
+
+if [[ -n "${UP_LOAD_RATE:-}" ]]; then
+  log up "continuous traffic: ${UP_LOAD_RATE} orders/s (log: .state/logs/load.log)"
+  spawn load bash -c "while true; do node --import tsx '$ROOT/loadgen/main.ts' --rate '$UP_LOAD_RATE' --duration 3600 --plain || sleep 5; done"
+fi
 
 if [[ "${UP_DETACH:-0}" == 1 ]]; then
   log up "detached; stop it all with: make down"

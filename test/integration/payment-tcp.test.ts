@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { metrics as metricsApi, SpanKind } from '@opentelemetry/api';
 import { metrics, node, tracing } from '@opentelemetry/sdk-node';
 import test from 'ava';
+import fc from 'fast-check';
 import { PaymentGatewayError, type AuthorizationRequest } from '../../activities/payment/gateway.js';
 import { TcpPaymentGateway } from '../../activities/payment/tcp/gateway.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
@@ -269,6 +270,23 @@ for (const [name, bytes] of [
     t.like(await gateway.authorize(newRequest()), { outcome: 'approved' });
   });
 }
+
+test('property: random bytes on fresh connections never crash or hang the server', async (t) => {
+  const garbage = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 600 }), { numRuns: 40, seed: 20_250_301 });
+  for (const bytes of garbage) {
+    const probe = new Probe(sim.tcpAddress);
+    probe.socket.end(Buffer.from(bytes));
+    // Closing our side ends every exchange: the server answers what it could read, then closes too.
+    await eventually('the server to close after our end', () => probe.closed);
+  }
+  const probe = new Probe(sim.tcpAddress);
+  try {
+    probe.write(frame({ messageType: '0800', traceNumber: 99 }));
+    t.like(await probe.answerTo(99), { messageType: '0810', responseCode: '0000' });
+  } finally {
+    probe.close();
+  }
+});
 
 test('many connections at once are each served', async (t) => {
   const probes = Array.from({ length: 25 }, () => new Probe(sim.tcpAddress));

@@ -151,14 +151,14 @@ for (const { stage, gateAt, undone } of cancelStages) {
 
 test('cancel after the order was handed to the carrier is rejected with the reason', async (t) => {
   const orderId = randomUUID();
-  const { reached } = t.context.estate.gate(orderId, 'commitStock');
+  const { reached } = t.context.estate.gate(orderId, 'status:COMPLETED');
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
   const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
   await reached;
   const error = await t.throwsAsync(handle.executeUpdate(cancelOrderUpdate, { args: [{}] }));
   t.true(error instanceof WorkflowUpdateFailedError);
   t.regex((error as WorkflowUpdateFailedError).cause?.message ?? '', /handed to the carrier/);
-  t.context.estate.release(orderId, 'commitStock');
+  t.context.estate.release(orderId, 'status:COMPLETED');
   t.is(((await handle.result()) as OrderState).status, 'COMPLETED');
 });
 

@@ -65,6 +65,11 @@ export const tcpPaymentGatewayDefaults = {
 } as const;
 
 const PEER_SERVICE = 'payment-sim';
+/** Answers are 255 bytes; a longer declared length is still read (and rejected by the codec) up to this. */
+const MAX_ANSWER_BYTES = 1024;
+
+/** Echoes only keep a connection alive, so they get no span. */
+type TracedType = Exclude<RequestType, '0800'>;
 const MAX_TRACE_NUMBER = 9_999_999_999;
 
 export class TcpPaymentGateway implements PaymentGateway {
@@ -72,7 +77,8 @@ export class TcpPaymentGateway implements PaymentGateway {
   private readonly settings: Required<Omit<TcpPaymentGatewayOptions, 'address'>>;
   private readonly pool: TelegramConnectionPool;
   private readonly peer: { host: string; port: number };
-  private readonly peerAttributes: Attributes;
+  /** Per request type, built once: every span of a type starts with the same attributes. */
+  private readonly spanAttributes: Record<TracedType, Attributes>;
   private readonly authorized = paymentAuthorizedCounter();
   private readonly tracer = trace.getTracer('ordersaga.payment');
   private readonly log = logger('payment-tcp');
@@ -83,7 +89,7 @@ export class TcpPaymentGateway implements PaymentGateway {
     const { address, ...rest } = options;
     this.settings = { ...tcpPaymentGatewayDefaults, ...definedOnly(rest) };
     this.peer = parseAddress(address ?? config().PAYMENT_TCP_ADDRESS);
-    this.peerAttributes = {
+    const peerAttributes: Attributes = {
       'rpc.system': RPC_SYSTEM,
       'rpc.service': RPC_SERVICE,
       'server.address': this.peer.host,
@@ -92,13 +98,19 @@ export class TcpPaymentGateway implements PaymentGateway {
       'peer.service': PEER_SERVICE,
       'service.peer.name': PEER_SERVICE,
     };
+    const attributesFor = (type: TracedType): Attributes => ({
+      ...peerAttributes,
+      'rpc.method': rpcMethodOf[type],
+      'ordersaga.telegram.message_type': type,
+    });
+    this.spanAttributes = { '0200': attributesFor('0200'), '0420': attributesFor('0420') };
     this.pool = new TelegramConnectionPool({
       ...this.peer,
       size: this.settings.poolSize,
       connectTimeoutMs: this.settings.connectTimeoutMs,
       echoIntervalMs: this.settings.echoIntervalMs,
       echoTimeoutMs: this.settings.timeoutMs,
-      maxFrameBytes: 1024,
+      maxFrameBytes: MAX_ANSWER_BYTES,
       reconnectInitialDelayMs: this.settings.reconnectInitialDelayMs,
       reconnectMaxDelayMs: this.settings.reconnectMaxDelayMs,
       nextTraceNumber: () => this.nextTraceNumber(),
@@ -246,20 +258,13 @@ export class TcpPaymentGateway implements PaymentGateway {
     return response;
   }
 
-  private async traced<T>(type: RequestType, orderId: string, work: (span: Span) => Promise<T>): Promise<T> {
+  private async traced<T>(type: TracedType, orderId: string, work: (span: Span) => Promise<T>): Promise<T> {
     const span = this.tracer.startSpan(
       telegramSpanName(type),
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          ...this.peerAttributes,
-          'rpc.method': rpcMethodOf[type],
-          'ordersaga.telegram.message_type': type,
-          'ordersaga.order_id': orderId,
-        },
-      },
+      { kind: SpanKind.CLIENT, attributes: this.spanAttributes[type] },
       context.active(),
     );
+    span.setAttribute('ordersaga.order_id', orderId);
     try {
       return await context.with(trace.setSpan(context.active(), span), () => work(span));
     } catch (error) {

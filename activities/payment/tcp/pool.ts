@@ -27,10 +27,13 @@ export class TelegramConnectionPool {
   }
 
   /** Sends on the least busy open connection, waiting for one to open if need be, all within `timeoutMs`. */
-  async request(outgoing: OutgoingTelegram, timeoutMs: number): Promise<Telegram> {
+  request(outgoing: OutgoingTelegram, timeoutMs: number): Promise<Telegram> {
+    const open = this.leastBusy();
+    if (open) return open.request(outgoing, timeoutMs);
     const deadline = performance.now() + timeoutMs;
-    const connection = this.leastBusy() ?? (await this.waitForConnection(timeoutMs));
-    return connection.request(outgoing, Math.max(1, deadline - performance.now()));
+    return this.waitForConnection(timeoutMs).then((connection) =>
+      connection.request(outgoing, Math.max(1, deadline - performance.now())),
+    );
   }
 
   /** Connections open right now. */

@@ -1,0 +1,205 @@
+/**
+ * Payment channel benchmark: approvals per second and latency percentiles over one persistent TCP
+ * connection, over the TCP connection pool, and over HTTP keep-alive, in one bounded run against a
+ * simulator in a child process (so client and gateway do not share a core). Appends the results,
+ * with a description of the machine, to docs/benchmarks.md under "## Payment channels".
+ *
+ *   npx tsx bench/payment-channels.ts            # 5 s per channel after a 1 s warm-up
+ *   BENCH_SECONDS=10 BENCH_CONCURRENCY=32 npx tsx bench/payment-channels.ts   # default concurrency 8
+ *   BENCH_NO_WRITE=1 …                            # print only
+ *
+ * Telemetry is off in both processes (OTEL_SDK_DISABLED): this measures the lines, not the exporter.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { availableParallelism, loadavg, totalmem, type as osType, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { AuthorizationRequest, PaymentGateway } from '../activities/payment/gateway.js';
+import { HttpPaymentGateway } from '../activities/payment/http-gateway.js';
+import { TcpPaymentGateway } from '../activities/payment/tcp/gateway.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 4);
+
+interface ChannelResult {
+  channel: string;
+  approvals: number;
+  errors: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+async function main(): Promise<void> {
+  const [httpPort, tcpPort] = [await freePort(), await freePort()];
+  console.log(`starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}) …`);
+  const sim = startSimulator(httpPort, tcpPort);
+  try {
+    await waitForHealth(`http://127.0.0.1:${httpPort}/health`, 15_000);
+    const address = `127.0.0.1:${tcpPort}`;
+    const results: ChannelResult[] = [];
+    const channels: [string, () => PaymentGateway][] = [
+      ['TCP, 1 persistent connection', () => new TcpPaymentGateway({ address, poolSize: 1 })],
+      [`TCP, pool of ${poolSize}`, () => new TcpPaymentGateway({ address, poolSize })],
+      ['HTTP keep-alive', () => new HttpPaymentGateway({ baseUrl: `http://127.0.0.1:${httpPort}` })],
+    ];
+    for (const [channel, open] of channels) {
+      const gateway = open();
+      try {
+        console.log(`${channel}: warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
+        await drive(gateway, warmupSeconds);
+        const result = { channel, ...(await drive(gateway, seconds)) };
+        results.push(result);
+        console.log(`  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
+      } finally {
+        await gateway.close?.();
+      }
+    }
+    const report = renderReport(results);
+    console.log(`\n${report}`);
+    if (!process.env.BENCH_NO_WRITE) {
+      appendToBenchmarks(report);
+      console.log('appended to docs/benchmarks.md');
+    }
+  } finally {
+    sim.kill('SIGTERM');
+  }
+}
+
+/** Closed loop: `concurrency` callers, each authorizing a fresh order as soon as the last is answered. */
+async function drive(gateway: PaymentGateway, durationSeconds: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + durationSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const request = newRequest();
+        const sent = performance.now();
+        try {
+          const result = await gateway.authorize(request);
+          if (result.outcome !== 'approved') throw new Error(`not approved: ${JSON.stringify(result)}`);
+          latencies.push(performance.now() - sent);
+        } catch (error) {
+          errors += 1;
+          if (errors === 1) console.error(`  first error: ${(error as Error).message}`);
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (quantile: number) => latencies[Math.min(latencies.length - 1, Math.floor(quantile * latencies.length))] ?? NaN;
+  return { approvals: latencies.length, errors, perSecond: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+}
+
+function newRequest(): AuthorizationRequest {
+  const orderId = randomUUID();
+  return { orderId, idempotencyKey: `authorize:${orderId}`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242' };
+}
+
+function startSimulator(httpPort: number, tcpPort: number): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'payment-sim/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PAYMENT_SIM_HTTP_PORT: String(httpPort),
+      PAYMENT_SIM_TCP_PORT: String(tcpPort),
+      OTEL_SDK_DISABLED: 'true',
+      OTEL_SERVICE_NAME: 'payment-sim',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') console.error(`payment-sim exited (${code ?? signal})`);
+  });
+  return child;
+}
+
+async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`payment-sim did not answer ${url} within ${timeoutMs} ms`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function machine(): string {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown CPU';
+  return `${availableParallelism()} × ${model}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${osType()} ${release()}, Node ${process.version}`;
+}
+
+/** Other work on the host skews every number here, so the report says how busy it was. */
+function hostLoad(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' / ');
+}
+
+function renderReport(results: ChannelResult[]): string {
+  const tcpBest = Math.max(...results.filter((result) => result.channel.startsWith('TCP')).map((result) => result.perSecond));
+  const http = results.find((result) => result.channel.startsWith('HTTP'))?.perSecond ?? NaN;
+  return [
+    `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${machine()}. Client and payment-sim in separate processes on the same host, loopback;`,
+    `closed loop with ${concurrency} concurrent authorizations, ${seconds} s per channel after ${warmupSeconds} s warm-up; telemetry off.`,
+    `Host load average (1/5/15 min) at the end of the run: ${hostLoad()}.`,
+    '',
+    '| channel | approvals/s | p50 ms | p99 ms | max ms | approvals | errors |',
+    '|---|---|---|---|---|---|---|',
+    ...results.map(
+      (result) =>
+        `| ${result.channel} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} |`,
+    ),
+    '',
+    `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive. Reproduce: \`npx tsx bench/payment-channels.ts\`.`,
+  ].join('\n');
+}
+
+const HEADING = '## Payment channels';
+
+/** Adds the run at the end of the "Payment channels" section, creating the file or section if need be. */
+function appendToBenchmarks(report: string): void {
+  const path = `${root}docs/benchmarks.md`;
+  const document = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const start = document.indexOf(`\n${HEADING}\n`);
+  if (start < 0) {
+    writeFileSync(path, `${document.trimEnd()}\n\n${HEADING}\n\n${report}\n`);
+    return;
+  }
+  const next = document.indexOf('\n## ', start + HEADING.length + 1);
+  const end = next < 0 ? document.length : next;
+  writeFileSync(path, `${document.slice(0, end).trimEnd()}\n\n${report}\n${document.slice(end)}`);
+}
+
+function format(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+await main();
