@@ -37,6 +37,8 @@ export const environmentSchema = z.object({
 
   KAFKA_BROKERS: csv.default(['localhost:9092']),
   KAFKA_CLIENT_ID_PREFIX: z.string().default('ordersaga'),
+  /** Replicas of each topic `npm run setup` creates: 1 on the single-node dev broker, 3 on a real cluster. */
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** TLS to the brokers with the system's CAs; implied by KAFKA_TLS_CA_FILE or a client certificate. */
   KAFKA_TLS: flag.default(false),
   /** CA of the brokers' certificates (Strimzi: the `<cluster>-cluster-ca-cert` Secret's ca.crt). */

@@ -8,7 +8,9 @@ import { config } from './config.js';
 import { kafkaConnectionSettings } from './connections.js';
 import { withTransaction } from './db.js';
 import { logger } from './logger.js';
-import { context, propagation } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { ConsumerLagMonitor } from './telemetry/kafka-lag.js';
+import { consumerSpanAttributes } from './telemetry/messaging.js';
 import {
   deadLetterTopic,
   type EventData,
@@ -55,7 +57,11 @@ export async function ensureTopics(kafka: Kafka): Promise<string[]> {
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitionsPerTopic, replicationFactor: 1 })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitionsPerTopic,
+          replicationFactor: config().KAFKA_TOPIC_REPLICATION_FACTOR,
+        })),
       });
     }
     return missing;
@@ -127,8 +133,12 @@ export interface EventConsumerOptions {
   kafka: Kafka;
   groupId: string;
   database: pg.Pool;
-  /** Applies one event's side effect inside the transaction that also marks it processed. */
-  handle: (event: CloudEvent, transaction: pg.PoolClient) => Promise<void>;
+  /**
+   * Applies one event's side effect inside the transaction that also marks it processed. It may
+   * return a function to run once that transaction has committed (e.g. counting a metric), so
+   * what it does happens once per event applied, never for a rolled-back attempt.
+   */
+  handle: (event: CloudEvent, transaction: pg.PoolClient) => Promise<void | (() => void)>;
 }
 
 /**
@@ -146,6 +156,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   await consumer.run({
     // eachMessage (not eachBatch) so the instrumentation makes each processing span a child of its producer span.
     eachMessage: async ({ topic, partition, message }) => {
+      trace.getActiveSpan()?.setAttributes(consumerSpanAttributes(options.groupId, partition));
       let event: CloudEvent;
       try {
         event = parseEvent(message.value);
@@ -161,14 +172,17 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
           [event.id, event.type, event.subject],
         );
         if (inserted.rowCount === 0) return false;
-        await options.handle(event, transaction);
-        return true;
+        return (await options.handle(event, transaction)) ?? true;
       });
       if (!applied) log.debug({ eventId: event.id, type: event.type }, 'duplicate event skipped');
+      else if (typeof applied === 'function') applied();
     },
   });
+  const lag = new ConsumerLagMonitor(options.kafka, options.groupId, Object.values(topics));
+  lag.start();
   const originalDisconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
+    await lag.stop();
     await originalDisconnect();
     await deadLetters.close();
   };
