@@ -3,29 +3,16 @@ import { createInventoryActivities } from '../../activities/inventory/activities
 import { InventoryStore } from '../../activities/inventory/store.js';
 import { config } from '../../platform/config.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
-import { openDatabase } from '../../platform/db.js';
-import { closeHttpServer, startHttpServer } from '../../platform/http.js';
-import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
-import { runService } from '../../platform/service.js';
-import { startWorker } from '../../platform/temporal.js';
+import { runActivityWorkerService } from '../../platform/worker-service.js';
 import { createInventoryApi } from './api.js';
 
-await runService('inventory', async () => {
-  const db = openDatabase(config().INVENTORY_DATABASE_URL, 'inventory');
-  const store = new InventoryStore(db);
-  const events = new EventPublisher(kafkaClient('inventory'), 'inventory');
-  const { worker, running } = await startWorker({
-    taskQueue: taskQueues.inventory,
-    activities: createInventoryActivities(store, events),
-  });
-  const server = await startHttpServer(createInventoryApi({ db, store }), config().INVENTORY_PORT, 'inventory API');
-  return [
-    () => db.end(),
-    () => events.close(),
-    async () => {
-      worker.shutdown();
-      await running;
-    },
-    () => closeHttpServer(server),
-  ];
+await runActivityWorkerService({
+  service: 'inventory',
+  databaseUrl: config().INVENTORY_DATABASE_URL,
+  databaseName: 'inventory',
+  taskQueue: taskQueues.inventory,
+  port: config().INVENTORY_PORT,
+  openStore: (db) => new InventoryStore(db),
+  activities: createInventoryActivities,
+  api: createInventoryApi,
 });

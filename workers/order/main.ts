@@ -37,7 +37,8 @@ await runService('order', async () => {
     },
     () => temporal.connection.close(),
     async () => {
-      worker.shutdown();
+      // The SDK already drains on SIGINT/SIGTERM by itself; only ask when it has not begun.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },
     () => closeHttpServer(server),
