@@ -3,7 +3,10 @@
  * calls from one service to another with a timeout.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { context as otelContext } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { Context, Hono } from 'hono';
+import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { config } from './config.js';
 import { logger } from './logger.js';
@@ -27,9 +30,21 @@ export function problem(c: Context, body: Problem): Response {
   });
 }
 
-/** Answers unknown routes and uncaught errors as problems, so no client ever sees an HTML page or a stack. */
+/**
+ * Answers unknown routes and uncaught errors as problems, so no client ever sees an HTML page or a
+ * stack. Also tells the HTTP instrumentation which route answered (`POST /orders/:orderId/cancel`),
+ * so server spans are named after it and `http.server.duration` has an `http.route` for RED per route.
+ * Every app calls this first, before its own routes and middleware.
+ */
 export function withProblemDefaults(app: Hono, service: string): Hono {
   const log = logger('http');
+  app.use(async (c, next) => {
+    await next();
+    const metadata = getRPCMetadata(otelContext.active());
+    // After next(), the route index is that of the handler that answered.
+    const route = routePath(c);
+    if (metadata?.type === RPCType.HTTP && route && !route.includes('*')) metadata.route = route;
+  });
   app.notFound((c) => problem(c, { title: 'Not Found', status: 404, detail: `no route for ${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => {
     log.error({ err: error, service, path: c.req.path }, 'request failed');

@@ -13,6 +13,7 @@ import { config } from './config.js';
 import { temporalConnectionSettings, temporalUnreachable } from './connections.js';
 import { logger } from './logger.js';
 import { workflowSpanExport } from './telemetry/sdk.js';
+import { temporalTracer } from './telemetry/temporal-tracer.js';
 
 export async function connectClient(): Promise<Client> {
   const env = config();
@@ -22,7 +23,8 @@ export async function connectClient(): Promise<Client> {
   return new Client({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
-    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+    // The start span is a CLIENT child of the caller's active span (the order API's request).
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: temporalTracer() })] },
   });
 }
 
@@ -57,7 +59,7 @@ export async function connectWorker(): Promise<NativeConnection> {
  */
 export function tracingPlugin(): OpenTelemetryPlugin {
   const exportTo = workflowSpanExport() ?? { spanProcessor: new NoopSpanProcessor(), resource: Resource.empty() };
-  return new OpenTelemetryPlugin(exportTo);
+  return new OpenTelemetryPlugin({ ...exportTo, tracer: temporalTracer() });
 }
 
 /** The prebuilt workflow bundle, if `npm run bundle` made one; otherwise workers bundle at start. */

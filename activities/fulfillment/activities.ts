@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
+import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
 
 /**
@@ -52,6 +53,7 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
         carrier: shipment.carrier,
         estimatedDelivery: shipment.estimatedDelivery,
       });
+      businessMetrics().fulfillmentScheduled.add(1, { carrier: shipment.carrier });
       return shipment;
     },
 
@@ -60,6 +62,10 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
       const shipment = await store.cancel(input.orderId, input.reason);
       if (shipment?.status !== 'CANCELLED') return false;
       await events.emit('fulfillment.v1.cancelled', { ...input, shipmentId: shipment.shipmentId });
+      businessMetrics().orderCompensations.add(1, {
+        compensation: 'cancel_shipment',
+        reason: compensationReason(input.reason),
+      });
       return true;
     },
   };

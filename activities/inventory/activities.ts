@@ -4,6 +4,7 @@
  */
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderLine } from '../../platform/contracts/order.js';
+import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { InventoryStore, ReserveResult } from './store.js';
 
 export interface ReserveStockInput {
@@ -23,6 +24,7 @@ export function createInventoryActivities(store: InventoryStore, events: EventPu
       } else {
         await events.emit('inventory.v1.rejected', { ...ref, reason: result.reason, shortages: result.shortages });
       }
+      businessMetrics().inventoryReserved.add(1, { outcome: result.outcome });
       return result;
     },
 
@@ -31,6 +33,10 @@ export function createInventoryActivities(store: InventoryStore, events: EventPu
       const reservation = await store.release(input.orderId, input.reason);
       if (reservation?.status !== 'RELEASED') return false;
       await events.emit('inventory.v1.released', input);
+      businessMetrics().orderCompensations.add(1, {
+        compensation: 'release_stock',
+        reason: compensationReason(input.reason),
+      });
       return true;
     },
 

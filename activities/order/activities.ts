@@ -3,8 +3,11 @@
  * written to the orders database and then published; both steps are idempotent, so a retry after a
  * crash between them records nothing twice and republishes the same event id.
  */
+import { isTerminal } from '../../platform/contracts/order.js';
 import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { EventPublisher } from '../../platform/kafka.js';
+import { logger } from '../../platform/logger.js';
+import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import type { OrderRecord, OrderStore } from './store.js';
 
 /** A step of the saga as the order records it; the fields are what its event needs. */
@@ -15,6 +18,19 @@ export type OrderTransition =
   | { status: 'SHIPMENT_SCHEDULED'; shipmentId: string }
   | { status: 'COMPLETED' }
   | { status: 'REJECTED' | 'FAILED' | 'CANCELLED'; reason: string };
+
+const log = logger('order');
+
+/** `order.completed`, and the end-to-end time of every order that reached its end (also logged, in the order's trace). */
+function countTransition(order: OrderRecord, status: OrderTransition['status']): void {
+  if (!isTerminal(status)) return;
+  const metrics = businessMetrics();
+  const channel = { 'payment.channel': order.paymentChannel };
+  if (status === 'COMPLETED') metrics.orderCompleted.add(1, channel);
+  const seconds = (Date.now() - Date.parse(order.acceptedAt)) / 1000;
+  if (seconds >= 0) metrics.orderDuration.record(seconds, { ...channel, 'order.status': status });
+  log.info({ orderId: order.orderId, status, paymentChannel: order.paymentChannel, durationMs: Math.round(seconds * 1000) }, `order ${status}`);
+}
 
 export function createOrderActivities(store: OrderStore, events: EventPublisher) {
   async function publishTransition(order: OrderRecord, transition: OrderTransition): Promise<void> {
@@ -68,6 +84,7 @@ export function createOrderActivities(store: OrderStore, events: EventPublisher)
         shippingCountry: order.shippingAddress.country,
         acceptedAt,
       });
+      businessMetrics().ordersCreated.add(1, { 'payment.channel': order.payment.channel });
     },
 
     async recordOrderTransition(input: { orderId: string; transition: OrderTransition }): Promise<void> {
@@ -80,6 +97,7 @@ export function createOrderActivities(store: OrderStore, events: EventPublisher)
         paymentId: 'paymentId' in transition ? transition.paymentId : undefined,
       });
       await publishTransition(order, transition);
+      countTransition(order, transition.status);
     },
   };
 }

@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { OrderRequest, PaymentChannel } from '../../platform/contracts/order.js';
 import type { EventPublisher } from '../../platform/kafka.js';
+import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import { type AuthorizationResult, type PaymentGateway, PaymentGatewayError, type VoidResult } from './gateway.js';
 import { PaymentPreparation, type PreparationOutcome } from './preparation.js';
 
@@ -71,6 +72,10 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
           paymentId,
           channel: input.channel,
           reason: input.reason,
+        });
+        businessMetrics().orderCompensations.add(1, {
+          compensation: 'void_payment',
+          reason: compensationReason(input.reason),
         });
       }
       return result;

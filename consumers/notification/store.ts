@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import type { CloudEvent } from '../../platform/events/envelope.js';
+import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import { type Channel, type Locale, renderNotification } from './templates.js';
 
 export interface Preference {
@@ -18,18 +19,23 @@ export function defaultPreference(customerId: string): Preference {
 
 const preferenceColumns = `customer_id AS "customerId", channel, locale, recipient`;
 
-/** Renders and records the event's notification (if customers hear of it), inside the consumer's transaction. */
-export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): Promise<void> {
+/**
+ * Renders and records the event's notification (if customers hear of it), inside the consumer's
+ * transaction; `notification.sent` is counted once that transaction has committed.
+ */
+export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): Promise<void | (() => void)> {
   const { customerId, orderId } = event.data;
   const { rows } = await tx.query<Preference>(`SELECT ${preferenceColumns} FROM customer_preferences WHERE customer_id = $1`, [customerId]);
   const preference = rows[0] ?? defaultPreference(customerId);
   const rendered = renderNotification(event.type, event.data, preference.locale, preference.channel);
   if (!rendered) return;
-  await tx.query(
+  const inserted = await tx.query(
     `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notification_id) DO NOTHING`,
     [event.id, customerId, orderId, event.type, preference.channel, preference.locale, preference.recipient, rendered.subject, rendered.body],
   );
+  if (inserted.rowCount === 0) return;
+  return () => businessMetrics().notificationSent.add(1, { channel: preference.channel, 'event.type': event.type });
 }
 
 export class NotificationStore {

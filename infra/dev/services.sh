@@ -8,6 +8,9 @@
 #
 # Logs: .state/logs/<service>.log (JSON lines with trace ids). Requires the dev stack (stack.sh up)
 # and `npm run setup` first; `make up` does all of it in order.
+# Environment: the caller's passes through to every service (OTEL_EXPORTER_OTLP_ENDPOINT,
+# OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER, …; `make test` points them at its OTLP receiver this way);
+# OTEL_SERVICE_NAME is set per service.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"

@@ -3,6 +3,10 @@
 # `make test`: everything the suite needs, then the whole suite (ava 7), then a closing line
 # `N passed, N failed`. Starts the dev stack and the services if they are not running, and stops
 # afterwards only what it started.
+#
+# Telemetry of the run goes to the suite's own OTLP receiver (test/support/otlp-receiver-main.ts,
+# port OTLP_RECEIVER_PORT, default 4319, so an Instana agent on 4318 is never in the way), started
+# before the services so it holds everything they export; the observability tests query it.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
@@ -11,19 +15,59 @@ cd "$ROOT"
 began="$(now_ms)"
 "$HERE/fetch.sh" || die test "fetching dependencies failed"
 
-stack_started=0 services_started=0
+# What the services started below export to (services.sh passes the environment through): the
+# receiver, with short batching and metric intervals so a test sees its data within seconds, and
+# logs over OTLP too.
+export OTLP_RECEIVER_PORT="${OTLP_RECEIVER_PORT:-4319}"
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_RECEIVER_PORT"
+export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+export OTEL_BSP_SCHEDULE_DELAY="${OTEL_BSP_SCHEDULE_DELAY:-500}"
+export OTEL_BLRP_SCHEDULE_DELAY="${OTEL_BLRP_SCHEDULE_DELAY:-500}"
+export OTEL_METRIC_EXPORT_INTERVAL="${OTEL_METRIC_EXPORT_INTERVAL:-2000}"
+export OTEL_LOGS_EXPORTER=otlp
+
+stack_started=0 services_started=0 receiver_started=0
 "$HERE/stack.sh" status >/dev/null 2>&1 || stack_started=1
 "$HERE/services.sh" status >/dev/null 2>&1 || services_started=1
 cleanup() {
   (( services_started )) && "$HERE/services.sh" down >/dev/null 2>&1
+  (( receiver_started )) && stop_by_pidfile otlp-receiver >/dev/null 2>&1
   (( stack_started )) && "$HERE/stack.sh" down >/dev/null 2>&1
   return 0
 }
 trap cleanup EXIT
 
+receiver_ok() { curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$OTLP_RECEIVER_PORT/api/status"; }
+start_receiver() {
+  if is_running otlp-receiver; then
+    log otlp-receiver "already running (pid $(read_pid otlp-receiver)) on :$OTLP_RECEIVER_PORT"
+    return 0
+  fi
+  require_port_free otlp-receiver "$OTLP_RECEIVER_PORT"
+  spawn otlp-receiver node --import tsx "$ROOT/test/support/otlp-receiver-main.ts"
+  receiver_started=1
+  wait_until otlp-receiver 30 receiver_ok
+  log otlp-receiver "listening on :$OTLP_RECEIVER_PORT"
+}
+
+# Services that were already running keep exporting wherever they were told to; say so, since the
+# observability tests then find nothing in the receiver.
+warn_foreign_export() {
+  local pid endpoint
+  pid="$(read_pid gateway)"
+  [[ -n "$pid" && -r "/proc/$pid/environ" ]] || return 0
+  endpoint="$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^OTEL_EXPORTER_OTLP_ENDPOINT=//p')"
+  if [[ "$endpoint" != "$OTEL_EXPORTER_OTLP_ENDPOINT" ]]; then
+    log test "note: the running services export to ${endpoint:-http://localhost:4318}, not to the suite's receiver;"
+    log test "      the observability tests will fail. Restart them under make test: infra/dev/services.sh down"
+  fi
+}
+
 "$HERE/stack.sh" up || die test "the dev stack did not start"
 npx tsx infra/setup/setup.ts || die test "migrations or topics failed"
 "$HERE/bundle.sh" || die test "workflow bundle failed"
+start_receiver
+(( services_started )) || warn_foreign_export
 "$HERE/services.sh" up || die test "the services did not start"
 npx tsx infra/setup/seed.ts || die test "seeding failed"
 log test "estate ready for the suite in $(elapsed_since "$began")"

@@ -1,0 +1,249 @@
+/**
+ * End-to-end saga benchmark against the running estate (`make up`): how many orders per second
+ * complete with p99 submit→COMPLETED under 1 s, beside the ceiling of the same workflow shape with
+ * no-op activities on the same Temporal server, the gateway's accept latency, and the estate's CPU
+ * and memory. Replaces the "## End-to-end saga benchmark" section of docs/benchmarks.md.
+ *
+ *   npx tsx bench/saga-throughput.ts                       # about 10 minutes at most
+ *   BENCH_NO_WRITE=1 npx tsx bench/saga-throughput.ts      # print only
+ *   BENCH_STEP_SECONDS=10 BENCH_LADDER=2,4,8 …             # shorter steps, other rates (trial runs)
+ *
+ * Loopback only. Ctrl-C stops at once: open orders are given up, the ceiling workers shut down,
+ * nothing is written. What each phase does: bench/saga-steps.ts (steps), bench/saga-ceiling-worker.ts
+ * (the ceiling), bench/saga-processes.ts (/proc), bench/saga-report.ts (the report).
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { catalogue } from '../infra/setup/catalogue.js';
+import { customerPool } from '../loadgen/customers.js';
+import { GatewayClient } from '../loadgen/gateway-client.js';
+import { checkTarget, isLoopbackHost } from '../loadgen/options.js';
+import { errorKind } from '../loadgen/order-journey.js';
+import { checkGateway } from '../loadgen/preflight.js';
+import { seededRandom } from '../loadgen/random.js';
+import { createOrderFactory, scarceProduct, type LoadOrder } from '../loadgen/scenarios.js';
+import { orderTraceContext } from '../loadgen/traceparent.js';
+import { pause } from '../loadgen/pause.js';
+import { config } from '../platform/config.js';
+import { workflowIdFor } from '../platform/contracts/workflow.js';
+import { connectClient } from '../platform/temporal.js';
+import type { OrderWorkflow } from '../workflows/order.js';
+import { createCeilingWorkers, startCeilingOrder } from './saga-ceiling-worker.js';
+import { cpuBetween, cpuSnapshot, estatePieces, memorySnapshot } from './saga-processes.js';
+import { describeStep, heavyOthers, hostLoad, machineFacts, rateChart, renderSection, servicesTelemetry, writeSection } from './saga-report.js';
+import { climb, type Journey, type JourneyOutcome, runStep, type StepResult, type StepSettings } from './saga-steps.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const gatewayUrl = process.env.GATEWAY_URL ?? 'http://localhost:8080';
+const inventoryUrl = config().INVENTORY_URL;
+const budgetSeconds = Number(process.env.BENCH_BUDGET_SECONDS ?? 560);
+const ladder = (process.env.BENCH_LADDER ?? '2,3,4,5,6,7,8,10,12,16,20,24,32,48,64,100').split(',').map(Number);
+const settings: StepSettings = {
+  seconds: Number(process.env.BENCH_STEP_SECONDS ?? 20),
+  warmupSeconds: 3,
+  drainSeconds: 5,
+  settleSeconds: 20,
+  p99GoalMs: 1000,
+};
+/** Each dedicated product starts every run with at least this much available. */
+const BENCH_STOCK = 200_000;
+/** Quiet time before the first step, for the at-rest CPU. */
+const REST_SECONDS = 5;
+
+const benchSku = (sku: string) => `BENCH-${sku}`;
+
+const began = performance.now();
+const deadline = began + budgetSeconds * 1000;
+const elapsed = () => `${((performance.now() - began) / 1000).toFixed(0)} s`;
+const say = (line: string) => console.log(`[${elapsed().padStart(5)}] ${line}`);
+
+// Ctrl-C: stop at once. npx/tsx relay the terminal's signal, so a repeat within a second is its echo.
+const stopping = new AbortController();
+let firstSignalAt = 0;
+function onSignal(signal: NodeJS.Signals): void {
+  if (!stopping.signal.aborted) {
+    firstSignalAt = Date.now();
+    console.log(`\n${signal}: stopping; open orders are given up, nothing is written (again to exit at once)`);
+    stopping.abort();
+  } else if (Date.now() - firstSignalAt > 1000) {
+    process.exit(130);
+  }
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+for (const url of [gatewayUrl, inventoryUrl]) checkTarget(url, false);
+const temporalHost = config().TEMPORAL_ADDRESS.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+if (!isLoopbackHost(temporalHost)) throw new Error(`TEMPORAL_ADDRESS ${config().TEMPORAL_ADDRESS} is not this machine; the benchmark only runs on loopback`);
+
+/** Tops every dedicated product up to BENCH_STOCK through the inventory admin API. */
+async function stockBenchProducts(): Promise<number> {
+  const products = catalogue.filter((product) => product.sku !== scarceProduct.sku);
+  const skus = products.map((product) => benchSku(product.sku));
+  const answer = await fetch(`${inventoryUrl}/products?sku=${skus.join(',')}`);
+  if (!answer.ok) throw new Error(`GET ${inventoryUrl}/products answered ${answer.status}; is the inventory service up?`);
+  const { products: existing } = (await answer.json()) as { products: { sku: string; available: number }[] };
+  const available = new Map(existing.map((product) => [product.sku, product.available]));
+  for (const product of products) {
+    const sku = benchSku(product.sku);
+    const topUp = BENCH_STOCK - (available.get(sku) ?? 0);
+    if (topUp <= 0) continue;
+    const put = await fetch(`${inventoryUrl}/admin/products/${sku}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `${product.name} [saga benchmark]`, unitPriceMinor: product.unitPriceMinor, quantity: topUp }),
+    });
+    if (!put.ok) throw new Error(`PUT ${inventoryUrl}/admin/products/${sku} answered ${put.status}: ${await put.text()}`);
+  }
+  return products.length;
+}
+
+/** The load generator's happy orders, paid over HTTP, for the dedicated products. */
+function happyOrders(): () => LoadOrder {
+  const random = seededRandom(Date.now() >>> 0);
+  const next = createOrderFactory({ customers: customerPool(50, random), tcpShare: 0, random });
+  return () => {
+    const load = next('happy');
+    return { ...load, order: { ...load.order, items: load.order.items.map((line) => ({ ...line, sku: benchSku(line.sku) })) } };
+  };
+}
+
+function failureOf(error: unknown, abandon: AbortSignal): string {
+  if (abandon.aborted) return 'benchmark:abandoned';
+  if (error instanceof WorkflowFailedError) return `workflow:${error.cause?.message ?? 'failed'}`;
+  return `result:${(error as Error).name ?? 'error'}`;
+}
+
+/** One saga: POST /orders through the gateway, then the workflow's result by long poll. */
+function sagaJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {
+  return async (abandon) => {
+    const load = nextOrder();
+    const gateway = new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 10_000, signal: abandon });
+    const submittedAt = performance.now();
+    const submitted = await gateway.submitOrder(load.order, orderTraceContext(), load.idempotencyKey);
+    if (submitted.kind !== 'answer' || submitted.status !== 202 || !submitted.body) {
+      return { outcome: submitted.kind === 'answer' && submitted.status < 300 ? `submit:status-${submitted.status}` : errorKind('submit', submitted) };
+    }
+    const acceptMs = performance.now() - submittedAt;
+    const handle = temporal.workflow.getHandle<typeof OrderWorkflow>(workflowIdFor(submitted.body.orderId));
+    try {
+      const state = await temporal.connection.withAbortSignal(abandon, () => handle.result());
+      return { outcome: state.status, acceptMs, completeMs: performance.now() - submittedAt };
+    } catch (error) {
+      return { outcome: failureOf(error, abandon), acceptMs };
+    }
+  };
+}
+
+/** One ceiling order: the workflow start as the order service does it, then its result by long poll. */
+function ceilingJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {
+  return async (abandon): Promise<JourneyOutcome> => {
+    const load = nextOrder();
+    const submittedAt = performance.now();
+    const input = { orderId: randomUUID(), order: load.order, acceptedAt: new Date().toISOString() };
+    let acceptMs: number | undefined;
+    try {
+      const handle = await temporal.connection.withAbortSignal(abandon, () => startCeilingOrder(temporal, input));
+      acceptMs = performance.now() - submittedAt;
+      const result = await temporal.connection.withAbortSignal(abandon, () => handle.result());
+      return { outcome: result.status, acceptMs, completeMs: performance.now() - submittedAt };
+    } catch (error) {
+      return { outcome: failureOf(error, abandon), ...(acceptMs !== undefined ? { acceptMs } : {}) };
+    }
+  };
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const loadAtStart = hostLoad();
+  const othersAtStart = heavyOthers();
+  say(`saga benchmark against ${gatewayUrl} and Temporal ${config().TEMPORAL_ADDRESS}; budget ${budgetSeconds} s`);
+  if (othersAtStart.length) say(`note: other heavy work is running, numbers will be noisy: ${othersAtStart.join('; ')}`);
+  say(`host load average ${loadAtStart.map((load) => load.toFixed(2)).join(' / ')}`);
+
+  await checkGateway(new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 5_000 }), gatewayUrl);
+  say(`stocked ${await stockBenchProducts()} BENCH-* products to ${BENCH_STOCK.toLocaleString('en-US')} units each`);
+  const pieces = estatePieces(root);
+  say(`estate: ${pieces.map((piece) => `${piece.name} (${piece.pid})`).join(', ')}`);
+  const machine = machineFacts(root, pieces);
+  const telemetry = servicesTelemetry(pieces);
+
+  const temporal = await connectClient();
+  say('bundling the ceiling workflow and creating its workers …');
+  const ceilingWorkers = await createCeilingWorkers();
+  const nextOrder = happyOrders();
+  try {
+    say(`measuring the estate at rest for ${REST_SECONDS} s …`);
+    const restCpuStart = cpuSnapshot(pieces);
+    await pause(REST_SECONDS * 1000, stopping.signal);
+    const rest = { cpu: cpuBetween(restCpuStart, cpuSnapshot(pieces)), memory: memorySnapshot(pieces) };
+    const restRss = rest.memory.filter((piece) => piece.estate).reduce((sum, piece) => sum + piece.rssKb, 0);
+    say(`at rest: estate RSS ${(restRss / 2 ** 20).toFixed(2)} GiB, host CPU ${rest.cpu.hostBusyPercent.toFixed(0)} %`);
+
+    // The saga gets a little under half the budget; the ceiling, whose climb is longer, the rest.
+    const sagaDeadline = began + budgetSeconds * 1000 * 0.45;
+    const announce = (label: string) => (rate: number) => say(`${label} ${rate}/s for ${settings.seconds} s …`);
+    const report = (label: string) => (step: StepResult) => say(describeStep(label, step));
+    const saga = await climb(ladder, settings, sagaJourney(temporal, nextOrder), pieces, stopping.signal, sagaDeadline, report('saga'), announce('saga'));
+    say(`saga: best ${saga.best ? `${saga.best.rate}/s` : 'none'}; ${saga.endedBy}`);
+
+    let accept: StepResult | undefined;
+    if (!stopping.signal.aborted && performance.now() + (settings.seconds + 10) * 1000 < deadline) {
+      const rate = Math.max(1, Math.round((saga.best?.rate ?? 2) / 2));
+      announce('accept')(rate);
+      accept = await runStep(rate, settings, sagaJourney(temporal, nextOrder), pieces, stopping.signal);
+      say(describeStep('accept', accept));
+    }
+
+    const ceilingRunning = ceilingWorkers.run().catch((error: unknown) => {
+      say(`ceiling workers failed: ${(error as Error).message}`);
+      stopping.abort();
+    });
+    // A few unmeasured orders first: the ceiling workers' first activations (V8 compiling the
+    // workflow bundle, an empty sticky cache) would otherwise land in its first step.
+    say('warming up the ceiling workers …');
+    await runStep(2, { ...settings, seconds: 5 }, ceilingJourney(temporal, nextOrder), pieces, stopping.signal);
+    const ceiling = await climb(ladder, settings, ceilingJourney(temporal, nextOrder), pieces, stopping.signal, deadline, report('ceiling'), announce('ceiling'));
+    say(`ceiling: best ${ceiling.best ? `${ceiling.best.rate}/s` : 'none'}; ${ceiling.endedBy}`);
+    await ceilingWorkers.shutdown();
+    await ceilingRunning;
+
+    console.log(`\n${rateChart(saga.steps, ceiling.steps, settings.p99GoalMs)}\n`);
+    if (stopping.signal.aborted) {
+      say('interrupted: docs/benchmarks.md left as it was');
+      return 130;
+    }
+    const section = renderSection({
+      startedAt,
+      finishedAt: new Date(),
+      settings: { ...settings, ladder },
+      machine,
+      loadAtStart,
+      loadAtEnd: hostLoad(),
+      othersAtStart,
+      telemetry,
+      rest,
+      saga,
+      accept,
+      ceiling,
+    });
+    if (process.env.BENCH_NO_WRITE) console.log(section);
+    else {
+      writeSection(`${root}docs/benchmarks.md`, section);
+      say('wrote the "End-to-end saga benchmark" section of docs/benchmarks.md');
+    }
+    return 0;
+  } finally {
+    await ceilingWorkers.shutdown();
+    await temporal.connection.close();
+  }
+}
+
+process.exit(
+  await main().catch((error: unknown) => {
+    // A down estate or a refused stock-up: say what and where, without a stack trace.
+    console.error(`saga benchmark: ${(error as Error).message}`);
+    return 1;
+  }),
+);

@@ -1,0 +1,114 @@
+/**
+ * Every metric the estate defines, named once. Business metrics are counted where the business
+ * event happens (the activity or the consumer that makes it true); the names follow the original
+ * design. Attribute values are small fixed sets, never ids, so no series explodes.
+ *
+ * | metric | kind | unit | attributes | counted in |
+ * |---|---|---|---|---|
+ * | `orders.created` | counter | {order} | `payment.channel` | order activity `recordOrderAccepted` |
+ * | `inventory.reserved` | counter | {reservation} | `outcome` (reserved, rejected) | inventory activity `reserveStock` |
+ * | `payment.authorized` | counter | {authorization} | `channel` (http, tcp), `outcome` (approved, declined, error) | both payment lines (its instrument is made in activities/payment/http-gateway.ts) |
+ * | `fulfillment.scheduled` | counter | {shipment} | `carrier` | fulfillment activity `scheduleShipment` |
+ * | `order.completed` | counter | {order} | `payment.channel` | order activity, on COMPLETED |
+ * | `order.duration` | histogram | s | `order.status` (terminal), `payment.channel` | order activity, on a terminal status |
+ * | `order.compensations` | counter | {compensation} | `compensation`, `reason` | the compensating activities, when they undid something |
+ * | `notification.sent` | counter | {notification} | `channel` (email, sms, push), `event.type` | notification consumer, after commit |
+ * | `messaging.kafka.consumer.lag` | gauge | {message} | `messaging.consumer.group.name`, `messaging.destination.name`, `messaging.destination.partition.id` | every consumer process |
+ * | `rpc.server.duration` | histogram | ms | `rpc.system`, `rpc.service`, `rpc.method`, `ordersaga.telegram.response_code`, `error.type` | the TCP 전문 server (from its SERVER spans) |
+ * | `http.server.duration` | histogram | ms | `http.method`, `http.route`, `http.status_code`, … | every HTTP server (instrumentation-http) |
+ *
+ * Activities can be retried after they succeeded (a lost completion), so an activity-side count can
+ * run high by a retry; the consumer-side count happens after its exactly-once commit.
+ */
+import { type Counter, type Histogram, metrics, type MeterProvider } from '@opentelemetry/api';
+
+export const metricNames = {
+  ordersCreated: 'orders.created',
+  inventoryReserved: 'inventory.reserved',
+  paymentAuthorized: 'payment.authorized',
+  fulfillmentScheduled: 'fulfillment.scheduled',
+  orderCompleted: 'order.completed',
+  orderDuration: 'order.duration',
+  orderCompensations: 'order.compensations',
+  notificationSent: 'notification.sent',
+  consumerLag: 'messaging.kafka.consumer.lag',
+  rpcServerDuration: 'rpc.server.duration',
+  httpServerDuration: 'http.server.duration',
+} as const;
+
+const METER = 'ordersaga';
+/** From a quick approval (well under a second) to a saga whose payment retries run out (about 15 s) and beyond. */
+const ORDER_DURATION_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300];
+const RPC_DURATION_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+export interface BusinessMetrics {
+  ordersCreated: Counter;
+  inventoryReserved: Counter;
+  fulfillmentScheduled: Counter;
+  orderCompleted: Counter;
+  orderDuration: Histogram;
+  orderCompensations: Counter;
+  notificationSent: Counter;
+  rpcServerDuration: Histogram;
+}
+
+function create(provider: MeterProvider): BusinessMetrics {
+  const meter = provider.getMeter(METER);
+  return {
+    ordersCreated: meter.createCounter(metricNames.ordersCreated, { description: 'Orders accepted into a saga', unit: '{order}' }),
+    inventoryReserved: meter.createCounter(metricNames.inventoryReserved, {
+      description: 'Stock reservations, by outcome',
+      unit: '{reservation}',
+    }),
+    fulfillmentScheduled: meter.createCounter(metricNames.fulfillmentScheduled, { description: 'Shipments scheduled', unit: '{shipment}' }),
+    orderCompleted: meter.createCounter(metricNames.orderCompleted, { description: 'Orders that completed', unit: '{order}' }),
+    orderDuration: meter.createHistogram(metricNames.orderDuration, {
+      description: 'Order end to end: accepted to terminal status',
+      unit: 's',
+      advice: { explicitBucketBoundaries: ORDER_DURATION_BUCKETS_S },
+    }),
+    orderCompensations: meter.createCounter(metricNames.orderCompensations, {
+      description: 'Saga compensations that undid a step, by step and reason',
+      unit: '{compensation}',
+    }),
+    notificationSent: meter.createCounter(metricNames.notificationSent, { description: 'Notifications recorded for customers', unit: '{notification}' }),
+    rpcServerDuration: meter.createHistogram(metricNames.rpcServerDuration, {
+      description: 'Duration of RPC calls served (the TCP 전문 line)',
+      unit: 'ms',
+      advice: { explicitBucketBoundaries: RPC_DURATION_BUCKETS_MS },
+    }),
+  };
+}
+
+// Instruments belong to the provider that made them; a test (or the SDK starting late) may install
+// another, so they are looked up per provider: one WeakMap lookup per use.
+const byProvider = new WeakMap<MeterProvider, BusinessMetrics>();
+
+/** The instruments of the current global meter provider (no-ops when telemetry is off). */
+export function businessMetrics(): BusinessMetrics {
+  const provider = metrics.getMeterProvider();
+  let instruments = byProvider.get(provider);
+  if (!instruments) {
+    instruments = create(provider);
+    byProvider.set(provider, instruments);
+  }
+  return instruments;
+}
+
+export type CompensationReason = 'payment_declined' | 'payment_error' | 'undeliverable' | 'customer_cancelled' | 'other';
+
+/**
+ * The saga hands its compensations a reason in words (a decline message, an error, the customer's
+ * own cancel reason); a metric needs a small fixed set. The patterns follow the texts the saga's
+ * steps produce: the decline messages of the payment lines (payment-sim/decline-codes.ts; a unit
+ * test keeps them recognised) and of payment preparation, the carrier's refusal, the payment
+ * clients' errors, and a cancel. Anything else is `other`.
+ */
+export function compensationReason(reason: string): CompensationReason {
+  const text = reason.trim();
+  if (/\bdeclined\b|insufficient funds|has expired|is not valid|Luhn check|risk score/i.test(text)) return 'payment_declined';
+  if (/^no carrier delivers/i.test(text)) return 'undeliverable';
+  if (/^(authorization|void|net cancel) of (order|payment)\b|^order \S+ already has payment/i.test(text)) return 'payment_error';
+  if (/cancel/i.test(text)) return 'customer_cancelled';
+  return 'other';
+}
