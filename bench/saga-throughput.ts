@@ -202,14 +202,16 @@ async function main(): Promise<number> {
     });
     // A few unmeasured orders first: the ceiling workers' first activations (V8 compiling the
     // workflow bundle, an empty sticky cache) would otherwise land in its first step.
-    say('warming up the ceiling workers …');
-    await runStep(2, { ...settings, seconds: 5 }, ceilingJourney(temporal, nextOrder), pieces, stopping.signal);
+    if (!stopping.signal.aborted) {
+      say('warming up the ceiling workers …');
+      await runStep(2, { ...settings, seconds: 5 }, ceilingJourney(temporal, nextOrder), pieces, stopping.signal);
+    }
     const ceiling = await climb(ladder, settings, ceilingJourney(temporal, nextOrder), pieces, stopping.signal, deadline, report('ceiling'), announce('ceiling'));
     say(`ceiling: best ${ceiling.best ? `${ceiling.best.rate}/s` : 'none'}; ${ceiling.endedBy}`);
     await ceilingWorkers.shutdown();
     await ceilingRunning;
 
-    console.log(`\n${rateChart(saga.steps, ceiling.steps, settings.p99GoalMs)}\n`);
+    if (saga.steps.length + ceiling.steps.length > 0) console.log(`\n${rateChart(saga.steps, ceiling.steps, settings.p99GoalMs)}\n`);
     if (stopping.signal.aborted) {
       say('interrupted: docs/benchmarks.md left as it was');
       return 130;

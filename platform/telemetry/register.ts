@@ -4,9 +4,11 @@
  * see `pg`, `kafkajs` and `http` even when they are imported from ES modules, then starts the SDK.
  */
 import { register } from 'node:module';
+import { cacheInstrumentationResolutions } from './resolve-cache.js';
 import { startTelemetry } from './sdk.js';
 
 if (process.env.OTEL_SDK_DISABLED !== 'true') {
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  cacheInstrumentationResolutions();
 }
 startTelemetry();
