@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load bench-payments test test-unit typecheck schemas
+.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load bench-payments bench-saga test test-unit typecheck schemas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ load: ## drive traffic through the gateway, e.g. make load ARGS="--rate 5 --dura
 
 bench-payments: ## approvals/s and latency of the TCP and HTTP payment lines (writes docs/benchmarks.md)
 	@npx tsx bench/payment-channels.ts
+
+bench-saga: ## saga throughput, the Temporal ceiling, accept latency and memory on the running estate (docs/benchmarks.md)
+	@npx tsx bench/saga-throughput.ts
 
 record-histories: ## re-record the replay fixtures in test/histories/ from the running estate
 	@npx tsx test/histories/record.ts
