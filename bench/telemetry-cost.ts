@@ -1,8 +1,9 @@
 /**
- * What telemetry costs the estate: order throughput with telemetry off and on, in one run, on the
- * running dev stack. Appends the result to docs/benchmarks.md under "## Telemetry cost".
+ * What telemetry costs the estate: order throughput with telemetry off, on (every order traced) and
+ * sampled (one order in ten traced), in one run, on the running dev stack. Appends the result to
+ * docs/benchmarks.md under "## Telemetry cost".
  *
- *   npx tsx bench/telemetry-cost.ts                        # 2 rounds of 200 orders per setting
+ *   npx tsx bench/telemetry-cost.ts                        # 2 rounds (off, on, sampled; then reversed) of 200 orders
  *   BENCH_ORDERS=400 BENCH_ROUNDS=3 npx tsx bench/telemetry-cost.ts
  *   BENCH_NO_WRITE=1 …                                     # print only
  *
@@ -11,7 +12,8 @@
  * (`OTEL_SDK_DISABLED=true`) or on (the production defaults: batch every 5 s, metrics every 10 s,
  * logs not exported) sending to a sink in this process that reads and discards what it gets, so the
  * services do all their telemetry work but no collector competes for the CPU. Phases run
- * off, on, on, off, … so drift on the host (other work, a warming database) falls on both sides.
+ * off, on, sampled, sampled, on, off, … so drift on the host (other work, a warming database)
+ * falls on every setting alike.
  *
  * A phase: restart, a warm-up of 20 orders, then BENCH_ORDERS happy-path orders (channels
  * alternating) submitted by 8 clients as fast as the gateway takes them, and the time until the last
@@ -42,7 +44,9 @@ const SERVICES = ['payment-sim', 'inventory', 'fulfillment', 'order', 'analytics
 const env = config();
 const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
 
-type Mode = 'off' | 'on';
+/** off: no SDK at all; on: every order traced (the default); sampled: one order in ten traced (parent-based ratio). */
+type Mode = 'off' | 'on' | 'sampled';
+const SAMPLED_RATIO = 0.1;
 
 interface PhaseResult {
   mode: Mode;
@@ -118,9 +122,15 @@ function withoutTelemetrySettings(): NodeJS.ProcessEnv {
 
 function phaseEnvironment(mode: Mode, sinkPort: number): NodeJS.ProcessEnv {
   const base = { ...withoutTelemetrySettings(), LOG_LEVEL: 'warn' };
-  return mode === 'off'
-    ? { ...base, OTEL_SDK_DISABLED: 'true' }
-    : { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}` };
+  const exporting = { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}` };
+  switch (mode) {
+    case 'off':
+      return { ...base, OTEL_SDK_DISABLED: 'true' };
+    case 'on':
+      return exporting;
+    case 'sampled':
+      return { ...exporting, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(SAMPLED_RATIO) };
+  }
 }
 
 // ---- the load --------------------------------------------------------------------------------------
@@ -203,7 +213,7 @@ async function runPhase(mode: Mode, sink: Awaited<ReturnType<typeof startSink>>,
   };
   console.log(
     `[bench]   ${result.perSecond.toFixed(2)} orders/s (${ordersPerPhase} in ${seconds.toFixed(1)} s), ${result.cpuMsPerOrder.toFixed(1)} ms CPU per order` +
-      (mode === 'on' ? `, ${(result.exportedBytes / 1024).toFixed(0)} KiB exported` : ''),
+      (mode !== 'off' ? `, ${(result.exportedBytes / 1024).toFixed(0)} KiB exported` : ''),
   );
   console.log(`[bench]   CPU ms per order: ${SERVICES.map((service) => `${service} ${cpuMsPerOrderOf[service]!.toFixed(1)}`).join(', ')}`);
   return result;
@@ -225,31 +235,40 @@ function machine(): string {
 
 function renderReport(results: PhaseResult[]): string {
   const of = (mode: Mode) => results.filter((result) => result.mode === mode);
+  const modes = (['off', 'on', 'sampled'] as const).filter((mode) => of(mode).length > 0);
   const throughput = (mode: Mode) => median(of(mode).map((result) => result.perSecond));
   const cpu = (mode: Mode) => median(of(mode).map((result) => result.cpuMsPerOrder));
-  const lost = (1 - throughput('on') / throughput('off')) * 100;
-  const cpuMore = (cpu('on') / cpu('off') - 1) * 100;
-  const bytesPerOrder = median(of('on').map((result) => result.exportedBytes / result.orders));
+  const cpuOf = (mode: Mode, service: string) => median(of(mode).map((result) => result.cpuMsPerOrderOf[service] ?? 0));
+  const kib = (mode: Mode) => median(of(mode).map((result) => result.exportedBytes / result.orders)) / 1024;
+  const label: Record<Mode, string> = { off: 'off', on: 'on, every order traced', sampled: `on, ${SAMPLED_RATIO * 100}% of orders traced` };
+  const lost = (mode: Mode) => (1 - throughput(mode) / throughput('off')) * 100;
   return [
     `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${machine()}. The whole estate on this host: PostgreSQL, Kafka, the Temporal dev server`,
     `(SQLite) and the seven services. Per phase: services restarted, ${WARMUP_ORDERS} warm-up orders, then ${ordersPerPhase} happy-path`,
     `orders (HTTP and TCP alternating) from ${clients} clients as fast as the gateway accepts them; throughput is`,
-    `orders / time from the first submission to the last COMPLETED. Telemetry on = every span, metric and`,
-    `instrumentation, production batching, to a sink that discards. Host load average at the end: ${loadavg().map((load) => load.toFixed(2)).join(' / ')}.`,
+    `orders / time from the first submission to the last COMPLETED. Telemetry on = every instrumentation, span`,
+    `and metric with production batching (5 s, 10 s), exported to a sink that discards. Host load average at the`,
+    `end: ${loadavg().map((load) => load.toFixed(2)).join(' / ')}.`,
     '',
-    '| phase | telemetry | orders/s | seconds | service CPU ms / order | exported KiB |',
+    '| phase | telemetry | orders/s | seconds | service CPU ms / order | OTLP KiB / order |',
     '|---|---|---|---|---|---|',
     ...results.map(
       (result, index) =>
-        `| ${index + 1} | ${result.mode} | ${result.perSecond.toFixed(2)} | ${result.seconds.toFixed(1)} | ${result.cpuMsPerOrder.toFixed(1)} | ${result.mode === 'on' ? (result.exportedBytes / 1024).toFixed(0) : '–'} |`,
+        `| ${index + 1} | ${result.mode} | ${result.perSecond.toFixed(2)} | ${result.seconds.toFixed(1)} | ${result.cpuMsPerOrder.toFixed(1)} | ${result.mode === 'off' ? '–' : (result.exportedBytes / result.orders / 1024).toFixed(1)} |`,
     ),
     '',
-    `Median throughput: ${throughput('off').toFixed(2)} orders/s off, ${throughput('on').toFixed(2)} on: ` +
-      `**${lost.toFixed(1)}% ${lost >= 0 ? 'lost' : 'gained (noise)'}** with telemetry (goal: under 5%). ` +
-      `Service CPU per order: ${cpu('off').toFixed(1)} ms off, ${cpu('on').toFixed(1)} ms on (${cpuMore >= 0 ? '+' : ''}${cpuMore.toFixed(1)}%); ` +
-      `about ${(bytesPerOrder / 1024).toFixed(1)} KiB of OTLP per order. Reproduce: \`npx tsx bench/telemetry-cost.ts\`.`,
+    '| telemetry | median orders/s | throughput lost | service CPU ms / order | OTLP KiB / order |',
+    '|---|---|---|---|---|',
+    ...modes.map(
+      (mode) =>
+        `| ${label[mode]} | ${throughput(mode).toFixed(2)} | ${mode === 'off' ? '–' : `**${lost(mode).toFixed(1)}%**`} | ${cpu(mode).toFixed(1)} | ${mode === 'off' ? '–' : kib(mode).toFixed(1)} |`,
+    ),
+    '',
+    `Service CPU ms per order, by service (${modes.join(' / ')}): ` +
+      SERVICES.map((service) => `${service} ${modes.map((mode) => cpuOf(mode, service).toFixed(1)).join(' / ')}`).join('; ') +
+      '. Goal: under 5% of throughput lost. Reproduce: `npx tsx bench/telemetry-cost.ts`.',
   ].join('\n');
 }
 
@@ -283,9 +302,11 @@ async function main(): Promise<void> {
   try {
     if (!found) services('up', process.env);
     await restock(sku);
-    // BENCH_MODES=on,off runs just those phases (for profiling); by default off/on, on/off, … rounds.
+    // BENCH_MODES=on,off runs just those phases (for profiling); by default rounds of off, on, sampled, each
+    // round in the reverse order of the one before, so drift on the host falls on every setting alike.
     const modes = process.env.BENCH_MODES?.split(',') as Mode[] | undefined;
-    const plan = modes ?? Array.from({ length: rounds }, (_, round): Mode[] => (round % 2 === 0 ? ['off', 'on'] : ['on', 'off'])).flat();
+    const round: Mode[] = ['off', 'on', 'sampled'];
+    const plan = modes ?? Array.from({ length: rounds }, (_, index) => (index % 2 === 0 ? round : [...round].reverse())).flat();
     for (const mode of plan) results.push(await runPhase(mode, sink, db, sku));
     const report = renderReport(results);
     console.log(`\n${report}`);

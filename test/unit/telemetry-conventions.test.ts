@@ -21,6 +21,7 @@ import { compensationReason, metricNames } from '../../platform/telemetry/metric
 import { PeerServiceSpanProcessor, peerDirectory, peerOf } from '../../platform/telemetry/peer-service.js';
 import { serviceNodeResource, serviceResource } from '../../platform/telemetry/resource.js';
 import { RpcServerMetricsSpanProcessor } from '../../platform/telemetry/rpc-server-metrics.js';
+import { QuietSpansSampler, samplerFromEnvironment } from '../../platform/telemetry/sampler.js';
 import { temporalTracer } from '../../platform/telemetry/temporal-tracer.js';
 
 const directory = peerDirectory([
@@ -75,6 +76,38 @@ test('the processor adds peer.service and service.peer.name to CLIENT and PRODUC
   t.deepEqual(peers('peer-named'), ['payment-sim', 'payment-sim']);
   t.deepEqual(peers('peer-server'), [undefined, undefined]);
   t.deepEqual(peers('peer-unknown'), [undefined, undefined]);
+});
+
+// ---- sampling ---------------------------------------------------------------------------------------
+
+test('pool connects and transaction brackets are never recorded; the rest follows the configured sampler', (t) => {
+  const sampler = new QuietSpansSampler(samplerFromEnvironment({}));
+  const decide = (name: string) => sampler.shouldSample(context.active(), 'ab'.repeat(16), name, SpanKind.CLIENT, {}, []).decision;
+  const RECORD_AND_SAMPLED = 2;
+  const NOT_RECORD = 0;
+  t.is(decide('pg-pool.connect'), NOT_RECORD);
+  t.is(decide('pg.query:BEGIN orders'), NOT_RECORD);
+  t.is(decide('pg.query:COMMIT analytics'), NOT_RECORD);
+  t.is(decide('pg.query:ROLLBACK orders'), RECORD_AND_SAMPLED, 'a rollback means something went wrong: kept');
+  t.is(decide('pg.query:INSERT analytics'), RECORD_AND_SAMPLED);
+  t.is(decide('POST /orders'), RECORD_AND_SAMPLED);
+  t.is(new QuietSpansSampler(samplerFromEnvironment({ OTEL_TRACES_SAMPLER: 'always_off' })).shouldSample(context.active(), 'ab'.repeat(16), 'POST /orders', SpanKind.SERVER, {}, []).decision, NOT_RECORD);
+  t.regex(samplerFromEnvironment({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).toString(), /ParentBased.*TraceIdRatioBased\{0\.25\}/);
+  t.regex(samplerFromEnvironment({}).toString(), /ParentBased\{root=AlwaysOnSampler/);
+});
+
+test('a dropped span passes its parent\'s context through: what runs under it hangs under the parent', (t) => {
+  spans.reset();
+  const quietTracer = new node.NodeTracerProvider({ sampler: new QuietSpansSampler(), spanProcessors: [new tracing.SimpleSpanProcessor(spans)] }).getTracer('quiet');
+  const parent = quietTracer.startSpan('RunActivity:recordOrderTransition');
+  const connect = quietTracer.startSpan('pg-pool.connect', {}, trace.setSpan(context.active(), parent));
+  t.false(connect.isRecording());
+  const query = quietTracer.startSpan('pg.query:UPDATE orders', {}, trace.setSpan(context.active(), parent));
+  query.end();
+  connect.end();
+  parent.end();
+  t.deepEqual(spans.getFinishedSpans().map((span) => span.name).sort(), ['RunActivity:recordOrderTransition', 'pg.query:UPDATE orders']);
+  t.is(finished('pg.query:UPDATE orders')[0]?.parentSpanId, parent.spanContext().spanId);
 });
 
 // ---- Kafka -----------------------------------------------------------------------------------------
