@@ -24,7 +24,7 @@ const packageFile = fileURLToPath(new URL('../../node_modules/kafkajs/src/protoc
 const ownFile = fileURLToPath(import.meta.url);
 
 test.serial('a package file\'s repeated two-argument resolution is answered from memory, with the same file', (t) => {
-  const parent = { filename: packageFile, paths: [] };
+  const parent = { id: packageFile, filename: packageFile, paths: [] };
   calls = 0;
   const first = Module._resolveFilename('./v11/request', parent);
   const second = Module._resolveFilename('./v11/request', parent);
@@ -35,13 +35,13 @@ test.serial('a package file\'s repeated two-argument resolution is answered from
 
 test.serial('three-argument calls (Node\'s own), files outside node_modules and failures are never cached', (t) => {
   calls = 0;
-  Module._resolveFilename('./v11/request', { filename: packageFile, paths: [] }, false);
-  Module._resolveFilename('./v11/request', { filename: packageFile, paths: [] }, false);
+  Module._resolveFilename('./v11/request', { id: packageFile, filename: packageFile, paths: [] }, false);
+  Module._resolveFilename('./v11/request', { id: packageFile, filename: packageFile, paths: [] }, false);
   t.is(calls, 2);
   calls = 0;
-  Module._resolveFilename('../support/estate.ts', { filename: ownFile, paths: [] });
-  Module._resolveFilename('../support/estate.ts', { filename: ownFile, paths: [] });
+  Module._resolveFilename('../support/estate.ts', { id: ownFile, filename: ownFile, paths: [] });
+  Module._resolveFilename('../support/estate.ts', { id: ownFile, filename: ownFile, paths: [] });
   t.is(calls, 2);
-  t.throws(() => Module._resolveFilename('./no-such-module', { filename: packageFile, paths: [] }));
-  t.throws(() => Module._resolveFilename('./no-such-module', { filename: packageFile, paths: [] }));
+  t.throws(() => Module._resolveFilename('./no-such-module', { id: packageFile, filename: packageFile, paths: [] }));
+  t.throws(() => Module._resolveFilename('./no-such-module', { id: packageFile, filename: packageFile, paths: [] }));
 });
