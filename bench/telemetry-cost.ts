@@ -144,7 +144,7 @@ async function restock(sku: string): Promise<void> {
   if (!response.ok) throw new Error(`restocking ${sku}: ${response.status} ${await response.text()}`);
 }
 
-/** Submits `count` orders for `customerId` with `clients` concurrent callers; each order starts a sampled trace. */
+/** Submits `count` orders for `customerId` with `clients` concurrent callers. */
 async function submit(count: number, customerId: string, sku: string): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -152,7 +152,8 @@ async function submit(count: number, customerId: string, sku: string): Promise<v
       for (let index = next++; index < count; index = next++) {
         const response = await fetch(`${gateway}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` },
+          // No traceparent: the gateway starts each order's trace, so its sampler decides (all, or one in ten).
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
             customerId,
             items: [{ sku, quantity: 1 }],
