@@ -11,8 +11,9 @@
  * Telemetry is off in both processes (OTEL_SDK_DISABLED): this measures the lines, not the exporter.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendToBenchmarks } from './benchmarks-doc.js';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, totalmem, type as osType, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const report = renderReport(results);
     console.log(`\n${report}`);
     if (!process.env.BENCH_NO_WRITE) {
-      appendToBenchmarks(report);
+      appendToBenchmarks(HEADING, report);
       console.log('appended to docs/benchmarks.md');
     }
   } finally {
@@ -184,19 +185,6 @@ function renderReport(results: ChannelResult[]): string {
 
 const HEADING = '## Payment channels';
 
-/** Adds the run at the end of the "Payment channels" section, creating the file or section if need be. */
-function appendToBenchmarks(report: string): void {
-  const path = `${root}docs/benchmarks.md`;
-  const document = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = document.indexOf(`\n${HEADING}\n`);
-  if (start < 0) {
-    writeFileSync(path, `${document.trimEnd()}\n\n${HEADING}\n\n${report}\n`);
-    return;
-  }
-  const next = document.indexOf('\n## ', start + HEADING.length + 1);
-  const end = next < 0 ? document.length : next;
-  writeFileSync(path, `${document.slice(0, end).trimEnd()}\n\n${report}\n${document.slice(end)}`);
-}
 
 function format(value: number): string {
   return Math.round(value).toLocaleString('en-US');

@@ -26,8 +26,9 @@
  * gateway had, or left stopped if none was running.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { appendToBenchmarks } from './benchmarks-doc.js';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, release, totalmem, type as osType } from 'node:os';
@@ -279,18 +280,6 @@ const INTRO = [
   'throughput (and the CPU the services spend per order). Goal: telemetry costs under 5% of throughput.',
 ].join('\n');
 
-function appendToBenchmarks(report: string): void {
-  const path = `${root}docs/benchmarks.md`;
-  const document = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = document.indexOf(`\n${HEADING}\n`);
-  if (start < 0) {
-    writeFileSync(path, `${document.trimEnd()}\n\n${HEADING}\n\n${INTRO}\n\n${report}\n`);
-    return;
-  }
-  const next = document.indexOf('\n## ', start + HEADING.length + 1);
-  const end = next < 0 ? document.length : next;
-  writeFileSync(path, `${document.slice(0, end).trimEnd()}\n\n${report}\n${document.slice(end)}`);
-}
 
 // ---- main ------------------------------------------------------------------------------------------
 
@@ -312,7 +301,7 @@ async function main(): Promise<void> {
     const report = renderReport(results);
     console.log(`\n${report}`);
     if (!process.env.BENCH_NO_WRITE) {
-      appendToBenchmarks(report);
+      appendToBenchmarks(HEADING, report, INTRO);
       console.log('appended to docs/benchmarks.md');
     }
   } finally {
