@@ -4,10 +4,10 @@
  * an unknown outcome; the client cancels by order id (망취소) before reporting it, so a retry can
  * never find a stray approval.
  */
-import { metrics, type Counter } from '@opentelemetry/api';
 import { config } from '../../platform/config.js';
 import { callService, ServiceCallError } from '../../platform/http.js';
 import { logger } from '../../platform/logger.js';
+import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import {
   PaymentGatewayError,
   type AuthorizationRequest,
@@ -27,18 +27,10 @@ const SERVICE = 'payment-sim';
 
 type AuthorizationOutcomeLabel = AuthorizationResult['outcome'] | 'error';
 
-/** `payment.authorized`, counted by both payment lines with attributes `channel` and `outcome`. */
-export function paymentAuthorizedCounter(): Counter {
-  return metrics
-    .getMeter('ordersaga.payment')
-    .createCounter('payment.authorized', { description: 'Card authorizations by payment line and outcome' });
-}
-
 export class HttpPaymentGateway implements PaymentGateway {
   readonly channel = 'http' as const;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly authorized = paymentAuthorizedCounter();
   private readonly log = logger('payment-http');
 
   constructor(options: HttpPaymentGatewayOptions = {}) {
@@ -53,7 +45,7 @@ export class HttpPaymentGateway implements PaymentGateway {
       outcome = result.outcome;
       return result;
     } finally {
-      this.authorized.add(1, { channel: this.channel, outcome });
+      businessMetrics().paymentAuthorized.add(1, { channel: this.channel, outcome });
     }
   }
 

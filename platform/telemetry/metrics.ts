@@ -7,7 +7,7 @@
  * |---|---|---|---|---|
  * | `orders.created` | counter | {order} | `payment.channel` | order activity `recordOrderAccepted` |
  * | `inventory.reserved` | counter | {reservation} | `outcome` (reserved, rejected) | inventory activity `reserveStock` |
- * | `payment.authorized` | counter | {authorization} | `channel` (http, tcp), `outcome` (approved, declined, error) | both payment lines (its instrument is made in activities/payment/http-gateway.ts) |
+ * | `payment.authorized` | counter | {authorization} | `channel` (http, tcp), `outcome` (approved, declined, error) | both payment lines (activities/payment/http-gateway.ts, tcp/gateway.ts), once per authorization |
  * | `fulfillment.scheduled` | counter | {shipment} | `carrier` | fulfillment activity `scheduleShipment` |
  * | `order.completed` | counter | {order} | `payment.channel` | order activity, on COMPLETED |
  * | `order.duration` | histogram | s | `order.status` (terminal), `payment.channel` | order activity, on a terminal status |
@@ -44,6 +44,7 @@ const RPC_DURATION_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 
 export interface BusinessMetrics {
   ordersCreated: Counter;
   inventoryReserved: Counter;
+  paymentAuthorized: Counter;
   fulfillmentScheduled: Counter;
   orderCompleted: Counter;
   orderDuration: Histogram;
@@ -59,6 +60,10 @@ function create(provider: MeterProvider): BusinessMetrics {
     inventoryReserved: meter.createCounter(metricNames.inventoryReserved, {
       description: 'Stock reservations, by outcome',
       unit: '{reservation}',
+    }),
+    paymentAuthorized: meter.createCounter(metricNames.paymentAuthorized, {
+      description: 'Card authorizations, by payment line and outcome',
+      unit: '{authorization}',
     }),
     fulfillmentScheduled: meter.createCounter(metricNames.fulfillmentScheduled, { description: 'Shipments scheduled', unit: '{shipment}' }),
     orderCompleted: meter.createCounter(metricNames.orderCompleted, { description: 'Orders that completed', unit: '{order}' }),

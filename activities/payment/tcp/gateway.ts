@@ -18,6 +18,7 @@ import {
 import { config } from '../../../platform/config.js';
 import { maskCardNumber } from '../../../platform/contracts/order.js';
 import { logger } from '../../../platform/logger.js';
+import { businessMetrics } from '../../../platform/telemetry/metrics.js';
 import { declineMessages } from '../../../payment-sim/decline-codes.js';
 import { telegramCodec } from '../../../payment-sim/telegram/codec.js';
 import type { RequestType, Telegram } from '../../../payment-sim/telegram/layout.js';
@@ -32,7 +33,6 @@ import {
   type PaymentGateway,
   type VoidResult,
 } from '../gateway.js';
-import { paymentAuthorizedCounter } from '../http-gateway.js';
 import { TelegramRequestError } from './connection.js';
 import { TelegramConnectionPool } from './pool.js';
 
@@ -79,7 +79,6 @@ export class TcpPaymentGateway implements PaymentGateway {
   private readonly peer: { host: string; port: number };
   /** Per request type, built once: every span of a type starts with the same attributes. */
   private readonly spanAttributes: Record<TracedType, Attributes>;
-  private readonly authorized = paymentAuthorizedCounter();
   private readonly tracer = trace.getTracer('ordersaga.payment');
   private readonly log = logger('payment-tcp');
   // Starts at a random point so two client processes rarely share trace numbers in the gateway's logs.
@@ -124,7 +123,7 @@ export class TcpPaymentGateway implements PaymentGateway {
       outcome = result.outcome;
       return result;
     } finally {
-      this.authorized.add(1, { channel: this.channel, outcome });
+      businessMetrics().paymentAuthorized.add(1, { channel: this.channel, outcome });
     }
   }
 
