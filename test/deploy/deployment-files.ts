@@ -20,10 +20,12 @@ const serviceCodeDirectories = ['platform', 'workflows', 'activities', 'workers'
 
 /**
  * Standard variables read by libraries rather than by our code: the OpenTelemetry SDK's OTLP
- * exporters read OTEL_EXPORTER_OTLP_ENDPOINT, and its environment resource detector reads
- * OTEL_RESOURCE_ATTRIBUTES (the pod and node ids Instana correlates on).
+ * exporters read OTEL_EXPORTER_OTLP_ENDPOINT, its environment resource detector reads
+ * OTEL_RESOURCE_ATTRIBUTES (the pod and node ids Instana correlates on), and the sampler
+ * (platform/telemetry/sampler.ts, through the SDK's parser) OTEL_TRACES_SAMPLER and its argument:
+ * set in every deployment, so the one knob that decides how many orders are traced is in sight.
  */
-export const libraryVariables = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_RESOURCE_ATTRIBUTES'];
+export const libraryVariables = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG'];
 
 function sourceFiles(directory: string): string[] {
   const absolute = join(root, directory);
