@@ -32,6 +32,7 @@ import type { OrderWorkflow } from '../workflows/order.js';
 import { createCeilingWorkers, startCeilingOrder } from './saga-ceiling-worker.js';
 import { cpuBetween, cpuSnapshot, estatePieces, memorySnapshot } from './saga-processes.js';
 import { describeStep, heavyOthers, hostLoad, machineFacts, rateChart, renderSection, servicesTelemetry, writeSection } from './saga-report.js';
+import { profileNodeProcess, type ProfileOutcome } from './saga-profile.js';
 import { climb, type Journey, type JourneyOutcome, runStep, type StepResult, type StepSettings } from './saga-steps.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -154,6 +155,32 @@ function ceilingJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {
   };
 }
 
+/** The Node services profiled, busiest first: the order worker, then a consumer. */
+const PROFILED_SERVICES = ['order', 'analytics'];
+
+/**
+ * One more step at the given rate, with the services in PROFILED_SERVICES profiled one after the
+ * other while it runs (one inspector port, so not at once). Its numbers are not reported.
+ */
+async function profiledStep(rate: number, journey: Journey, pieces: ReturnType<typeof estatePieces>): Promise<ProfileOutcome[]> {
+  if (stopping.signal.aborted || performance.now() + (settings.seconds + 10) * 1000 >= deadline) return [];
+  const targets = PROFILED_SERVICES.flatMap((name) => pieces.filter((piece) => piece.name === name));
+  const seconds = Math.max(2, Math.floor((settings.seconds - settings.warmupSeconds) / targets.length) - 1);
+  say(`profiling ${targets.map((piece) => piece.name).join(' and ')} at ${rate}/s, ${seconds} s each …`);
+  const profiles: ProfileOutcome[] = [];
+  const profiling = (async () => {
+    if (!(await pause(settings.warmupSeconds * 1000, stopping.signal))) return;
+    for (const piece of targets) {
+      if (stopping.signal.aborted) return;
+      const outcome = await profileNodeProcess(piece.name, piece.pid, seconds, root);
+      say('skipped' in outcome ? outcome.skipped : `profiled ${piece.name}: ${outcome.profile.byPlace.slice(0, 3).map((share) => `${share.where} ${share.percent.toFixed(0)} %`).join(', ')}`);
+      profiles.push(outcome);
+    }
+  })();
+  await Promise.all([runStep(rate, settings, journey, pieces, stopping.signal), profiling]);
+  return profiles;
+}
+
 async function main(): Promise<number> {
   const startedAt = new Date();
   const loadAtStart = hostLoad();
@@ -196,6 +223,8 @@ async function main(): Promise<number> {
       say(describeStep('accept', accept));
     }
 
+    const profiles = saga.best ? await profiledStep(saga.best.rate, sagaJourney(temporal, nextOrder), pieces) : [];
+
     const ceilingRunning = ceilingWorkers.run().catch((error: unknown) => {
       say(`ceiling workers failed: ${(error as Error).message}`);
       stopping.abort();
@@ -229,6 +258,7 @@ async function main(): Promise<number> {
       saga,
       accept,
       ceiling,
+      profiles,
     });
     if (process.env.BENCH_NO_WRITE) console.log(section);
     else {
