@@ -92,7 +92,9 @@ pid_alive() {
 pid_is_ours() {
   local pid="$1" marker="$2"
   pid_alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
+  # grep reads from a process substitution, not a pipe: with pipefail, `tr | grep -q` fails when
+  # grep stops early on a command line longer than a pipe holds (Java's class path)
+  grep -qF -- "$marker" < <(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
 }
 
 # is_running NAME  -> true if the pidfile names a live process of ours

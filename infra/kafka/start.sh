@@ -26,7 +26,9 @@ LOG="$(log_file "$NAME")"
 # KafkaRaftServer said "Kafka Server started".
 kafka_ready() {
   tcp_open "$PORT" || return 1
-  tail -c "+$((LOG_OFFSET + 1))" "$LOG" 2>/dev/null | grep -q 'Kafka Server started'
+  # not `tail | grep -q`: grep stops at the first match, tail then dies of SIGPIPE, and pipefail
+  # turns that into "not ready" once this run's log is longer than a pipe holds
+  grep -q 'Kafka Server started' < <(tail -c "+$((LOG_OFFSET + 1))" "$LOG" 2>/dev/null)
 }
 
 t0="$(now_ms)"
