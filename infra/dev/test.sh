@@ -31,6 +31,7 @@ stack_started=0 services_started=0 receiver_started=0
 "$HERE/services.sh" status >/dev/null 2>&1 || services_started=1
 cleanup() {
   (( services_started )) && "$HERE/services.sh" down >/dev/null 2>&1
+  restore_foreign
   (( receiver_started )) && stop_by_pidfile otlp-receiver >/dev/null 2>&1
   (( stack_started )) && "$HERE/stack.sh" down >/dev/null 2>&1
   return 0
@@ -50,24 +51,39 @@ start_receiver() {
   log otlp-receiver "listening on :$OTLP_RECEIVER_PORT"
 }
 
-# Services that were already running keep exporting wherever they were told to; say so, since the
-# observability tests then find nothing in the receiver.
-warn_foreign_export() {
+# Services already running but exporting elsewhere (a `make up` estate, or one pointed at an
+# Instana agent) would leave the receiver empty and the observability tests failing. They are
+# restarted under the suite's settings for the run, and afterwards as they were found: with the
+# OTEL_* settings the running gateway had.
+foreign_otel=() restart_foreign=0
+check_foreign_export() {
   local pid endpoint
   pid="$(read_pid gateway)"
   [[ -n "$pid" && -r "/proc/$pid/environ" ]] || return 0
   endpoint="$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^OTEL_EXPORTER_OTLP_ENDPOINT=//p')"
-  if [[ "$endpoint" != "$OTEL_EXPORTER_OTLP_ENDPOINT" ]]; then
-    log test "note: the running services export to ${endpoint:-http://localhost:4318}, not to the suite's receiver;"
-    log test "      the observability tests will fail. Restart them under make test: infra/dev/services.sh down"
-  fi
+  [[ "$endpoint" == "$OTEL_EXPORTER_OTLP_ENDPOINT" ]] && return 0
+  mapfile -t foreign_otel < <(tr '\0' '\n' <"/proc/$pid/environ" | grep -E '^OTEL_[A-Z_]+=')
+  restart_foreign=1
+  log test "the running services export to ${endpoint:-http://localhost:4318 (the default)}; restarting them for the suite's receiver,"
+  log test "and again afterwards with their own OTEL_* settings"
+  "$HERE/services.sh" down >/dev/null || die test "could not stop the running services"
+}
+restore_foreign() {
+  (( restart_foreign )) || return 0
+  "$HERE/services.sh" down >/dev/null 2>&1
+  # a subshell: the suite's OTEL_* out, the services' own back in
+  (
+    while read -r name; do unset "$name"; done < <(compgen -e | grep '^OTEL_')
+    (( ${#foreign_otel[@]} )) && export "${foreign_otel[@]}"
+    "$HERE/services.sh" up >/dev/null 2>&1
+  ) && log test "services restarted with their own telemetry settings" || log test "WARNING: restarting the services as they were failed; run infra/dev/services.sh up"
 }
 
 "$HERE/stack.sh" up || die test "the dev stack did not start"
 npx tsx infra/setup/setup.ts || die test "migrations or topics failed"
 "$HERE/bundle.sh" || die test "workflow bundle failed"
 start_receiver
-(( services_started )) || warn_foreign_export
+(( services_started )) || check_foreign_export
 "$HERE/services.sh" up || die test "the services did not start"
 npx tsx infra/setup/seed.ts || die test "seeding failed"
 log test "estate ready for the suite in $(elapsed_since "$began")"
@@ -77,10 +93,18 @@ report="$STATE_DIR/test-report.txt"
 npx ava "$@" 2>&1 | tee "$report"
 status="${PIPESTATUS[0]}"
 
-passed="$(grep -oE '([0-9]+) tests? passed' "$report" | tail -n1 | grep -oE '^[0-9]+' || echo 0)"
-failed="$(grep -oE '([0-9]+) (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?)' "$report" | grep -oE '^[0-9]+' | awk '{ sum += $1 } END { print sum + 0 }')"
+# ava's closing lines: "N tests passed", "N tests failed", "N known failures", "N uncaught
+# exceptions", "N unhandled rejections", "N hooks failed". When a hook fails it prints no "passed"
+# line and names the tests it never ran ("✘ N tests remaining …"): those count as failed, and the
+# passed ones are counted from their ✔ lines.
+passed="$(grep -oE '^ *[0-9]+ tests? passed' "$report" | tail -n1 | grep -oE '[0-9]+')"
+[[ -z "$passed" ]] && passed="$(grep -cE '^ *✔ ' "$report")"
+failed="$(grep -oE '^ *([0-9]+) (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?|hooks? failed)|✘ [0-9]+ tests? remaining' "$report" | grep -oE '[0-9]+' | awk '{ sum += $1 } END { print sum + 0 }')"
 [[ -z "$failed" ]] && failed=0
 if (( status != 0 && failed == 0 )); then failed=1; fi   # ava itself failed (e.g. a test file crashed)
 log test "suite finished in $(elapsed_since "$began") (exit $status)"
+# cleaned up before the summary, so the summary stays the last line
+cleanup
+trap - EXIT
 echo "$passed passed, $failed failed"
 exit "$status"
