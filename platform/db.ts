@@ -6,6 +6,7 @@ import pg from 'pg';
 import { config } from './config.js';
 import { checkDatabaseUrl, databaseUrlVariable } from './connections.js';
 import { logger } from './logger.js';
+import { watchPool } from './telemetry/db-pool-metrics.js';
 
 export type Database = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
@@ -25,6 +26,7 @@ export function openDatabase(url: string, name: string): Database {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => logger('db').warn({ err: error, database: name }, 'idle database client failed'));
+  watchPool(pool, name);
   return pool;
 }
 

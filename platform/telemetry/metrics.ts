@@ -15,6 +15,7 @@
  * | `notification.sent` | counter | {notification} | `channel` (email, sms, push), `event.type` | notification consumer, after commit |
  * | `messaging.kafka.consumer.lag` | gauge | {message} | `messaging.consumer.group.name`, `messaging.destination.name`, `messaging.destination.partition.id` | every consumer process |
  * | `rpc.server.duration` | histogram | ms | `rpc.system`, `rpc.service`, `rpc.method`, `ordersaga.telegram.response_code`, `error.type` | the TCP 전문 server (from its SERVER spans) |
+ * | `db.client.connection.count`, `db.client.connection.pending_requests` | observable updown counters | {connection}, {request} | `db.client.connection.pool.name`, `db.client.connection.state` | every pool, read at collection (db-pool-metrics.ts) |
  * | `http.server.duration` | histogram | ms | `http.method`, `http.route`, `http.status_code`, … | every HTTP server (instrumentation-http) |
  *
  * Activities can be retried after they succeeded (a lost completion), so an activity-side count can

@@ -19,6 +19,7 @@
  *
  * `OTEL_SDK_DISABLED=true` turns all of it off (every API call becomes a no-op).
  */
+import { createNoopMeter, type MeterProvider } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { NetInstrumentation } from '@opentelemetry/instrumentation-net';
@@ -26,7 +27,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { DropAggregation, PeriodicExportingMetricReader, View } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { config } from '../config.js';
@@ -44,11 +45,12 @@ export { serviceNamespace, serviceVersion, telemetryEnabled } from './resource.j
 const SHUTDOWN_FLUSH_DEADLINE_MS = 8_000;
 
 /**
- * Metrics an instrumentation records that we do not keep: the duration of every database query
- * (about seventy per order; the spans have each one's duration already, and APMs derive the
- * database's latency from them).
+ * instrumentation-pg's own metrics are not kept: a duration per query (about seventy per order; the
+ * spans have each one's duration, and APMs derive the database's latency from them) and connection
+ * counters it updates on every pool event. Given a no-op meter they cost nothing per query;
+ * db-pool-metrics.ts reads the same connection counts from each pool once per export instead.
  */
-const droppedMetrics = [new View({ instrumentName: 'db.client.operation.duration', aggregation: new DropAggregation() })];
+const noMeters: MeterProvider = { getMeter: () => createNoopMeter() };
 
 let running: { sdk: NodeSDK; resource: Resource; exportProcessor: SpanProcessor | undefined } | undefined;
 
@@ -79,12 +81,12 @@ export function startTelemetry(): void {
   const exportProcessor = exporter ? new BatchSpanProcessor(exporter) : undefined;
   const metrics = metricExporter();
   const logs = logExporter();
+  const pgInstrumentation = new PgInstrumentation({ requireParentSpan: true });
   const sdk = new NodeSDK({
     resource,
     // resource.ts already ran the detectors (synchronously, so the workflow exporter gets them too)
     autoDetectResources: false,
     sampler: new QuietSpansSampler(),
-    views: droppedMetrics,
     spanProcessors: [
       new PeerServiceSpanProcessor(ownServices()),
       new RpcServerMetricsSpanProcessor(),
@@ -96,12 +98,14 @@ export function startTelemetry(): void {
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/health' }),
       new UndiciInstrumentation(),
-      new PgInstrumentation({ requireParentSpan: true }),
+      pgInstrumentation,
       new KafkaJsInstrumentation({ producerHook: kafkaProducerHook, consumerHook: kafkaConsumerHook }),
       new NetInstrumentation(),
     ],
   });
   sdk.start();
+  // after start: the SDK hands every instrumentation the global meter provider while it starts
+  pgInstrumentation.setMeterProvider(noMeters);
   running = { sdk, resource, exportProcessor };
 }
 

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } from '../../platform/contracts/order.js';
+import { poolMetricNames } from '../../platform/telemetry/db-pool-metrics.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
 import { gatewayUrl, stockTestProduct } from '../support/estate.js';
 import { OtlpReceiverClient, otlpReceiverUrl } from '../support/otlp-client.js';
@@ -365,6 +366,20 @@ function metricProblems(metrics: readonly ReceivedMetricPoint[]): string[] {
   const rpc = named(metricNames.rpcServerDuration).filter((point) => point.service === 'payment-sim');
   expect(rpc.some((point) => point.attributes['rpc.method'] === 'Approve' && point.attributes['ordersaga.telegram.response_code'] === '0000'), 'rpc.server.duration{rpc.method=Approve} from payment-sim');
   expect(rpc.some((point) => point.attributes['error.type'] === '0096'), 'rpc.server.duration{error.type=0096}: the TCP line reports its errors');
+  // Connection pools, read from each pool once per export (platform/telemetry/db-pool-metrics.ts).
+  const pools = named(poolMetricNames.connectionCount);
+  for (const [service, pool] of [['order', 'orders'], ['inventory', 'inventory'], ['analytics', 'analytics'], ['notification', 'notifications']] as const) {
+    const points = pools.filter((point) => point.service === service && point.attributes['db.client.connection.pool.name'] === pool);
+    expect(
+      ['idle', 'used'].every((state) => points.some((point) => point.attributes['db.client.connection.state'] === state && point.value! >= 0)),
+      `${service}: db.client.connection.count{pool.name=${pool}, state=idle|used}`,
+    );
+  }
+  expect(
+    named(poolMetricNames.pendingRequests).some((point) => point.service === 'order' && point.attributes['db.client.connection.pool.name'] === 'orders' && point.value! >= 0),
+    'order: db.client.connection.pending_requests{pool.name=orders}',
+  );
+  expect(named('db.client.operation.duration').length === 0, 'no per-query duration metric (dropped for its cost)');
   const lag = named(metricNames.consumerLag);
   const groups = new Set(lag.map((point) => point.attributes['messaging.consumer.group.name']));
   expect(groups.has('analytics') && groups.has('notification') && groups.size === 2, 'messaging.kafka.consumer.lag for both groups');
