@@ -7,9 +7,13 @@ import { config } from './config.js';
 import { checkDatabaseUrl, databaseUrlVariable } from './connections.js';
 import { logger } from './logger.js';
 import { watchPool } from './telemetry/db-pool-metrics.js';
+import { traceQueriesOnlyWhenRecorded } from './telemetry/pg-recorded-only.js';
 
 export type Database = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
+
+// An unsampled order's queries skip the span work nobody would see (telemetry/pg-recorded-only.ts).
+traceQueriesOnlyWhenRecorded(pg.Client.prototype);
 
 // BIGINT and NUMERIC come back as strings by default; our amounts are integers of won, which fit.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
