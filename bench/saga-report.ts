@@ -406,6 +406,7 @@ function analysis(result: BenchRun): string[] {
 }
 
 const KNOWN = [
+  '- **Run to run the climb moves by a step.** Three full runs on 2026-11-25 with no other work measured on the host passed 2/s (15:03, right after `make up`; host 74 % busy at 2/s), 5/s (15:20) and 4/s (16:44, after the telemetry changes of that afternoon). A 2-core VM shares its host; take the best of a few runs as the estate\'s capacity and the spread as its noise.',
   '- Earlier CPU profiles of the order worker at 7–10 orders/s: its main thread and its workflow thread were each 50–70 % idle, so it is not one hot thread; the cost is spread over the Temporal dev server, the order worker and the Node services around them, on two cores.',
   '- Tried: running the order bookkeeping and the payment preparation as local activities (workflow v3): little change in throughput. Turning telemetry off (`OTEL_SDK_DISABLED=true`) in the services: some improvement, as every span and metric costs CPU in every process (section "Telemetry cost"). One task-queue partition instead of four on the dev server (`--dynamic-config-value matching.numTaskqueue{Read,Write}Partitions=1`, 2026-11-25, short steps): no measurable change (ceiling p50 at 2/s 209 ms against 240 ms, 8/s missed as before), so the dev server keeps its defaults.',
 ];
