@@ -38,7 +38,7 @@ export type ProfileOutcome = { profile: ProcessProfile } | { skipped: string };
 /** The inspector port a service opens on SIGUSR1 (Node's default). */
 const INSPECTOR_PORT = 9229;
 const SAMPLING_INTERVAL_US = 1000;
-const TOP = Number(process.env.PROFILE_TOP ?? 12);
+const TOP = 12;
 
 interface ProfileNode {
   id: number;
