@@ -68,56 +68,39 @@ export function exporterKind(signal: Signal, env: Environment = getEnvWithoutDef
   throw new Error(`${exporterVariable[signal]} must be otlp, console or none, got ${JSON.stringify(first)}`);
 }
 
+/** Each signal's exporter classes: the console one and one per OTLP protocol. */
+interface ExporterClasses<T> {
+  console: new () => T;
+  otlp: Record<OtlpProtocol, new () => T>;
+}
+
+/** The exporter the variables ask for, for one signal; undefined when it is `none`. */
+function exporterFor<T>(signal: Signal, classes: ExporterClasses<T>, env?: Environment): T | undefined {
+  const kind = exporterKind(signal, env);
+  if (kind === 'none') return undefined;
+  return kind === 'console' ? new classes.console() : new classes.otlp[otlpProtocol(signal, env)]();
+}
+
 export function spanExporter(env?: Environment): SpanExporter | undefined {
-  switch (exporterKind('traces', env)) {
-    case 'none':
-      return undefined;
-    case 'console':
-      return new ConsoleSpanExporter();
-    case 'otlp':
-      switch (otlpProtocol('traces', env)) {
-        case 'grpc':
-          return new GrpcTraceExporter();
-        case 'http/json':
-          return new JsonTraceExporter();
-        case 'http/protobuf':
-          return new ProtoTraceExporter();
-      }
-  }
+  return exporterFor<SpanExporter>(
+    'traces',
+    { console: ConsoleSpanExporter, otlp: { grpc: GrpcTraceExporter, 'http/json': JsonTraceExporter, 'http/protobuf': ProtoTraceExporter } },
+    env,
+  );
 }
 
 export function metricExporter(env?: Environment): PushMetricExporter | undefined {
-  switch (exporterKind('metrics', env)) {
-    case 'none':
-      return undefined;
-    case 'console':
-      return new ConsoleMetricExporter();
-    case 'otlp':
-      switch (otlpProtocol('metrics', env)) {
-        case 'grpc':
-          return new GrpcMetricExporter();
-        case 'http/json':
-          return new JsonMetricExporter();
-        case 'http/protobuf':
-          return new ProtoMetricExporter();
-      }
-  }
+  return exporterFor<PushMetricExporter>(
+    'metrics',
+    { console: ConsoleMetricExporter, otlp: { grpc: GrpcMetricExporter, 'http/json': JsonMetricExporter, 'http/protobuf': ProtoMetricExporter } },
+    env,
+  );
 }
 
 export function logExporter(env?: Environment): LogRecordExporter | undefined {
-  switch (exporterKind('logs', env)) {
-    case 'none':
-      return undefined;
-    case 'console':
-      return new ConsoleLogRecordExporter();
-    case 'otlp':
-      switch (otlpProtocol('logs', env)) {
-        case 'grpc':
-          return new GrpcLogExporter();
-        case 'http/json':
-          return new JsonLogExporter();
-        case 'http/protobuf':
-          return new ProtoLogExporter();
-      }
-  }
+  return exporterFor<LogRecordExporter>(
+    'logs',
+    { console: ConsoleLogRecordExporter, otlp: { grpc: GrpcLogExporter, 'http/json': JsonLogExporter, 'http/protobuf': ProtoLogExporter } },
+    env,
+  );
 }

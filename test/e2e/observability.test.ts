@@ -13,6 +13,7 @@ import test from 'ava';
 import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } from '../../platform/contracts/order.js';
 import { poolMetricNames } from '../../platform/telemetry/db-pool-metrics.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
+import { eventually } from '../integration/support.js';
 import { gatewayUrl, stockTestProduct } from '../support/estate.js';
 import { OtlpReceiverClient, otlpReceiverUrl } from '../support/otlp-client.js';
 import type { ReceivedMetricPoint, ReceivedSpan } from '../support/otlp-receiver.js';
@@ -69,21 +70,6 @@ interface OrderTrace {
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function pollUntil<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** A status read that joins the order's trace id but is not sampled, so polling adds no spans to it. */
 async function readStatus(order: SubmittedOrder): Promise<OrderStatus | undefined> {
   const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`, { headers: { traceparent: `00-${order.traceId}-${hex(8)}-00` } });
@@ -128,10 +114,14 @@ let skus: { plentiful: string; scarce: string };
 test.before('a mixed batch through the gateway, each order with a trace of its own', async (t) => {
   t.timeout(300_000);
   // The services must be exporting here, or nothing below can be seen.
-  await pollUntil(`every service to export metrics to the OTLP receiver at ${otlpReceiverUrl} (are they running under make test?)`, 60_000, async () => {
-    const { services } = await receiver.status();
-    return SERVICES.every((service) => services.metrics.includes(service) || services.traces.includes(service)) ? true : undefined;
-  }, 500);
+  await eventually(
+    `every service to export metrics to the OTLP receiver at ${otlpReceiverUrl} (are they running under make test?)`,
+    async () => {
+      const { services } = await receiver.status();
+      return SERVICES.every((service) => services.metrics.includes(service) || services.traces.includes(service)) ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
 
   skus = { plentiful: await stockTestProduct(10_000, 21_000), scarce: await stockTestProduct(1, 40_000) };
   const tag = hex(3);
@@ -175,10 +165,14 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
   );
 
   for (const order of submitted) {
-    order.status = await pollUntil(`order ${order.orderId} (${order.path}) to end`, 120_000, async () => {
-      const status = await readStatus(order);
-      return status && isTerminal(status) ? status : undefined;
-    });
+    order.status = await eventually(
+      `order ${order.orderId} (${order.path}) to end`,
+      async () => {
+        const status = await readStatus(order);
+        return status && isTerminal(status) ? status : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
   }
 
   // Each trace, once complete (or at the deadline: a trace that never completes is judged as it is).
@@ -405,8 +399,10 @@ test('logs go out over OTLP from every service, with the trace and span ids of t
   t.deepEqual(SERVICES.filter((service) => !services.logs.includes(service)), []);
   // The order service logs each order's end inside the activity that records it.
   for (const { order, spans } of batch.filter(({ order }) => order.path === 'completed')) {
-    const record = await pollUntil(`the log line of order ${order.orderId}'s end`, 20_000, async () =>
-      (await receiver.logs({ traceId: order.traceId })).find((entry) => entry.body === 'order COMPLETED'),
+    const record = await eventually(
+      `the log line of order ${order.orderId}'s end`,
+      async () => (await receiver.logs({ traceId: order.traceId })).find((entry) => entry.body === 'order COMPLETED'),
+      { timeoutMs: 20_000, intervalMs: 250 },
     );
     t.like(record, { service: 'order', severityText: 'INFO', attributes: { orderId: order.orderId, component: 'order' } });
     t.is(spans.find((span) => span.spanId === record.spanId)?.name, 'RunActivity:recordOrderTransition');
