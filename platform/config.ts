@@ -64,6 +64,8 @@ export const environmentSchema = z.object({
   NOTIFICATION_DATABASE_URL: url.default(
     'postgres://notification_service:notification_service@localhost:5432/notifications',
   ),
+  /** payment-sim's ledger (docs/payment-telegram.md#the-ledger). */
+  PAYMENT_DATABASE_URL: url.default('postgres://payment_service:payment_service@localhost:5432/payments'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
 
   GATEWAY_PORT: port.default(8080),

@@ -16,10 +16,14 @@ export const serviceDatabases: { service: string; urlVariable: DatabaseUrlVariab
   { service: 'fulfillment', urlVariable: 'FULFILLMENT_DATABASE_URL', migrations: '../activities/fulfillment/migrations' },
   { service: 'analytics', urlVariable: 'ANALYTICS_DATABASE_URL', migrations: '../consumers/analytics/migrations' },
   { service: 'notification', urlVariable: 'NOTIFICATION_DATABASE_URL', migrations: '../consumers/notification/migrations' },
+  { service: 'payment-sim', urlVariable: 'PAYMENT_DATABASE_URL', migrations: '../payment-sim/migrations' },
 ];
 
-/** Applies pending migrations of one service; returns the names applied. */
-export async function migrateService(service: string, databaseUrl?: string): Promise<string[]> {
+/**
+ * Applies pending migrations of one service; returns the names applied. `schema` (created if missing)
+ * lets a test or benchmark keep its own tables apart from the estate's in the same database.
+ */
+export async function migrateService(service: string, databaseUrl?: string, schema?: string): Promise<string[]> {
   const entry = serviceDatabases.find((candidate) => candidate.service === service);
   if (!entry) throw new Error(`no migrations for service ${service}`);
   const applied = await runner({
@@ -27,6 +31,7 @@ export async function migrateService(service: string, databaseUrl?: string): Pro
     dir: fileURLToPath(new URL(entry.migrations, import.meta.url)),
     direction: 'up',
     migrationsTable: 'schema_migrations',
+    ...(schema ? { schema, createSchema: true } : {}),
     log: () => undefined,
   });
   return applied.map((migration) => migration.name);

@@ -9,6 +9,7 @@
 #   fulfillment    fulfillment_service   fulfillment_service
 #   analytics      analytics_service     analytics_service
 #   notifications  notification_service  notification_service
+#   payments       payment_service       payment_service
 #
 # Connection string: postgres://<role>:<role>@127.0.0.1:5432/<database>
 set -euo pipefail
@@ -23,6 +24,7 @@ DATABASES=(
   "fulfillment:fulfillment_service"
   "analytics:analytics_service"
   "notifications:notification_service"
+  "payments:payment_service"
 )
 
 t0="$(now_ms)"

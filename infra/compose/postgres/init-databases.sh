@@ -12,6 +12,7 @@
 #   fulfillment    fulfillment_service
 #   analytics      analytics_service
 #   notifications  notification_service
+#   payments       payment_service
 set -euo pipefail
 
 DATABASES=(
@@ -20,6 +21,7 @@ DATABASES=(
   "fulfillment:fulfillment_service"
   "analytics:analytics_service"
   "notifications:notification_service"
+  "payments:payment_service"
 )
 
 as_superuser() { psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --no-password --quiet "$@"; }
