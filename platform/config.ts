@@ -37,6 +37,17 @@ export const environmentSchema = z.object({
 
   KAFKA_BROKERS: csv.default(['localhost:9092']),
   KAFKA_CLIENT_ID_PREFIX: z.string().default('ordersaga'),
+  /**
+   * First part of every topic name (`<prefix>.order.events`, `<prefix>.dead-letter`; see
+   * platform/events/naming.ts). `make test` runs its services under `ordersaga-test`, so the suite's
+   * events never reach the user's estate.
+   */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only (a Kafka topic name)')
+    .default('ordersaga'),
+  /** Put in front of every consumer group id (`analytics`, `notification`); empty in the user's estate. */
+  KAFKA_CONSUMER_GROUP_PREFIX: z.string().default(''),
   /** Replicas of each topic `npm run setup` creates: 1 on the single-node dev broker, 3 on a real cluster. */
   KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** TLS to the brokers with the system's CAs; implied by KAFKA_TLS_CA_FILE or a client certificate. */
@@ -94,6 +105,24 @@ export const environmentSchema = z.object({
   GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   /** Timeout for one HTTP call from an activity or the gateway to another service. */
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
+
+  /**
+   * How long a service's stop sequence may take (worker drain, connections closed, telemetry
+   * flushed) before the process exits anyway; below Kubernetes' 30 s grace period.
+   */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
+  /** How long one readiness check (`GET /health/ready`: a database round trip, Temporal's health) may take. */
+  READINESS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+  /**
+   * How long `POST /orders` waits for Temporal to start the saga. When it does not answer in time the
+   * order stays accepted (its start is in the outbox) and the sweeper starts the saga later; below
+   * HTTP_CLIENT_TIMEOUT_MS, so the gateway hears the answer. See docs/saga.md, "Accepting an order".
+   */
+  ORDER_WORKFLOW_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  /** How often the order service looks for accepted orders whose saga did not start. */
+  ORDER_SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** How old an unstarted saga start must be before the sweeper takes it over from the request that made it. */
+  ORDER_SAGA_SWEEP_AFTER_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

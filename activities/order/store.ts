@@ -1,4 +1,5 @@
 /** The order service's data access: orders and their status history, in its own database. */
+import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { Database, Queryable } from '../../platform/db.js';
 import { withTransaction } from '../../platform/db.js';
 import type { OrderLine, OrderRequest, OrderStatus, PaymentChannel } from '../../platform/contracts/order.js';
@@ -53,6 +54,66 @@ export class OrderStore {
         acceptedAt,
       ],
     );
+  }
+
+  /**
+   * The accept path (POST /orders): the order as PENDING and its saga start in the outbox
+   * (`order_saga_starts`), in one statement, so one never exists without the other. Nothing is held
+   * open afterwards: the saga is started outside any transaction (workers/order/saga-starts.ts).
+   * Accepting the same order again changes nothing and answers `created: false`.
+   */
+  async acceptPending(input: OrderWorkflowInput): Promise<{ created: boolean }> {
+    const { orderId, order, acceptedAt } = input;
+    const { rows } = await this.db.query<{ created: number }>(
+      `WITH inserted AS (
+         INSERT INTO orders (order_id, customer_id, status, payment_channel, card_last4, items, shipping_address, accepted_at)
+         VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING RETURNING order_id),
+       history AS (
+         INSERT INTO order_status_history (order_id, status, at) SELECT order_id, 'PENDING', $7 FROM inserted),
+       outbox AS (
+         INSERT INTO order_saga_starts (order_id, input) SELECT order_id, $8 FROM inserted)
+       SELECT count(*)::int AS created FROM inserted`,
+      [
+        orderId,
+        order.customerId,
+        order.payment.channel,
+        order.payment.cardNumber.slice(-4),
+        JSON.stringify(order.items),
+        JSON.stringify(order.shippingAddress),
+        acceptedAt,
+        JSON.stringify(input),
+      ],
+    );
+    return { created: rows[0]!.created > 0 };
+  }
+
+  /** Temporal has the order's saga (started now, or before): the outbox row is done with. */
+  async sagaStarted(orderId: string): Promise<void> {
+    await this.db.query('DELETE FROM order_saga_starts WHERE order_id = $1', [orderId]);
+  }
+
+  /** A start that failed; the row stays for the sweeper, with how often and why. */
+  async sagaStartFailed(orderId: string, error: string): Promise<void> {
+    await this.db.query('UPDATE order_saga_starts SET attempts = attempts + 1, last_error = $2 WHERE order_id = $1', [orderId, error.slice(0, 1000)]);
+  }
+
+  /** Saga starts older than `olderThanMs` (by the database's clock): the ones no request is still making. */
+  async unstartedSagas(olderThanMs: number, limit: number): Promise<{ input: OrderWorkflowInput; attempts: number }[]> {
+    const { rows } = await this.db.query<{ input: OrderWorkflowInput; attempts: number }>(
+      `SELECT input, attempts FROM order_saga_starts
+       WHERE created_at < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows;
+  }
+
+  /** How many accepted orders wait for their saga to start, and the oldest one's age in seconds. */
+  async sagaStartBacklog(): Promise<{ count: number; oldestSeconds: number }> {
+    const { rows } = await this.db.query<{ count: number; oldestSeconds: number | null }>(
+      `SELECT count(*)::int AS count, EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))::float8 AS "oldestSeconds" FROM order_saga_starts`,
+    );
+    return { count: rows[0]!.count, oldestSeconds: rows[0]!.oldestSeconds ?? 0 };
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { orderStatuses, paymentChannels } from '../contracts/order.js';
+import { topicName } from './naming.js';
 
 const orderRef = {
   orderId: z.string().uuid(),
@@ -84,15 +85,18 @@ export function isEventType(type: string): type is EventType {
   return Object.hasOwn(eventSchemas, type);
 }
 
-/** One topic per domain; the domain is the first segment of the event type. */
+/**
+ * One topic per domain; the domain is the first segment of the event type. Names carry the
+ * estate's prefix (`ordersaga.order.events` by default; platform/events/naming.ts).
+ */
 export const topics = {
-  order: 'ordersaga.order.events',
-  inventory: 'ordersaga.inventory.events',
-  payment: 'ordersaga.payment.events',
-  fulfillment: 'ordersaga.fulfillment.events',
+  order: topicName('order.events'),
+  inventory: topicName('inventory.events'),
+  payment: topicName('payment.events'),
+  fulfillment: topicName('fulfillment.events'),
 } as const;
 /** Records that could not be processed (bad envelope, unknown type, schema violation), with the reason. */
-export const deadLetterTopic = 'ordersaga.dead-letter';
+export const deadLetterTopic = topicName('dead-letter');
 /** Partitions per topic: enough for two consumer instances per group on this 2-core dev machine. */
 export const partitionsPerTopic = 3;
 

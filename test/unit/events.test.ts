@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { ZodError } from 'zod';
-import { eventSchemas, eventTypes, type EventType, topicFor, topics } from '../../platform/events/catalog.js';
+import { config, parseEnvironment } from '../../platform/config.js';
+import { deadLetterTopic, eventSchemas, eventTypes, type EventType, topicFor, topics } from '../../platform/events/catalog.js';
+import { consumerGroupId, topicName } from '../../platform/events/naming.js';
 import {
   buildEvent,
   eventIdFor,
@@ -181,24 +183,37 @@ test('parseEvent normalises dataschema from the type rather than trusting the re
 });
 
 test('topicFor sends each type to its domain topic', (t) => {
+  // The estate's prefix (`ordersaga`, or `ordersaga-test` under `make test`; platform/events/naming.ts).
+  const prefix = config().KAFKA_TOPIC_PREFIX;
   const expected: Record<EventType, string> = {
-    'order.v1.created': 'ordersaga.order.events',
-    'inventory.v1.reserved': 'ordersaga.inventory.events',
-    'inventory.v1.rejected': 'ordersaga.inventory.events',
-    'inventory.v1.released': 'ordersaga.inventory.events',
-    'order.v1.payment_authorized': 'ordersaga.order.events',
-    'order.v1.payment_declined': 'ordersaga.order.events',
-    'payment.v1.voided': 'ordersaga.payment.events',
-    'fulfillment.v1.scheduled': 'ordersaga.fulfillment.events',
-    'fulfillment.v1.cancelled': 'ordersaga.fulfillment.events',
-    'order.v1.completed': 'ordersaga.order.events',
-    'order.v1.rejected': 'ordersaga.order.events',
-    'order.v1.failed': 'ordersaga.order.events',
-    'order.v1.cancelled': 'ordersaga.order.events',
+    'order.v1.created': `${prefix}.order.events`,
+    'inventory.v1.reserved': `${prefix}.inventory.events`,
+    'inventory.v1.rejected': `${prefix}.inventory.events`,
+    'inventory.v1.released': `${prefix}.inventory.events`,
+    'order.v1.payment_authorized': `${prefix}.order.events`,
+    'order.v1.payment_declined': `${prefix}.order.events`,
+    'payment.v1.voided': `${prefix}.payment.events`,
+    'fulfillment.v1.scheduled': `${prefix}.fulfillment.events`,
+    'fulfillment.v1.cancelled': `${prefix}.fulfillment.events`,
+    'order.v1.completed': `${prefix}.order.events`,
+    'order.v1.rejected': `${prefix}.order.events`,
+    'order.v1.failed': `${prefix}.order.events`,
+    'order.v1.cancelled': `${prefix}.order.events`,
   };
   t.deepEqual(Object.keys(expected).sort(), [...eventTypes].sort(), 'the table covers every type');
   for (const type of eventTypes) t.is(topicFor(type), expected[type], type);
   t.deepEqual([...new Set(eventTypes.map(topicFor))].sort(), Object.values(topics).sort(), 'every topic carries some type');
+});
+
+test('topic names and consumer groups carry the estate prefix; the defaults are the user estate\'s names', (t) => {
+  const defaults = parseEnvironment({});
+  t.is(defaults.KAFKA_TOPIC_PREFIX, 'ordersaga');
+  t.is(defaults.KAFKA_CONSUMER_GROUP_PREFIX, '');
+  const prefix = config().KAFKA_TOPIC_PREFIX;
+  t.is(deadLetterTopic, `${prefix}.dead-letter`);
+  t.is(topicName('order.events'), topics.order);
+  t.is(consumerGroupId('analytics'), `${config().KAFKA_CONSUMER_GROUP_PREFIX}analytics`);
+  t.throws(() => parseEnvironment({ KAFKA_TOPIC_PREFIX: 'has space' }), { message: /KAFKA_TOPIC_PREFIX/ });
 });
 
 test('event types follow <domain>.v<N>.<past_tense> with a known domain', (t) => {
