@@ -7,6 +7,8 @@
  * compensations run in reverse order, in a scope that a cancellation cannot interrupt.
  */
 import {
+  ActivityCancellationType,
+  type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
   defineQuery,
@@ -16,6 +18,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
@@ -23,59 +26,63 @@ import type { InventoryActivities } from '../activities/inventory/activities.js'
 import type { OrderActivities, OrderTransition } from '../activities/order/activities.js';
 import type { PaymentActivities } from '../activities/payment/activities.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
-import { OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
-import { type OrderState, type OrderWorkflowInput, taskQueues } from '../platform/contracts/workflow.js';
+import { CompensationFailingAttribute, OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
+import { type CompensationProgress, type OrderState, type OrderWorkflowInput, taskQueues } from '../platform/contracts/workflow.js';
 
-/** Bookkeeping steps: quick, and retried until they succeed (a database or Kafka blip must not fail an order). */
-const orders = proxyActivities<OrderActivities>({
-  taskQueue: taskQueues.orders,
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
-
-const inventory = proxyActivities<InventoryActivities>({
-  taskQueue: taskQueues.inventory,
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+/** Bookkeeping and stock: quick, and retried until they succeed (a database or Kafka blip must not fail an order). */
+const untilDone = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' };
 
 /**
- * v3: the order service's own bookkeeping and the payment preparation run as local activities in
- * the order worker, the process that runs this workflow: no task queue round trip through the
- * server, about half the server work per order. Same timeouts, same retry-until-done policy.
+ * The steps, proxied for one cancellation type (chosen once per saga, see `undoWaitsForStep`).
+ *
+ * v4 waits for a cancelled step's real outcome (WAIT_CANCELLATION_COMPLETED): the activity runs
+ * on, its result or failure is recorded, and only then do the compensations start, so an undo
+ * never overtakes the step it undoes. Sagas from before v4 replay with TRY_CANCEL, their default.
  */
-const localOrders = proxyLocalActivities<OrderActivities & Pick<PaymentActivities, 'preparePayment'>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
-
-const payments = proxyActivities<Pick<PaymentActivities, 'preparePayment' | 'voidPayment'>>({
-  taskQueue: taskQueues.orders,
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+function stepsFor(cancellationType: ActivityCancellationType) {
+  const step = { startToCloseTimeout: '10 seconds', cancellationType } satisfies ActivityOptions;
+  return {
+    orders: proxyActivities<OrderActivities>({ ...step, taskQueue: taskQueues.orders, retry: untilDone }),
+    inventory: proxyActivities<InventoryActivities>({ ...step, taskQueue: taskQueues.inventory, retry: untilDone }),
+    /**
+     * v3: the order service's own bookkeeping and the payment preparation run as local activities in
+     * the order worker, the process that runs this workflow: no task queue round trip through the
+     * server, about half the server work per order. Same timeouts, same retry-until-done policy.
+     */
+    localOrders: proxyLocalActivities<OrderActivities & Pick<PaymentActivities, 'preparePayment'>>({ ...step, retry: untilDone }),
+    payments: proxyActivities<Pick<PaymentActivities, 'preparePayment' | 'voidPayment'>>({ ...step, taskQueue: taskQueues.orders, retry: untilDone }),
+    /**
+     * The authorization policy: a gateway that errors or times out is tried 5 times over about 15 s
+     * (1, 2, 4, 8 s apart); then the saga gives up, compensates and ends FAILED. 15 s per attempt:
+     * the client's request (≤ 5 s) and the reversal of an unanswered attempt (≤ 3 s) fit with margin.
+     */
+    authorization: proxyActivities<Pick<PaymentActivities, 'authorizePayment'>>({
+      ...step,
+      taskQueue: taskQueues.orders,
+      startToCloseTimeout: '15 seconds',
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '8 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['PaymentGatewayRejected'] },
+    }),
+    fulfillment: proxyActivities<FulfillmentActivities>({
+      ...step,
+      taskQueue: taskQueues.fulfillment,
+      retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+    }),
+  };
+}
 
 /**
- * The authorization policy: a gateway that errors or times out is tried 5 times over about 15 s
- * (1, 2, 4, 8 s apart); then the saga gives up, compensates and ends FAILED.
+ * v4 compensations: a round of a few quick attempts (about 1.4 s), then the saga shows the failure
+ * and tries another round after a capped backoff (1 s, 2 s, … 60 s), for ever: an undo is never
+ * given up. Rounds, not one endless activity retry, because only a failed round reaches the
+ * workflow, and the workflow is what the query and the Web UI show.
  */
-const authorization = proxyActivities<Pick<PaymentActivities, 'authorizePayment'>>({
-  taskQueue: taskQueues.orders,
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '8 seconds',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: ['PaymentGatewayRejected'],
-  },
-});
-
-const fulfillment = proxyActivities<FulfillmentActivities>({
-  taskQueue: taskQueues.fulfillment,
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
-});
+const undoRound = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4 };
+const maxPauseBetweenUndoRoundsMs = 60_000;
+const undo = {
+  releaseStock: proxyActivities<InventoryActivities>({ taskQueue: taskQueues.inventory, startToCloseTimeout: '10 seconds', retry: undoRound }).releaseStock,
+  voidPayment: proxyActivities<Pick<PaymentActivities, 'voidPayment'>>({ taskQueue: taskQueues.orders, startToCloseTimeout: '15 seconds', retry: undoRound }).voidPayment,
+  cancelShipment: proxyActivities<FulfillmentActivities>({ taskQueue: taskQueues.fulfillment, startToCloseTimeout: '10 seconds', retry: undoRound }).cancelShipment,
+};
 
 export const orderStateQuery = defineQuery<OrderState>('orderState');
 
@@ -87,15 +94,22 @@ const cancellableStatuses: readonly OrderStatus[] = ['PENDING', 'STOCK_RESERVED'
 
 export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const { orderId, order } = input;
-  // Decided once, before the first step, so a saga never mixes the two (see `localOrders`).
+  // Each version decision is made once, before the first step, so a saga never mixes two.
+  const undoWaitsForStep = patched('undo-waits-for-step');
+  const { orders, inventory, localOrders, payments, authorization, fulfillment } = stepsFor(
+    undoWaitsForStep ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+  );
   const bookkeeping = patched('local-order-bookkeeping')
     ? localOrders
     : { recordOrderAccepted: orders.recordOrderAccepted, recordOrderTransition: orders.recordOrderTransition, preparePayment: payments.preparePayment };
+  const undoing = undoWaitsForStep
+    ? undo
+    : { releaseStock: inventory.releaseStock, voidPayment: payments.voidPayment, cancelShipment: fulfillment.cancelShipment };
   const customer = { orderId, customerId: order.customerId };
   const state: OrderState = { orderId, status: 'PENDING', history: [{ status: 'PENDING', at: input.acceptedAt }] };
   setHandler(orderStateQuery, () => state);
 
-  const compensations: { name: string; run: (reason: string) => Promise<unknown> }[] = [];
+  const compensations: { name: CompensationProgress['name']; run: (reason: string) => Promise<unknown> }[] = [];
 
   async function enter(transition: OrderTransition): Promise<void> {
     await bookkeeping.recordOrderTransition({ orderId, transition });
@@ -106,17 +120,56 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     upsertSearchAttributes([{ key: OrderStatusAttribute, value: transition.status }]);
   }
 
-  /** Undoes what was done, newest first. Nothing can cancel this once it has begun. */
+  /** Undoes what was done. Nothing can cancel this once it has begun, and nothing is given up. */
   async function compensate(reason: string): Promise<void> {
+    const newestFirst = [...compensations].reverse();
     await CancellationScope.nonCancellable(async () => {
-      for (const compensation of [...compensations].reverse()) {
-        // Visible in the orderState query while it runs (or keeps retrying): a stuck compensation
-        // shows here and in the Web UI as a saga that has not finished, never as a success.
+      if (undoWaitsForStep) {
+        // Independent undos of independent services: one that keeps failing (fulfillment down)
+        // must not keep a live card approval or reserved stock waiting behind it.
+        await Promise.all(newestFirst.map((compensation) => undoUntilDone(compensation, reason)));
+        return;
+      }
+      for (const compensation of newestFirst) {
+        // v1–v3, replayed as they ran: one after the other, each under its activity's own policy.
         state.compensating = compensation.name;
         await compensation.run(reason);
       }
       state.compensating = undefined;
     });
+  }
+
+  async function undoUntilDone(compensation: (typeof compensations)[number], reason: string): Promise<void> {
+    const progress: CompensationProgress = { name: compensation.name, status: 'running', rounds: 0 };
+    (state.compensations ??= []).push(progress);
+    showCompensations();
+    for (;;) {
+      progress.rounds += 1;
+      try {
+        await compensation.run(reason);
+        progress.status = 'done';
+        delete progress.lastError;
+        showCompensations();
+        return;
+      } catch (error) {
+        progress.status = 'failing';
+        progress.lastError = failureReason(error);
+        showCompensations();
+        await sleep(Math.min(1000 * 2 ** (progress.rounds - 1), maxPauseBetweenUndoRoundsMs));
+        progress.status = 'running';
+      }
+    }
+  }
+
+  /** What the query and the Web UI show of the undos: which are still open, and which are failing. */
+  let failingShown: string[] = [];
+  function showCompensations(): void {
+    const open = (state.compensations ?? []).filter((progress) => progress.status !== 'done');
+    state.compensating = open.length > 0 ? open.map((progress) => progress.name).join(', ') : undefined;
+    const failing = open.filter((progress) => progress.status === 'failing').map((progress) => progress.name);
+    if (failing.join() === failingShown.join()) return;
+    failingShown = failing;
+    upsertSearchAttributes([{ key: CompensationFailingAttribute, value: failing.length > 0 ? failing : null }]);
   }
 
   async function end(status: Extract<OrderStatus, 'REJECTED' | 'FAILED' | 'CANCELLED'>, reason: string): Promise<OrderState> {
@@ -137,6 +190,8 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     {
       validator: (_request) => {
         if (cancelReason !== undefined) throw new Error('the order is already being cancelled');
+        // Once the carrier has the shipment, stock is being committed as shipped: too late to undo.
+        if (state.shipmentId !== undefined) throw new Error('the order has already been handed to the carrier');
         if (!cancellableStatuses.includes(state.status)) {
           throw new Error(
             state.status === 'SHIPMENT_SCHEDULED' ? 'the order has already been handed to the carrier' : `the order is already ${state.status}`,
@@ -166,7 +221,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
     // Registered before the call: releasing an order that reserved nothing is a no-op, and this
     // way a reservation that completes while the saga is being cancelled is still released.
-    compensations.push({ name: 'releaseStock', run: (reason) => inventory.releaseStock({ ...customer, reason }) });
+    compensations.push({ name: 'releaseStock', run: (reason) => undoing.releaseStock({ ...customer, reason }) });
     const reservation = await inventory.reserveStock({ ...customer, items: order.items });
     if (reservation.outcome === 'rejected') {
       compensations.length = 0;
@@ -185,7 +240,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     compensations.push({
       name: 'voidPayment',
       run: (reason) =>
-        payments.voidPayment({ ...customer, channel: order.payment.channel, paymentId, amountMinor: prepared.amountMinor, reason }),
+        undoing.voidPayment({ ...customer, channel: order.payment.channel, paymentId, amountMinor: prepared.amountMinor, reason }),
     });
     const authorized = await authorization.authorizePayment({
       orderId,
@@ -198,7 +253,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     paymentId = state.paymentId = authorized.paymentId;
     await enter({ status: 'PAYMENT_AUTHORIZED', paymentId: authorized.paymentId, approvalCode: authorized.approvalCode });
 
-    compensations.push({ name: 'cancelShipment', run: (reason) => fulfillment.cancelShipment({ ...customer, reason }) });
+    compensations.push({ name: 'cancelShipment', run: (reason) => undoing.cancelShipment({ ...customer, reason }) });
     const shipment = await fulfillment.scheduleShipment({
       ...customer,
       items: order.items,

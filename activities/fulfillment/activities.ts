@@ -1,7 +1,7 @@
 /**
  * Fulfillment activities (task queue `fulfillment`), idempotent per order.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
@@ -46,6 +46,12 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
         lines: input.items,
         ...deliveryPlan(input.shippingAddress.country, input.orderDate),
       });
+      if ('refused' in shipment) {
+        throw ApplicationFailure.nonRetryable(
+          `the shipment of order ${input.orderId} was cancelled before it was scheduled (${shipment.refused}); nothing was scheduled`,
+          'ShipmentCancelled',
+        );
+      }
       await events.emit('fulfillment.v1.scheduled', {
         orderId: input.orderId,
         customerId: input.customerId,
@@ -60,6 +66,7 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
     /** Compensation: cancels the order's shipment if it has one that has not left. */
     async cancelShipment(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
       const shipment = await store.cancel(input.orderId, input.reason);
+      if (!shipment) log.info('nothing was scheduled; the order is closed to later shipments', { orderId: input.orderId });
       if (shipment?.status !== 'CANCELLED') return false;
       await events.emit('fulfillment.v1.cancelled', { ...input, shipmentId: shipment.shipmentId });
       businessMetrics().orderCompensations.add(1, {

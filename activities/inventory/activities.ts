@@ -2,6 +2,7 @@
  * Inventory activities (task queue `inventory`). Each is idempotent per order: a retry finds the
  * reservation it made and publishes the same event again, which consumers recognise by its id.
  */
+import { log } from '@temporalio/activity';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderLine } from '../../platform/contracts/order.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
@@ -32,6 +33,12 @@ export function createInventoryActivities(store: InventoryStore, events: EventPu
     async releaseStock(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
       const reservation = await store.release(input.orderId, input.reason);
       if (reservation?.status !== 'RELEASED') return false;
+      if (reservation.lines.length === 0) {
+        // The tombstone of an order that never reserved: no stock moved, so no event; the log line
+        // is the mark that the undo came first (a late reserve for this order will now refuse).
+        log.info('nothing was reserved; the order is closed to later reserves', { orderId: input.orderId });
+        return false;
+      }
       await events.emit('inventory.v1.released', input);
       businessMetrics().orderCompensations.add(1, {
         compensation: 'release_stock',

@@ -3,7 +3,7 @@
  * Every change keeps `available + reserved + shipped` equal to what was ever stocked.
  */
 import type { Database } from '../../platform/db.js';
-import { withTransaction } from '../../platform/db.js';
+import { type Queryable, withTransaction } from '../../platform/db.js';
 import type { OrderLine } from '../../platform/contracts/order.js';
 
 export interface Product {
@@ -30,6 +30,8 @@ export type Reservation = {
   lines: ReservedLine[];
   totalMinor: number;
   currency: string;
+  /** Why it was released; a release that found nothing reserved says so here (its tombstone). */
+  reason?: string | null;
 };
 
 export type ReserveResult =
@@ -37,7 +39,15 @@ export type ReserveResult =
   | { outcome: 'rejected'; reason: string; shortages: { sku: string; requested: number; available: number }[] };
 
 const productColumns = `sku, name, unit_price_minor AS "unitPriceMinor", currency, available, reserved, shipped, stocked`;
-const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency`;
+const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency, reason`;
+
+/**
+ * Serialises everything that decides an order's reservation (reserve, release), so a release can
+ * never slip between a reserve's check and its insert. Held until the transaction ends.
+ */
+async function lockOrder(tx: Queryable, orderId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reserve:${orderId}`]);
+}
 
 export class InventoryStore {
   constructor(private readonly db: Database) {}
@@ -87,9 +97,14 @@ export class InventoryStore {
     return withTransaction(this.db, async (tx) => {
       // Two attempts for the same order (a retry racing a slow first try) queue here, so the second
       // finds the first's reservation instead of failing on the primary key.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reserve:${orderId}`]);
-      const existing = await tx.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [orderId]);
-      if (existing.rows[0]) return { outcome: 'reserved', reservation: existing.rows[0] };
+      await lockOrder(tx, orderId);
+      const existing = (await tx.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [orderId])).rows[0];
+      // A released order is closed for good: a reserve that arrives after its release (a cancelled
+      // attempt still running, a retry that outlived the saga) must not take stock nobody will return.
+      if (existing?.status === 'RELEASED') {
+        return { outcome: 'rejected', reason: `the order was released before this reservation (${existing.reason ?? 'no reason given'})`, shortages: [] };
+      }
+      if (existing) return { outcome: 'reserved', reservation: existing };
 
       // Lock in SKU order so two orders sharing products can never deadlock.
       const skus = items.map((item) => item.sku).sort();
@@ -130,11 +145,22 @@ export class InventoryStore {
   /** Moves a reservation's stock with it: back to available (release) or on to shipped (commit). */
   private settle(orderId: string, to: 'RELEASED' | 'SHIPPED', reason?: string): Promise<Reservation | undefined> {
     return withTransaction(this.db, async (tx) => {
+      if (to === 'RELEASED') await lockOrder(tx, orderId);
       const { rows } = await tx.query<Reservation>(
         `SELECT ${reservationColumns} FROM reservations WHERE order_id = $1 FOR UPDATE`,
         [orderId],
       );
       const reservation = rows[0];
+      if (!reservation && to === 'RELEASED') {
+        // Nothing reserved yet: leave a tombstone, so a reserve that arrives later refuses instead
+        // of taking stock after its saga has been undone.
+        const tombstone = `released before any stock was reserved: ${reason ?? 'no reason given'}`;
+        await tx.query(
+          `INSERT INTO reservations (order_id, status, lines, total_minor, currency, reason) VALUES ($1, 'RELEASED', '[]', 0, '', $2)`,
+          [orderId, tombstone],
+        );
+        return { orderId, status: 'RELEASED', lines: [], totalMinor: 0, currency: '', reason: tombstone };
+      }
       if (!reservation || reservation.status !== 'RESERVED') return reservation;
       const target = to === 'RELEASED' ? 'available' : 'shipped';
       for (const line of [...reservation.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
@@ -152,7 +178,10 @@ export class InventoryStore {
     });
   }
 
-  /** Returns a reservation's stock to available. A no-op for an order with nothing reserved. */
+  /**
+   * Returns a reservation's stock to available. For an order with nothing reserved it changes no
+   * stock but records the release, so the order can never reserve afterwards.
+   */
   release(orderId: string, reason: string): Promise<Reservation | undefined> {
     return this.settle(orderId, 'RELEASED', reason);
   }

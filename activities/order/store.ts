@@ -2,7 +2,7 @@
 import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { Database, Queryable } from '../../platform/db.js';
 import { withTransaction } from '../../platform/db.js';
-import type { OrderLine, OrderRequest, OrderStatus, PaymentChannel } from '../../platform/contracts/order.js';
+import { type OrderLine, type OrderRequest, type OrderStatus, type PaymentChannel, terminalStatuses } from '../../platform/contracts/order.js';
 
 export interface OrderRecord {
   orderId: string;
@@ -130,8 +130,10 @@ export class OrderStore {
         await tx.query(
           `UPDATE orders SET status = $2, reason = COALESCE($3, reason), amount_minor = COALESCE($4, amount_minor),
              currency = COALESCE($5, currency), payment_id = COALESCE($6, payment_id), updated_at = now()
-           WHERE order_id = $1`,
-          [orderId, change.status, change.reason ?? null, change.amountMinor ?? null, change.currency ?? null, change.paymentId ?? null],
+           WHERE order_id = $1 AND status <> ALL($7)`,
+          // A terminal status is final: a late transition (a cancelled step still reporting) must
+          // not move a CANCELLED order back to a live status; its history keeps the line.
+          [orderId, change.status, change.reason ?? null, change.amountMinor ?? null, change.currency ?? null, change.paymentId ?? null, terminalStatuses],
         );
       }
       const order = await this.find(orderId, tx);

@@ -55,6 +55,7 @@ spawn "$NAME" "$BIN" server start-dev \
   --search-attribute OrderStatus=Keyword \
   --search-attribute CustomerId=Keyword \
   --search-attribute PaymentChannel=Keyword \
+  --search-attribute CompensationFailing=KeywordList \
   --ui-disable-news-fetch \
   --log-level warn
 wait_until "$NAME" "$DEADLINE_S" temporal_ready

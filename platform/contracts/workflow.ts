@@ -32,6 +32,19 @@ export interface OrderState {
   paymentId?: string;
   shipmentId?: string;
   failureReason?: string;
-  /** The compensation running right now, if the saga is unwinding. */
+  /** The compensations still open while the saga unwinds (comma-separated names), if any. */
   compensating?: string;
+  /** v4 sagas: each compensation that has started, with the rounds it took and why the last one failed. */
+  compensations?: CompensationProgress[];
+}
+
+/**
+ * One compensation of an unwinding saga. `failing` means its last round of attempts failed and it
+ * waits for the next (it is retried until done, never given up).
+ */
+export interface CompensationProgress {
+  name: 'releaseStock' | 'voidPayment' | 'cancelShipment';
+  status: 'running' | 'failing' | 'done';
+  rounds: number;
+  lastError?: string;
 }

@@ -3,6 +3,10 @@
  * Typed against the real activity factories, so a renamed or reshaped activity breaks the tests.
  * Outcomes follow the same triggers as the real estate: the Stripe-style test cards, the scarce
  * SKU, the undeliverable postal code. `gate` holds a step until the test lets it go.
+ *
+ * `live` models what the real services would hold for each order once every call has finished:
+ * a step's effect lands when the step finishes (after its gate), an undo removes only what is there
+ * when it runs (like the real no-op undos). An undo that overtakes its step leaves the effect live.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { FulfillmentActivities } from '../../activities/fulfillment/activities.js';
@@ -21,6 +25,39 @@ export class FakeEstate {
   private readonly gates = new Map<string, { opened: Promise<void>; open: () => void; reached: Promise<void>; arrive: () => void }>();
   /** Authorizations that fail with a gateway error before succeeding, per order. */
   readonly gatewayFailures = new Map<string, number>();
+  /** Attempts of `<orderId>:<activity>` that fail before one succeeds (a compensation's service down). */
+  readonly failuresBefore = new Map<string, number>();
+  /** What each order holds in the modelled services: 'stock', 'approval', 'shipment'. */
+  readonly live = new Map<string, Set<'stock' | 'approval' | 'shipment'>>();
+  /** `<activity>:start` / `<activity>:done` per order, in the order they happened. */
+  readonly timeline: { orderId: string; event: string }[] = [];
+
+  /** The events of one order's timeline. */
+  timelineFor(orderId: string): string[] {
+    return this.timeline.filter((entry) => entry.orderId === orderId).map((entry) => entry.event);
+  }
+
+  private hold(orderId: string, what: 'stock' | 'approval' | 'shipment'): void {
+    const held = this.live.get(orderId) ?? new Set();
+    held.add(what);
+    this.live.set(orderId, held);
+  }
+
+  private drop(orderId: string, what: 'stock' | 'approval' | 'shipment'): void {
+    this.live.get(orderId)?.delete(what);
+  }
+
+  liveFor(orderId: string): string[] {
+    return [...(this.live.get(orderId) ?? [])].sort();
+  }
+
+  private failIfPlanned(orderId: string, activity: string): void {
+    const key = `${orderId}:${activity}`;
+    const left = this.failuresBefore.get(key) ?? 0;
+    if (left <= 0) return;
+    this.failuresBefore.set(key, left - 1);
+    throw new Error(`${activity} failed: the service's database is unreachable (planned, ${left - 1} more)`);
+  }
 
   /** Holds `activity` for `orderId` until `release(orderId, activity)`. */
   gate(orderId: string, activity: string): { reached: Promise<void> } {
@@ -42,11 +79,17 @@ export class FakeEstate {
 
   private async record(orderId: string, activity: string, input: unknown): Promise<void> {
     this.calls.push({ orderId, activity, input });
+    this.timeline.push({ orderId, event: `${activity}:start` });
     const gate = this.gates.get(`${orderId}:${activity}`);
     if (gate) {
       gate.arrive();
       await gate.opened;
     }
+    this.failIfPlanned(orderId, activity);
+  }
+
+  private finished(orderId: string, activity: string): void {
+    this.timeline.push({ orderId, event: `${activity}:done` });
   }
 
   orderActivities(): OrderActivities {
@@ -71,10 +114,14 @@ export class FakeEstate {
         }
         if (input.cardNumber === '4000000000000002') return { outcome: 'declined', declineCode: 'card_declined', reason: 'Your card was declined.' };
         if (input.cardNumber === '4000000000009995') return { outcome: 'declined', declineCode: 'insufficient_funds', reason: 'Your card has insufficient funds.' };
+        this.hold(input.orderId, 'approval');
+        this.finished(input.orderId, 'authorizePayment');
         return { outcome: 'approved', paymentId: `pay_${input.orderId.slice(0, 8)}`, approvalCode: '12345678', approvedAt: new Date().toISOString() };
       },
       voidPayment: async (input) => {
         await this.record(input.orderId, 'voidPayment', input);
+        this.drop(input.orderId, 'approval');
+        this.finished(input.orderId, 'voidPayment');
         return { voided: true, paymentId: input.paymentId ?? `pay_${input.orderId.slice(0, 8)}` };
       },
     };
@@ -89,6 +136,8 @@ export class FakeEstate {
           return { outcome: 'rejected', reason: 'insufficient stock for LTD-024', shortages: [{ sku: 'LTD-024', requested: short[0]!.quantity, available: 3 }] };
         }
         const lines = input.items.map((item) => ({ ...item, unitPriceMinor: 10_000 }));
+        this.hold(input.orderId, 'stock');
+        this.finished(input.orderId, 'reserveStock');
         return {
           outcome: 'reserved',
           reservation: { orderId: input.orderId, status: 'RESERVED', lines, totalMinor: lines.reduce((sum, line) => sum + line.quantity * 10_000, 0), currency: 'KRW' },
@@ -96,9 +145,17 @@ export class FakeEstate {
       },
       releaseStock: async (input) => {
         await this.record(input.orderId, 'releaseStock', input);
-        return true;
+        const held = this.live.get(input.orderId)?.has('stock') ?? false;
+        this.drop(input.orderId, 'stock');
+        this.finished(input.orderId, 'releaseStock');
+        return held;
       },
-      commitStock: async (input) => this.record(input.orderId, 'commitStock', input),
+      commitStock: async (input) => {
+        await this.record(input.orderId, 'commitStock', input);
+        this.drop(input.orderId, 'stock');
+        this.hold(input.orderId, 'shipment');
+        this.finished(input.orderId, 'commitStock');
+      },
     };
   }
 
@@ -109,6 +166,8 @@ export class FakeEstate {
         if (input.shippingAddress.postalCode === '99999') {
           throw ApplicationFailure.nonRetryable('no carrier delivers to postal code 99999', 'UndeliverableAddress');
         }
+        this.hold(input.orderId, 'shipment');
+        this.finished(input.orderId, 'scheduleShipment');
         return {
           shipmentId: `shp_${input.orderId}`,
           orderId: input.orderId,
@@ -122,7 +181,10 @@ export class FakeEstate {
       },
       cancelShipment: async (input) => {
         await this.record(input.orderId, 'cancelShipment', input);
-        return true;
+        const held = this.live.get(input.orderId)?.has('shipment') ?? false;
+        this.drop(input.orderId, 'shipment');
+        this.finished(input.orderId, 'cancelShipment');
+        return held;
       },
     };
   }

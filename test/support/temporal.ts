@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
+  CompensationFailingAttribute,
   CustomerIdAttribute,
   OrderStatusAttribute,
   PaymentChannelAttribute,
@@ -27,7 +28,7 @@ export function startTestTemporal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
-      searchAttributes: [OrderStatusAttribute, CustomerIdAttribute, PaymentChannelAttribute],
+      searchAttributes: [OrderStatusAttribute, CustomerIdAttribute, PaymentChannelAttribute, CompensationFailingAttribute],
       extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'],
     },
   });
