@@ -108,13 +108,26 @@ is_running() {
 # to the piece's log, stdin from /dev/null; the pid (== process group id) is
 # written to the pidfile by the child itself, so it is right whether or not
 # setsid had to fork.
+# With DEV_SUPERVISE=1 (services.sh and stack.sh set it unless told otherwise)
+# CMD runs under a supervisor (supervise.sh) that starts it again when it dies;
+# the pidfile still names CMD's own process. If a supervisor of NAME is already
+# there (the piece died and is about to be restarted), nothing more is started.
 spawn() {
   local name="$1"; shift
   local pidf; pidf="$(pid_file "$name")"
-  rm -f "$pidf"
-  printf '\n===== %s: starting %s =====\n' "$(date '+%F %T')" "$name" >>"$(log_file "$name")"
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' spawn "$pidf" "$@" \
-    </dev/null >>"$(log_file "$name")" 2>&1 &
+  if [[ "${DEV_SUPERVISE:-0}" == 1 ]]; then
+    if supervisor_running "$name"; then
+      log "$name" "supervised (supervisor pid $(read_pid "$name.supervisor")): it restarts $name itself"
+      return 0
+    fi
+    rm -f "$pidf"
+    setsid "$ROOT/infra/dev/supervise.sh" "$name" exec "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
+  else
+    rm -f "$pidf"
+    printf '\n===== %s: starting %s =====\n' "$(date '+%F %T')" "$name" >>"$(log_file "$name")"
+    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' spawn "$pidf" "$@" \
+      </dev/null >>"$(log_file "$name")" 2>&1 &
+  fi
   local _
   for _ in $(seq 1 50); do
     [[ -s "$pidf" ]] && return 0
@@ -123,7 +136,58 @@ spawn() {
   die "$name" "process did not write its pidfile $pidf"
 }
 
+# --- supervision -----------------------------------------------------------
+# Each supervised piece has a supervisor (infra/dev/supervise.sh, see there)
+# whose own pid is in .state/pids/<name>.supervisor.pid.
+
+# supervisor_running NAME  -> true if NAME's supervisor is alive
+supervisor_running() {
+  pid_is_ours "$(read_pid "$1.supervisor")" "$ROOT/infra/dev/supervise.sh"
+}
+
+# supervise_running NAME MODE CMD...  put a supervisor on a piece that runs
+# without one (started before supervision, or with DEV_SUPERVISE=0); no-op when
+# DEV_SUPERVISE is not 1 or the piece already has one. MODE and CMD: supervise.sh.
+supervise_running() {
+  local name="$1"; shift
+  [[ "${DEV_SUPERVISE:-0}" == 1 ]] || return 0
+  supervisor_running "$name" && return 0
+  setsid "$ROOT/infra/dev/supervise.sh" "$name" "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
+  local _
+  for _ in $(seq 1 50); do
+    supervisor_running "$name" && return 0
+    sleep 0.05
+  done
+  die "$name" "its supervisor did not start (see $(log_file "$name"))"
+}
+
+# stop_supervisor NAME  tell NAME's supervisor to stand down, so a piece about
+# to be stopped is not restarted; waits for it (a restart under way is finished
+# first: up to SUPERVISOR_STOP_DEADLINE_S, default 60 s, then SIGKILL).
+stop_supervisor() {
+  local name="$1" pid start
+  local deadline_s="${SUPERVISOR_STOP_DEADLINE_S:-60}"
+  pid="$(read_pid "$name.supervisor")"
+  if ! supervisor_running "$name"; then
+    rm -f "$(pid_file "$name.supervisor")"; return 0
+  fi
+  start="$(now_ms)"
+  kill -s TERM "$pid" 2>/dev/null || true
+  while pid_alive "$pid"; do
+    if (( $(now_ms) - start > deadline_s * 1000 )); then
+      log "$name" "supervisor still busy after ${deadline_s}s, sending SIGKILL"
+      kill -s KILL "$pid" 2>/dev/null || true
+      sleep 0.2
+      break
+    fi
+    sleep 0.1
+  done
+  rm -f "$(pid_file "$name.supervisor")"
+  log "$name" "supervisor (pid $pid) stood down"
+}
+
 # stop_by_pidfile NAME [SIGNAL]
+# Stops NAME's supervisor first, if it has one (see stop_supervisor).
 # SIGNAL (default TERM) to the process - or its whole process group when it
 # leads one (we started it with setsid) - wait up to STOP_DEADLINE_S
 # (default 20 s), then KILL. Removes the pidfile. Never touches anything the
@@ -132,6 +196,8 @@ stop_by_pidfile() {
   local name="$1" sig="${2:-TERM}"
   local deadline_s="${STOP_DEADLINE_S:-20}"
   local pidf pid target start
+  # first the supervisor, or it would start the piece again once it is gone
+  stop_supervisor "$name"
   pidf="$(pid_file "$name")"
   pid="$(read_pid "$name")"
   if [[ -z "$pid" ]]; then
@@ -197,7 +263,8 @@ tcp_open() {
 # --- waiting ---------------------------------------------------------------
 # wait_until NAME DEADLINE_S CMD...
 # Run CMD (quietly) every 0.2 s until it succeeds. Fails early if the piece's
-# pidfile names a process that died. On timeout prints the last 20 log lines
+# pidfile names a process that died, unless a supervisor is there to restart
+# it. On timeout prints the last 20 log lines
 # and exits non-zero naming the piece.
 wait_until() {
   local name="$1" deadline_s="$2"; shift 2
@@ -206,7 +273,7 @@ wait_until() {
     if "$@" >/dev/null 2>&1; then
       return 0
     fi
-    if [[ -f "$(pid_file "$name")" ]] && ! is_running "$name"; then
+    if [[ -f "$(pid_file "$name")" ]] && ! is_running "$name" && ! supervisor_running "$name"; then
       show_log_tail "$name" 20
       die "$name" "process exited while waiting for: $*"
     fi

@@ -4,8 +4,12 @@
 #
 #   infra/dev/services.sh up       start every service not yet running, wait until each answers /health
 #   infra/dev/services.sh down     stop exactly the services our pidfiles name
-#   infra/dev/services.sh status   running/stopped per service, with its port
+#   infra/dev/services.sh status   running/stopped per service, with its port and supervisor
 #
+# Each service runs under a supervisor (supervise.sh) that restarts it with backoff when it dies,
+# as compose's `restart: unless-stopped` would; `down` stops the supervisor first. A service found
+# running without one is given one (restarts then use this caller's environment).
+# DEV_SUPERVISE=0 starts them unsupervised.
 # Logs: .state/logs/<service>.log (JSON lines with trace ids). Requires the dev stack (stack.sh up)
 # and `npm run setup` first; `make up` does all of it in order.
 # Environment: the caller's passes through to every service (OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -27,6 +31,7 @@ SERVICES=(
   "gateway gateway/main.ts 8080"
 )
 DEADLINE_S="${SERVICES_START_DEADLINE_S:-60}"
+export DEV_SUPERVISE="${DEV_SUPERVISE:-1}"
 
 health_ok() { curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$1/health"; }
 
@@ -36,18 +41,27 @@ cmd_up() {
   # Check every port before starting anything, so a taken port fails fast and names its culprit.
   for entry in "${SERVICES[@]}"; do
     read -r name main port extra <<<"$entry"
-    is_running "$name" && continue
+    { is_running "$name" || supervisor_running "$name"; } && continue
     for p in $port $extra; do require_port_free "$name" "$p"; done
   done
   for entry in "${SERVICES[@]}"; do
     read -r name main port extra <<<"$entry"
+    local command=(node --enable-source-maps --import tsx --import "$ROOT/platform/telemetry/preload.mjs" "$ROOT/$main")
     if is_running "$name"; then
-      log "$name" "already running (pid $(read_pid "$name"))"
+      if supervisor_running "$name" || [[ "$DEV_SUPERVISE" != 1 ]]; then
+        log "$name" "already running (pid $(read_pid "$name"))"
+      else
+        OTEL_SERVICE_NAME="$name" supervise_running "$name" exec "${command[@]}"
+        log "$name" "already running (pid $(read_pid "$name")), now supervised"
+      fi
+      continue
+    fi
+    if supervisor_running "$name"; then
+      log "$name" "down, being restarted by its supervisor (pid $(read_pid "$name.supervisor"))"
       continue
     fi
     log "$name" "starting on :$port…"
-    OTEL_SERVICE_NAME="$name" spawn "$name" node --enable-source-maps --import tsx \
-      --import "$ROOT/platform/telemetry/preload.mjs" "$ROOT/$main"
+    OTEL_SERVICE_NAME="$name" spawn "$name" "${command[@]}"
   done
   for entry in "${SERVICES[@]}"; do
     read -r name main port extra <<<"$entry"
@@ -67,11 +81,15 @@ cmd_down() {
 }
 
 cmd_status() {
-  local entry name main port extra all=0
+  local entry name main port extra all=0 supervision
   for entry in "${SERVICES[@]}"; do
     read -r name main port extra <<<"$entry"
+    supervision=""
+    supervisor_running "$name" && supervision="supervised (pid $(read_pid "$name.supervisor"))"
     if is_running "$name"; then
-      printf '%-14s running  pid %-8s :%s %s\n' "$name" "$(read_pid "$name")" "$port" "$extra"
+      printf '%-14s running  pid %-8s :%-10s %s\n' "$name" "$(read_pid "$name")" "$port $extra" "$supervision"
+    elif [[ -n "$supervision" ]]; then
+      printf '%-14s restarting  %s\n' "$name" "$supervision"; all=3
     else
       printf '%-14s stopped\n' "$name"; all=3
     fi

@@ -12,12 +12,17 @@
 #   kafka     localhost:9092   (controller 127.0.0.1:9093)
 #   temporal  127.0.0.1:7233   namespace default, UI http://127.0.0.1:8233
 # State in .state/ (logs/<piece>.log, pids/<piece>.pid), tools in .tools/.
+#
+# `up` puts each piece under a supervisor (supervise.sh) that restarts it with backoff when it dies:
+# Kafka and Temporal as its children, PostgreSQL (which pg_ctl detaches) by watching the postmaster
+# and running its start.sh again. `down` stops the supervisors first. DEV_SUPERVISE=0: none.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
 
 INFRA="$ROOT/infra"
 PIECES=(postgres kafka temporal)
+export DEV_SUPERVISE="${DEV_SUPERVISE:-1}"
 
 declare -A PORTS=(
   [postgres]="5432"
@@ -95,9 +100,21 @@ cmd_up() {
     done
     return 1
   fi
+  # Kafka and Temporal started now are supervised already (spawn); PostgreSQL, and pieces that were
+  # running before, get a supervisor that watches them and runs their start.sh when they are gone.
+  for piece in "${PIECES[@]}"; do
+    if ! supervisor_running "$piece"; then
+      supervise_running "$piece" script "$INFRA/$piece/start.sh"
+      [[ "$DEV_SUPERVISE" == 1 ]] && log "$piece" "supervised (supervisor pid $(read_pid "$piece.supervisor"))"
+    fi
+  done
+  return 0
 }
 
 cmd_down() {
+  local piece
+  # the supervisors first: nothing is restarted while the pieces stop
+  for piece in "${PIECES[@]}"; do stop_supervisor "$piece"; done
   log stack "stopping: ${PIECES[*]} (in parallel)…"
   run_parallel stop.sh "${PIECES[@]}"
   local left; left="$(leftovers)"
@@ -110,18 +127,20 @@ cmd_down() {
 }
 
 cmd_status() {
-  local piece pid port all=0 ports_desc
+  local piece pid port all=0 ports_desc supervision
   for piece in "${PIECES[@]}"; do
     ports_desc=""
     for port in ${PORTS[$piece]}; do
       if tcp_open "$port"; then ports_desc+=" $port:open"; else ports_desc+=" $port:closed"; fi
     done
+    supervision=""
+    supervisor_running "$piece" && supervision=" supervised (pid $(read_pid "$piece.supervisor"))"
     if is_running "$piece"; then
       pid="$(read_pid "$piece")"
-      printf '%-10s running  pid %-7s ports%s\n' "[$piece]" "$pid" "$ports_desc"
+      printf '%-10s running  pid %-7s ports%s%s\n' "[$piece]" "$pid" "$ports_desc" "$supervision"
     else
       all=3
-      printf '%-10s stopped  %-11s ports%s\n' "[$piece]" "" "$ports_desc"
+      printf '%-10s stopped  %-11s ports%s%s\n' "[$piece]" "" "$ports_desc" "${supervision:+ (restarting:$supervision)}"
       for port in ${PORTS[$piece]}; do
         if [[ -n "$(port_listeners "$port")" ]]; then
           printf '[%s]   port %s is held by a process that is not ours: %s\n' "$piece" "$port" \

@@ -9,6 +9,10 @@
 #   4. the seven services, each waited for on /health
 #   5. seed the catalogue, run the demo batch, print where to look
 #
+# Everything started in steps 2 and 4 is supervised (infra/dev/supervise.sh): a piece that dies is
+# restarted with backoff, as compose's `restart: unless-stopped` would; restarts are logged in
+# .state/logs/supervisor.log. `make down` (or Ctrl-C) stops the supervisors first. DEV_SUPERVISE=0: none.
+#
 # UP_DETACH=1 returns after step 5 and leaves everything running (`make down` stops it).
 # UP_LOAD_RATE=N keeps a gentle stream of N mixed orders per second flowing (the load generator,
 # an hour at a time, restarted while up), so a demo always has traffic.
@@ -63,7 +67,7 @@ SUMMARY
 
 if [[ -n "${UP_LOAD_RATE:-}" ]]; then
   log up "continuous traffic: ${UP_LOAD_RATE} orders/s (log: .state/logs/load.log)"
-  spawn load bash -c "while true; do node --import tsx '$ROOT/loadgen/main.ts' --rate '$UP_LOAD_RATE' --duration 3600 --plain || sleep 5; done"
+  DEV_SUPERVISE=0 spawn load bash -c "while true; do node --import tsx '$ROOT/loadgen/main.ts' --rate '$UP_LOAD_RATE' --duration 3600 --plain || sleep 5; done"
 fi
 
 if [[ "${UP_DETACH:-0}" == 1 ]]; then

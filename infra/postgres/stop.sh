@@ -11,6 +11,9 @@ source "$HERE/env.sh"
 NAME=postgres
 DEADLINE_S="${POSTGRES_STOP_DEADLINE_S:-20}"
 
+# its supervisor first (infra/dev/supervise.sh), or it would start PostgreSQL again
+stop_supervisor "$NAME"
+
 # A postmaster of ours whose pidfile got lost (e.g. .state was wiped) is still ours.
 is_running "$NAME" || pg_adopt_pid || true
 if ! is_running "$NAME"; then
