@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { orderRequestSchema } from '../platform/contracts/order.js';
 import { type Environment } from '../platform/config.js';
+import { mountHealth } from '../platform/health.js';
 import { callService, problem, PROBLEM_CONTENT_TYPE, ServiceCallError, withProblemDefaults } from '../platform/http.js';
 import { zodProblem } from '../platform/validation.js';
 
@@ -20,7 +21,8 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   const app = withProblemDefaults(new Hono(), 'gateway');
 
   app.use(requestId());
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Liveness and readiness (platform/health.ts): the gateway needs no dependency of its own to be ready.
+  mountHealth(app);
 
   if (options.GATEWAY_API_KEYS.length > 0) {
     app.use(async (c, next) => {

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { paymentChannels } from '../platform/contracts/order.js';
+import { mountHealth } from '../platform/health.js';
 import { problem, withProblemDefaults } from '../platform/http.js';
 import type { CancelResult, Payment } from './ledger.js';
 import { scenarioSchema } from './scenarios.js';
@@ -26,7 +27,7 @@ export function createPaymentApi(simulator: PaymentSimulator): Hono {
   const app = withProblemDefaults(new Hono(), 'payment-sim');
   const { ledger, scenarios } = simulator;
 
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  mountHealth(app); // /health/live, /health/ready (platform/health.ts)
 
   app.post('/payments/authorize', async (c) => {
     const key = c.req.header('idempotency-key');

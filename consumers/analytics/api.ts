@@ -6,10 +6,6 @@ import { readKpis } from './kpis.js';
 
 export function createAnalyticsApi(db: Database): Hono {
   const app = withProblemDefaults(new Hono(), 'analytics');
-  app.get('/health', async (c) => {
-    await db.query('SELECT 1');
-    return c.json({ status: 'ok' });
-  });
   app.get('/analytics/kpis', async (c) => c.json(await readKpis(db)));
   /** The events analytics has applied for one order, oldest first. */
   app.get('/analytics/orders/:orderId/events', async (c) => {

@@ -17,10 +17,6 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
   const { db, store } = deps;
   const app = withProblemDefaults(new Hono(), 'notification');
 
-  app.get('/health', async (c) => {
-    await db.query('SELECT 1');
-    return c.json({ status: 'ok' });
-  });
 
   app.get('/notifications', async (c) => {
     const customerId = c.req.query('customerId');

@@ -96,7 +96,8 @@ export function startTelemetry(): void {
     // Given explicitly (possibly empty): the SDK would otherwise add an OTLP log exporter of its own.
     logRecordProcessors: logs ? [new BatchLogRecordProcessor(logs)] : [],
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/health' }),
+      // probes (/health, /health/live, /health/ready; platform/health.ts) are not traffic worth a span
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/health' || request.url?.startsWith('/health/') === true }),
       new UndiciInstrumentation(),
       pgInstrumentation,
       new KafkaJsInstrumentation({ producerHook: kafkaProducerHook, consumerHook: kafkaConsumerHook }),

@@ -9,10 +9,6 @@ export function createFulfillmentApi(deps: { db: Database; store: FulfillmentSto
   const { db, store } = deps;
   const app = withProblemDefaults(new Hono(), 'fulfillment');
 
-  app.get('/health', async (c) => {
-    await db.query('SELECT 1');
-    return c.json({ status: 'ok' });
-  });
 
   app.get('/shipments', async (c) => {
     const orderId = c.req.query('orderId');

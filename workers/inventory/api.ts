@@ -17,10 +17,6 @@ export function createInventoryApi(deps: { db: Database; store: InventoryStore }
   const { db, store } = deps;
   const app = withProblemDefaults(new Hono(), 'inventory');
 
-  app.get('/health', async (c) => {
-    await db.query('SELECT 1');
-    return c.json({ status: 'ok' });
-  });
 
   /** All products, or those named by `?sku=A,B`. */
   app.get('/products', async (c) => {

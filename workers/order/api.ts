@@ -3,22 +3,19 @@
  * reads orders back. Only the gateway calls it.
  */
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import { type OrderStore } from '../../activities/order/store.js';
 import { isTerminal, orderRequestSchema } from '../../platform/contracts/order.js';
-import {
-  CustomerIdAttribute,
-  OrderStatusAttribute,
-  PaymentChannelAttribute,
-} from '../../platform/contracts/search-attributes.js';
-import { type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
-import { type Database, withTransaction } from '../../platform/db.js';
+import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
+import type { Database } from '../../platform/db.js';
+import { logger } from '../../platform/logger.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
-import { cancelOrderUpdate, orderStateQuery, type OrderWorkflow } from '../../workflows/order.js';
+import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
+import { startSaga } from './saga-starts.js';
 
 const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
@@ -32,14 +29,14 @@ export function orderIdFor(customerId: string, idempotencyKey: string | undefine
   return idempotencyKey ? uuidv5(`${customerId}|${idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : randomUUID();
 }
 
-export function createOrderApi(deps: { db: Database; store: OrderStore; temporal: Client }): Hono {
+/**
+ * The order API. Liveness and readiness (`/health/live`, `/health/ready`) are mounted by the entry
+ * point (workers/order/main.ts), which knows the worker and the Temporal connection.
+ */
+export function createOrderApi(deps: { db: Database; store: OrderStore; temporal: Client; sagaStartTimeoutMs: number }): Hono {
   const { db, store, temporal } = deps;
   const app = withProblemDefaults(new Hono(), 'order');
-
-  app.get('/health', async (c) => {
-    await db.query('SELECT 1');
-    return c.json({ status: 'ok' });
-  });
+  const log = logger('order-api');
 
   app.post('/orders', async (c) => {
     const parsed = orderRequestSchema.safeParse(await c.req.json().catch(() => undefined));
@@ -48,33 +45,22 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
     const orderId = orderIdFor(order.customerId, c.req.header('idempotency-key'));
     const input: OrderWorkflowInput = { orderId, order, acceptedAt: new Date().toISOString() };
 
-    try {
-      // The row and the saga start stand or fall together: if Temporal refuses, the row is rolled
-      // back. (If the commit fails after the start, the saga's first step writes the row itself.)
-      await withTransaction(db, async (tx) => {
-        await store.insertPending(orderId, order, input.acceptedAt, tx);
-        await temporal.workflow.start<typeof OrderWorkflow>('OrderWorkflow', {
-          workflowId: workflowIdFor(orderId),
-          taskQueue: taskQueues.orders,
-          args: [input],
-          typedSearchAttributes: [
-            { key: OrderStatusAttribute, value: 'PENDING' },
-            { key: CustomerIdAttribute, value: order.customerId },
-            { key: PaymentChannelAttribute, value: order.payment.channel },
-          ],
-        });
-      });
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        const existing = await store.find(orderId);
-        if (existing) {
-          c.header('Location', `/orders/${orderId}`);
-          return c.json({ orderId, status: existing.status, duplicate: true }, 200);
-        }
-      }
-      throw error;
-    }
+    // 1. The order (PENDING) and its saga start (the outbox row), committed together in one
+    //    statement; no transaction stays open past it.
+    const { created } = await store.acceptPending(input);
     c.header('Location', `/orders/${orderId}`);
+    if (!created) {
+      // A retry of an accepted order (same Idempotency-Key): its saga runs or the sweeper starts it.
+      const existing = await store.find(orderId);
+      return c.json({ orderId, status: existing?.status ?? 'PENDING', duplicate: true }, 200);
+    }
+    // 2. The saga, outside any transaction. If Temporal does not answer in time the order is still
+    //    accepted: its start stays in the outbox and the sweeper makes it (docs/saga.md).
+    const start = await startSaga({ store, temporal }, input, deps.sagaStartTimeoutMs);
+    if (start.outcome === 'not-started') {
+      log.warn({ orderId, reason: start.reason }, 'order accepted; its saga start is deferred to the sweeper');
+      return c.json({ orderId, status: 'PENDING', sagaStart: 'deferred' }, 202);
+    }
     return c.json({ orderId, status: 'PENDING' }, 202);
   });
 
