@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load bench-payments bench-saga test test-unit typecheck schemas
+.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load bench-payments bench-saga test test-unit typecheck schemas dlq-replay
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench-payments: ## approvals/s and latency of the TCP and HTTP payment lines (wr
 
 bench-saga: ## saga throughput, the Temporal ceiling, accept latency and memory on the running estate (docs/benchmarks.md)
 	@npx tsx bench/saga-throughput.ts
+
+dlq-replay: ## re-drive dead letters to their topics after a fix, e.g. make dlq-replay ARGS="--consumer analytics --since 2h --dry-run" (docs/dead-letters.md)
+	@npx tsx consumers/dead-letters/main.ts $(ARGS)
 
 record-histories: ## re-record the replay fixtures in test/histories/ from the running estate
 	@npx tsx test/histories/record.ts

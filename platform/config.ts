@@ -107,6 +107,17 @@ export const environmentSchema = z.object({
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
 
   /**
+   * Consumers (docs/dead-letters.md): attempts at a record the database refuses (a data or integrity
+   * error) or that fails in an unexpected way, before it goes to the dead-letter topic. Records that
+   * are not valid events go at once; while the database is unreachable a record is retried without limit.
+   */
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Wait before a consumer's second attempt at a record; it doubles per attempt, with jitter. */
+  CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(200),
+  /** The longest wait between two attempts (the partition stays paused meanwhile; the others go on). */
+  CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(30_000),
+
+  /**
    * How long a service's stop sequence may take (worker drain, connections closed, telemetry
    * flushed) before the process exits anyway; below Kubernetes' 30 s grace period.
    */

@@ -1,14 +1,18 @@
 /**
  * Kafka for every service: publishing CloudEvents, and consuming them exactly once in effect
- * (the side effect and the "event processed" mark commit in one database transaction).
+ * (the side effect and the "event processed" mark commit in one database transaction), with
+ * retries and a dead-letter topic for records that fail (platform/record-processor.ts,
+ * docs/dead-letters.md).
  */
-import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer, type ProducerRecord } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer, type ProducerRecord } from 'kafkajs';
 import type pg from 'pg';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { config } from './config.js';
 import { kafkaConnectionSettings } from './connections.js';
-import { withTransaction } from './db.js';
+import type { RetryPolicy } from './consumer-failures.js';
 import { logger } from './logger.js';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { type EventHandler, RecordProcessor } from './record-processor.js';
 import { ConsumerLagMonitor } from './telemetry/kafka-lag.js';
 import { consumerSpanAttributes } from './telemetry/messaging.js';
 import {
@@ -19,13 +23,7 @@ import {
   topicFor,
   topics,
 } from './events/catalog.js';
-import {
-  buildEvent,
-  CLOUDEVENTS_CONTENT_TYPE,
-  type CloudEvent,
-  InvalidEventError,
-  parseEvent,
-} from './events/envelope.js';
+import { buildEvent, CLOUDEVENTS_CONTENT_TYPE, type CloudEvent } from './events/envelope.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -138,50 +136,82 @@ export interface EventConsumerOptions {
    * return a function to run once that transaction has committed (e.g. counting a metric), so
    * what it does happens once per event applied, never for a rolled-back attempt.
    */
-  handle: (event: CloudEvent, transaction: pg.PoolClient) => Promise<void | (() => void)>;
+  handle: EventHandler;
+  /** Topics to consume; default: every domain topic. */
+  topics?: string[];
+  /** Where records the consumer gives up on go; default: the estate's dead-letter topic. */
+  deadLetterTopic?: string;
+  /** Attempts and backoff; default: CONSUMER_MAX_ATTEMPTS, CONSUMER_RETRY_INITIAL_MS, CONSUMER_RETRY_MAX_MS. */
+  retryPolicy?: RetryPolicy;
+}
+
+export function retryPolicyFromConfig(): RetryPolicy {
+  const env = config();
+  return { maxAttempts: env.CONSUMER_MAX_ATTEMPTS, initialDelayMs: env.CONSUMER_RETRY_INITIAL_MS, maxDelayMs: env.CONSUMER_RETRY_MAX_MS };
 }
 
 /**
  * Consumes every domain topic. Each event is applied once: `processed_events` (a table every
  * consuming service has) gets the event id in the same transaction as the effect, so a redelivery
- * after a crash is skipped. Records that are not valid events go to the dead-letter topic with the
- * reason, and the consumer moves on; a database failure throws, so kafkajs retries the record and
- * nothing is lost.
+ * after a crash is skipped.
+ *
+ * A record that fails is never skipped silently and never stalls the consumer (docs/dead-letters.md):
+ * its partition is paused, the consumer seeks back to the record, and the partition resumes after a
+ * capped exponential backoff, while the other partitions go on. A record that will never apply goes
+ * to the dead-letter topic (at once when it is not a valid event, after CONSUMER_MAX_ATTEMPTS when
+ * the database refuses it); one that fails because the database is away is retried until it applies.
+ *
+ * Offsets are committed by hand, after each record is applied or dead-lettered: kafkajs' auto-commit
+ * would commit the offset after a paused record before the seek back takes effect, and a crash in
+ * between would lose it.
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<Consumer> {
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
   const deadLetters = new LazyProducer(options.kafka);
-  await consumer.connect();
-  await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
-  await consumer.run({
-    // eachMessage (not eachBatch) so the instrumentation makes each processing span a child of its producer span.
-    eachMessage: async ({ topic, partition, message }) => {
-      trace.getActiveSpan()?.setAttributes(consumerSpanAttributes(options.groupId, partition));
-      let event: CloudEvent;
-      try {
-        event = parseEvent(message.value);
-      } catch (error) {
-        if (!(error instanceof InvalidEventError)) throw error;
-        log.warn({ topic, partition, offset: message.offset, kind: error.kind, reason: error.message }, 'dead-lettering record');
-        await sendToDeadLetter(deadLetters, { group: options.groupId, topic, partition, message }, error);
-        return;
-      }
-      const applied = await withTransaction(options.database, async (transaction) => {
-        const inserted = await transaction.query(
-          'INSERT INTO processed_events (event_id, event_type, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-          [event.id, event.type, event.subject],
-        );
-        if (inserted.rowCount === 0) return false;
-        return (await options.handle(event, transaction)) ?? true;
-      });
-      if (!applied) log.debug({ eventId: event.id, type: event.type }, 'duplicate event skipped');
-      else if (typeof applied === 'function') applied();
+  const deadLetterDestination = options.deadLetterTopic ?? deadLetterTopic;
+  const processor = new RecordProcessor({
+    group: options.groupId,
+    database: options.database,
+    handle: options.handle,
+    policy: options.retryPolicy ?? retryPolicyFromConfig(),
+    deadLetters: {
+      // Untraced, so the instrumentation does not replace the record's own traceparent header with
+      // the send's: the dead letter keeps the original headers unchanged.
+      send: (message) => context.with(suppressTracing(context.active()), () => deadLetters.send({ topic: deadLetterDestination, messages: [message] })),
     },
   });
-  const lag = new ConsumerLagMonitor(options.kafka, options.groupId, Object.values(topics));
+  const resumeTimers = new Set<NodeJS.Timeout>();
+  const subscribed = options.topics ?? Object.values(topics);
+  await consumer.connect();
+  await consumer.subscribe({ topics: subscribed, fromBeginning: true });
+  consumer.on(consumer.events.GROUP_JOIN, () => processor.forgetAttempts());
+  await consumer.run({
+    autoCommit: false,
+    // eachMessage (not eachBatch) so the instrumentation makes each processing span a child of its producer span.
+    eachMessage: async ({ topic, partition, message, pause }) => {
+      trace.getActiveSpan()?.setAttributes(consumerSpanAttributes(options.groupId, partition));
+      const outcome = await processor.process({ topic, partition, message });
+      if (outcome.kind === 'retry') {
+        // Not done: fetch this partition again from this record, after the wait. kafkajs marks the
+        // record consumed when we return, but only in memory (no auto-commit); the seek undoes that.
+        const resume = pause();
+        consumer.seek({ topic, partition, offset: message.offset });
+        const timer = setTimeout(() => {
+          resumeTimers.delete(timer);
+          resume();
+        }, outcome.delayMs);
+        resumeTimers.add(timer);
+        return;
+      }
+      await commitOffset(consumer, topic, partition, message.offset);
+    },
+  });
+  const lag = new ConsumerLagMonitor(options.kafka, options.groupId, subscribed);
   lag.start();
   const originalDisconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
+    for (const timer of resumeTimers) clearTimeout(timer);
+    resumeTimers.clear();
     await lag.stop();
     await originalDisconnect();
     await deadLetters.close();
@@ -189,27 +219,14 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   return consumer;
 }
 
-/** Forwards an unprocessable record, untouched, to the dead-letter topic with why and where it came from. */
-function sendToDeadLetter(
-  producer: LazyProducer,
-  source: { group: string; topic: string; partition: number; message: KafkaMessage },
-  error: InvalidEventError,
-): Promise<void> {
-  const { group, topic, partition, message } = source;
-  return producer.send({
-    topic: deadLetterTopic,
-    messages: [
-      {
-        key: message.key,
-        value: message.value,
-        headers: {
-          ...message.headers,
-          'dlq-reason': error.kind,
-          'dlq-detail': error.message.slice(0, 1000),
-          'dlq-source': `${topic}/${partition}/${message.offset}`,
-          'dlq-consumer-group': group,
-        },
-      },
-    ],
-  });
+/**
+ * Commits "everything before `offset` + 1 is done" for one partition. A failed commit is not the
+ * record's failure: the next commit on the partition covers it, and a redelivery is skipped by the inbox.
+ */
+async function commitOffset(consumer: Consumer, topic: string, partition: number, offset: string): Promise<void> {
+  try {
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+  } catch (error) {
+    log.warn({ err: error, topic, partition, offset }, 'offset commit failed; the record may be delivered again (and skipped)');
+  }
 }

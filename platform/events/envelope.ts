@@ -77,7 +77,7 @@ const envelopeSchema = z.object({
 /** Why a record could not be turned into an event; consumers dead-letter it with this reason. */
 export class InvalidEventError extends Error {
   constructor(
-    readonly kind: 'malformed-json' | 'bad-envelope' | 'unknown-type' | 'schema-violation',
+    readonly kind: 'malformed-json' | 'bad-envelope' | 'unknown-type' | 'schema-violation' | 'subject-mismatch',
     message: string,
   ) {
     super(message);
@@ -103,6 +103,14 @@ export function parseEvent(value: Buffer | string | null): CloudEvent {
   const data = eventSchemas[type].safeParse(envelope.data.data);
   if (!data.success) {
     throw new InvalidEventError('schema-violation', `${type} data: ${z.prettifyError(data.error)}`);
+  }
+  // The subject is the record's key and the consumers' inbox column; the effect is keyed by the
+  // data's order id. Were they to differ, an order's events would no longer stay in order.
+  if (envelope.data.subject !== data.data.orderId) {
+    throw new InvalidEventError(
+      'subject-mismatch',
+      `${type} subject ${JSON.stringify(envelope.data.subject)} is not its data's orderId ${JSON.stringify(data.data.orderId)}`,
+    );
   }
   return { ...envelope.data, datacontenttype: 'application/json', dataschema: schemaUriFor(type), type, data: data.data } as CloudEvent;
 }

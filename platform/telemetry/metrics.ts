@@ -13,6 +13,8 @@
  * | `order.duration` | histogram | s | `order.status` (terminal), `payment.channel` | order activity, on a terminal status |
  * | `order.compensations` | counter | {compensation} | `compensation`, `reason` | the compensating activities, when they undid something |
  * | `notification.sent` | counter | {notification} | `channel` (email, sms, push), `event.type` | notification consumer, after commit |
+ * | `consumer.dead_letters` | counter | {record} | `messaging.consumer.group.name`, `reason` (malformed-json, bad-envelope, unknown-type, schema-violation, subject-mismatch, data-exception, integrity-violation, unclassified), `error.class` (permanent, transient-exhausted) | every consumer, once the dead letter is written (platform/record-processor.ts) |
+ * | `consumer.retries` | counter | {attempt} | `messaging.consumer.group.name`, `error.class` (transient, permanent, unknown) | every consumer, per failed attempt it will retry: a rising rate with no dead letters is a dependency down |
  * | `messaging.kafka.consumer.lag` | gauge | {message} | `messaging.consumer.group.name`, `messaging.destination.name`, `messaging.destination.partition.id` | every consumer process |
  * | `rpc.server.duration` | histogram | ms | `rpc.system`, `rpc.service`, `rpc.method`, `ordersaga.telegram.response_code`, `error.type` | the TCP 전문 server (from its SERVER spans) |
  * | `db.client.connection.count`, `db.client.connection.pending_requests` | observable updown counters | {connection}, {request} | `db.client.connection.pool.name`, `db.client.connection.state` | every pool, read at collection (db-pool-metrics.ts) |
@@ -32,6 +34,8 @@ export const metricNames = {
   orderDuration: 'order.duration',
   orderCompensations: 'order.compensations',
   notificationSent: 'notification.sent',
+  consumerDeadLetters: 'consumer.dead_letters',
+  consumerRetries: 'consumer.retries',
   consumerLag: 'messaging.kafka.consumer.lag',
   rpcServerDuration: 'rpc.server.duration',
   httpServerDuration: 'http.server.duration',
@@ -51,6 +55,8 @@ export interface BusinessMetrics {
   orderDuration: Histogram;
   orderCompensations: Counter;
   notificationSent: Counter;
+  consumerDeadLetters: Counter;
+  consumerRetries: Counter;
   rpcServerDuration: Histogram;
 }
 
@@ -78,6 +84,14 @@ function create(provider: MeterProvider): BusinessMetrics {
       unit: '{compensation}',
     }),
     notificationSent: meter.createCounter(metricNames.notificationSent, { description: 'Notifications recorded for customers', unit: '{notification}' }),
+    consumerDeadLetters: meter.createCounter(metricNames.consumerDeadLetters, {
+      description: 'Records a consumer gave up on and wrote to the dead-letter topic, by group, reason and error class',
+      unit: '{record}',
+    }),
+    consumerRetries: meter.createCounter(metricNames.consumerRetries, {
+      description: 'Failed attempts at a record that the consumer will retry, by group and failure class',
+      unit: '{attempt}',
+    }),
     rpcServerDuration: meter.createHistogram(metricNames.rpcServerDuration, {
       description: 'Duration of RPC calls served (the TCP 전문 line)',
       unit: 'ms',
