@@ -79,4 +79,19 @@ export class FulfillmentStore {
     const { rows } = await this.db.query<Shipment>(`SELECT ${columns} FROM shipments ORDER BY created_at DESC LIMIT $1`, [limit]);
     return rows;
   }
+
+  /** For the auditor (infra/checks/): shipments in order-id order (`after`/`only` are order ids). */
+  async shipmentsPage(
+    after: string | null,
+    limit: number,
+    only: string[] | null,
+  ): Promise<{ shipmentId: string; orderId: string; status: Shipment['status']; createdAt: string; updatedAt: string }[]> {
+    const { rows } = await this.db.query(
+      `SELECT shipment_id AS "shipmentId", order_id AS "orderId", status, created_at AS "createdAt", updated_at AS "updatedAt"
+       FROM shipments WHERE ($1::uuid IS NULL OR order_id > $1) AND ($3::uuid[] IS NULL OR order_id = ANY($3))
+       ORDER BY order_id LIMIT $2`,
+      [after, limit, only],
+    );
+    return rows;
+  }
 }

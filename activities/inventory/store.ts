@@ -190,4 +190,50 @@ export class InventoryStore {
   commit(orderId: string): Promise<Reservation | undefined> {
     return this.settle(orderId, 'SHIPPED');
   }
+
+  /**
+   * For the auditor (infra/checks/): each product's `reserved`/`shipped` counters beside the sums of
+   * its RESERVED and SHIPPED reservation lines, in SKU order. The two sides come from different
+   * tables but one statement, so they are one snapshot; a line naming no product shows with null
+   * counters. `after`/`only` are SKUs (platform/admin-pages.ts).
+   */
+  async stockAgainstLines(
+    after: string | null,
+    limit: number,
+    only: string[] | null,
+  ): Promise<{ sku: string; reserved: number | null; shipped: number | null; reservedInLines: number; shippedInLines: number }[]> {
+    const { rows } = await this.db.query(
+      `WITH p AS (
+         SELECT sku, reserved, shipped FROM products
+         WHERE ($1::text IS NULL OR sku > $1) AND ($3::text[] IS NULL OR sku = ANY($3))),
+       l AS (
+         SELECT line->>'sku' AS sku,
+                COALESCE(sum((line->>'quantity')::int) FILTER (WHERE r.status = 'RESERVED'), 0)::int AS reserved,
+                COALESCE(sum((line->>'quantity')::int) FILTER (WHERE r.status = 'SHIPPED'), 0)::int AS shipped
+         FROM reservations r CROSS JOIN LATERAL jsonb_array_elements(r.lines) AS line
+         WHERE ($1::text IS NULL OR line->>'sku' > $1) AND ($3::text[] IS NULL OR line->>'sku' = ANY($3))
+         GROUP BY 1)
+       SELECT COALESCE(p.sku, l.sku) AS sku, p.reserved, p.shipped,
+              COALESCE(l.reserved, 0) AS "reservedInLines", COALESCE(l.shipped, 0) AS "shippedInLines"
+       FROM p FULL JOIN l ON l.sku = p.sku
+       ORDER BY 1 LIMIT $2`,
+      [after, limit, only],
+    );
+    return rows;
+  }
+
+  /** For the auditor: reservations in order-id order (`after`/`only` are order ids), tombstones included. */
+  async reservationsPage(
+    after: string | null,
+    limit: number,
+    only: string[] | null,
+  ): Promise<(Reservation & { createdAt: string; updatedAt: string })[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${reservationColumns}, created_at AS "createdAt", updated_at AS "updatedAt" FROM reservations
+       WHERE ($1::uuid IS NULL OR order_id > $1) AND ($3::uuid[] IS NULL OR order_id = ANY($3))
+       ORDER BY order_id LIMIT $2`,
+      [after, limit, only],
+    );
+    return rows;
+  }
 }

@@ -1,6 +1,7 @@
-/** The notification service's HTTP API: notifications per customer, and contact preferences. */
+/** The notification service's HTTP API: notifications per customer, contact preferences, and a read-only listing for the auditor. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
@@ -31,6 +32,35 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
   });
 
   app.get('/notifications/stats', async (c) => c.json(await store.stats(notifiedEventTypes())));
+
+  /**
+   * For the auditor (infra/checks/): per order, how many notifications exist of each event type,
+   * beside how many customer-facing events of each type were processed (the inbox, another table),
+   * paged by order id (platform/admin-pages.ts). Keys compare as "C" text, the order of their bytes.
+   */
+  app.get('/admin/orders', async (c) => {
+    const page = parsePageQuery(c, 'orderId');
+    if (!page.ok) return page.response;
+    const { after, limit, only } = page.query;
+    const customerFacingTypes = notifiedEventTypes();
+    const { rows } = await db.query<{ orderId: string; notified: Record<string, number>; processed: Record<string, number> }>(
+      `WITH ids AS (
+         SELECT id FROM (SELECT subject AS id FROM processed_events WHERE event_type = ANY($4)
+                         UNION SELECT order_id::text FROM notifications) u
+         WHERE ($1::text IS NULL OR id COLLATE "C" > $1) AND ($3::text[] IS NULL OR id = ANY($3))
+         ORDER BY id COLLATE "C" LIMIT $2),
+       n AS (SELECT order_id::text AS id, event_type, count(*)::int AS n FROM notifications
+             WHERE order_id::text IN (SELECT id FROM ids) GROUP BY 1, 2),
+       p AS (SELECT subject AS id, event_type, count(*)::int AS n FROM processed_events
+             WHERE event_type = ANY($4) AND subject IN (SELECT id FROM ids) GROUP BY 1, 2)
+       SELECT ids.id AS "orderId",
+              COALESCE((SELECT json_object_agg(n.event_type, n.n) FROM n WHERE n.id = ids.id), '{}') AS notified,
+              COALESCE((SELECT json_object_agg(p.event_type, p.n) FROM p WHERE p.id = ids.id), '{}') AS processed
+       FROM ids ORDER BY ids.id COLLATE "C"`,
+      [after, limit, only, customerFacingTypes],
+    );
+    return c.json({ customerFacingTypes, ...pageOf('orders', rows, page.query, (row) => row.orderId) });
+  });
 
   app.put('/preferences/:customerId', async (c) => {
     const parsed = preferenceSchema.safeParse(await c.req.json().catch(() => undefined));

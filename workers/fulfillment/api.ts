@@ -1,7 +1,8 @@
-/** The fulfillment service's HTTP API: shipments, for the gateway. */
+/** The fulfillment service's HTTP API: shipments, for the gateway; a read-only listing for the auditor. */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { FulfillmentStore } from '../../activities/fulfillment/store.js';
+import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 
@@ -20,6 +21,14 @@ export function createFulfillmentApi(deps: { db: Database; store: FulfillmentSto
       return c.json({ shipments: shipment ? [shipment] : [] });
     }
     return c.json({ shipments: await store.list(50) });
+  });
+
+  /** For the auditor (infra/checks/): every shipment's status, paged by order id (platform/admin-pages.ts). */
+  app.get('/admin/shipments', async (c) => {
+    const page = parsePageQuery(c, 'orderId');
+    if (!page.ok) return page.response;
+    const { after, limit, only } = page.query;
+    return c.json(pageOf('shipments', await store.shipmentsPage(after, limit, only), page.query, (row) => row.orderId));
   });
 
   return app;

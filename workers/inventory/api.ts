@@ -1,7 +1,8 @@
-/** The inventory service's HTTP API: stock levels for the gateway, and admin restock. */
+/** The inventory service's HTTP API: stock levels for the gateway, admin restock, and read-only listings for the auditor. */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { InventoryStore } from '../../activities/inventory/store.js';
+import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { SKU_PATTERN } from '../../platform/contracts/order.js';
 import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
@@ -39,9 +40,34 @@ export function createInventoryApi(deps: { db: Database; store: InventoryStore }
   app.get('/reservations', async (c) => c.json({ byStatus: await store.countReservations() }));
 
   app.get('/reservations/:orderId', async (c) => {
-    const reservation = await store.findReservation(c.req.param('orderId')).catch(() => undefined);
+    const orderId = c.req.param('orderId');
+    // A malformed id is the caller's error; a database failure is ours and answers 500, never
+    // "no reservation" (a checker once read an outage as a settled order).
+    if (!z.uuid().safeParse(orderId).success) {
+      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
+    }
+    const reservation = await store.findReservation(orderId);
     if (!reservation) return problem(c, { status: 404, title: 'Not Found', detail: 'no reservation for that order' });
     return c.json(reservation);
+  });
+
+  /**
+   * For the auditor (infra/checks/): per SKU, the `reserved`/`shipped` counters beside the sums of
+   * RESERVED and SHIPPED reservation lines, read in one snapshot. Pages by SKU (platform/admin-pages.ts).
+   */
+  app.get('/admin/stock-reconciliation', async (c) => {
+    const page = parsePageQuery(c, 'sku');
+    if (!page.ok) return page.response;
+    const { after, limit, only } = page.query;
+    return c.json(pageOf('products', await store.stockAgainstLines(after, limit, only), page.query, (row) => row.sku));
+  });
+
+  /** For the auditor: every reservation (tombstones too), paged by order id. */
+  app.get('/admin/reservations', async (c) => {
+    const page = parsePageQuery(c, 'orderId');
+    if (!page.ok) return page.response;
+    const { after, limit, only } = page.query;
+    return c.json(pageOf('reservations', await store.reservationsPage(after, limit, only), page.query, (row) => row.orderId));
   });
 
   return app;

@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import { type OrderStore } from '../../activities/order/store.js';
+import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { isTerminal, orderRequestSchema } from '../../platform/contracts/order.js';
 import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
 import type { Database } from '../../platform/db.js';
@@ -67,6 +68,29 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
   app.get('/orders/summary', async (c) => c.json(await store.summary()));
   /** The newest 10,000 order ids, for the invariant checker. */
   app.get('/orders/ids', async (c) => c.json({ orderIds: await store.listIds(10_000) }));
+
+  /**
+   * For the auditor (infra/checks/): every order with its status history, paged by order id
+   * (platform/admin-pages.ts). `asOf` is the database's clock, which the history's times are on, so
+   * the auditor measures an order's age without trusting its own clock.
+   */
+  app.get('/admin/orders', async (c) => {
+    const page = parsePageQuery(c, 'orderId');
+    if (!page.ok) return page.response;
+    const { after, limit, only } = page.query;
+    const { rows } = await db.query<{ orderId: string; asOf: string }>(
+      `SELECT o.order_id AS "orderId", o.customer_id AS "customerId", o.status, o.items, o.amount_minor AS "amountMinor",
+              o.currency, o.payment_id AS "paymentId", o.accepted_at AS "acceptedAt", o.updated_at AS "updatedAt", now() AS "asOf",
+              COALESCE((SELECT json_agg(json_build_object('status', h.status, 'at', h.at) ORDER BY h.at, h.status)
+                        FROM order_status_history h WHERE h.order_id = o.order_id), '[]') AS history
+       FROM orders o WHERE ($1::uuid IS NULL OR o.order_id > $1) AND ($3::uuid[] IS NULL OR o.order_id = ANY($3))
+       ORDER BY o.order_id LIMIT $2`,
+      [after, limit, only],
+    );
+    const asOf = rows[0]?.asOf ?? (await db.query<{ now: string }>('SELECT now()')).rows[0]!.now;
+    const orders = rows.map(({ asOf: _, ...order }) => order);
+    return c.json({ asOf, ...pageOf('orders', orders, page.query, (order) => order.orderId) });
+  });
 
   app.get('/orders/:orderId', async (c) => {
     const orderId = c.req.param('orderId');
