@@ -40,8 +40,8 @@ seed: ## stock the catalogue and set demo customers' preferences (needs the serv
 demo: ## submit the demo batch through the gateway and wait for it (needs the services)
 	@npx tsx infra/setup/demo.ts
 
-check: ## check the saga's invariants on the running estate (every order terminal, stock conserved, ...)
-	@npx tsx infra/checks/invariants.ts
+check: ## audit the running estate: reconcile every order with stock, shipments, the payment ledger, analytics, notifications (CHECK_FLAGS="--json", "--help")
+	@npx tsx infra/checks/invariants.ts $(CHECK_FLAGS)
 
 load: ## drive traffic through the gateway, e.g. make load ARGS="--rate 5 --duration 60" (see docs/load-generator.md)
 	@node --import tsx loadgen/main.ts $(ARGS)
