@@ -9,6 +9,11 @@
  *   BENCH_NO_WRITE=1 …                            # print only
  *
  * Telemetry is off in both processes (OTEL_SDK_DISABLED): this measures the lines, not the exporter.
+ *
+ * The simulator books into PostgreSQL as in the estate (group commit, payment-sim/ledger-store.ts),
+ * in a schema of its own in the payments database (PAYMENT_DATABASE_URL), dropped afterwards: the
+ * estate's ledger never sees a benchmark order. At the end the benchmark counts the rows committed
+ * and checks that every approval it was answered is among them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendToBenchmarks } from './benchmarks-doc.js';
@@ -17,7 +22,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, totalmem, type as osType, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { AuthorizationRequest, PaymentGateway } from '../activities/payment/gateway.js';
+import { config } from '../platform/config.js';
+import { migrateService } from '../platform/migrations.js';
 import { HttpPaymentGateway } from '../activities/payment/http-gateway.js';
 import { TcpPaymentGateway } from '../activities/payment/tcp/gateway.js';
 
@@ -30,6 +38,8 @@ const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 4);
 interface ChannelResult {
   channel: string;
   approvals: number;
+  /** Approvals answered, warm-up included: each must be a committed row of the ledger. */
+  answered: number;
   errors: number;
   perSecond: number;
   p50Ms: number;
@@ -39,8 +49,11 @@ interface ChannelResult {
 
 async function main(): Promise<void> {
   const [httpPort, tcpPort] = [await freePort(), await freePort()];
-  console.log(`starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}) …`);
-  const sim = startSimulator(httpPort, tcpPort);
+  const schema = `bench_payments_${process.pid}`;
+  const databaseUrl = withSearchPath(config().PAYMENT_DATABASE_URL, schema);
+  await migrateService('payment-sim', config().PAYMENT_DATABASE_URL, schema);
+  console.log(`starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}, ledger in schema ${schema}) …`);
+  const sim = startSimulator(httpPort, tcpPort, databaseUrl);
   try {
     await waitForHealth(`http://127.0.0.1:${httpPort}/health`, 15_000);
     const address = `127.0.0.1:${tcpPort}`;
@@ -54,15 +67,20 @@ async function main(): Promise<void> {
       const gateway = open();
       try {
         console.log(`${channel}: warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
-        await drive(gateway, warmupSeconds);
-        const result = { channel, ...(await drive(gateway, seconds)) };
+        const warmup = await drive(gateway, warmupSeconds);
+        const measured = await drive(gateway, seconds);
+        const result = { channel, ...measured, answered: warmup.approvals + measured.approvals };
         results.push(result);
         console.log(`  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
       } finally {
         await gateway.close?.();
       }
     }
-    const report = renderReport(results);
+    const committed = await countCommitted(databaseUrl);
+    const answered = results.reduce((total, result) => total + result.answered, 0);
+    if (committed < answered) throw new Error(`the ledger holds ${committed} payments but ${answered} approvals were answered`);
+    console.log(`ledger: ${committed} payments committed, every one of the ${answered} approvals answered among them`);
+    const report = renderReport(results, committed);
     console.log(`\n${report}`);
     if (!process.env.BENCH_NO_WRITE) {
       appendToBenchmarks(HEADING, report);
@@ -70,6 +88,35 @@ async function main(): Promise<void> {
     }
   } finally {
     sim.kill('SIGTERM');
+    await new Promise((resolve) => sim.once('exit', resolve));
+    await dropSchema(schema);
+  }
+}
+
+/** The URL with the schema first on the search path (libpq `options`), so payment-sim books there. */
+function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+async function countCommitted(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query<{ count: string }>('SELECT count(*) FROM payments')).rows[0]!.count);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: config().PAYMENT_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
   }
 }
 
@@ -103,16 +150,17 @@ async function drive(gateway: PaymentGateway, durationSeconds: number) {
 
 function newRequest(): AuthorizationRequest {
   const orderId = randomUUID();
-  return { orderId, idempotencyKey: `authorize:${orderId}`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242' };
+  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242' };
 }
 
-function startSimulator(httpPort: number, tcpPort: number): ChildProcess {
+function startSimulator(httpPort: number, tcpPort: number, databaseUrl: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'payment-sim/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
       PAYMENT_SIM_HTTP_PORT: String(httpPort),
       PAYMENT_SIM_TCP_PORT: String(tcpPort),
+      PAYMENT_DATABASE_URL: databaseUrl,
       OTEL_SDK_DISABLED: 'true',
       OTEL_SERVICE_NAME: 'payment-sim',
       LOG_LEVEL: 'warn',
@@ -162,7 +210,7 @@ function hostLoad(): string {
     .join(' / ');
 }
 
-function renderReport(results: ChannelResult[]): string {
+function renderReport(results: ChannelResult[], committed: number): string {
   const tcpBest = Math.max(...results.filter((result) => result.channel.startsWith('TCP')).map((result) => result.perSecond));
   const http = results.find((result) => result.channel.startsWith('HTTP'))?.perSecond ?? NaN;
   return [
@@ -170,6 +218,7 @@ function renderReport(results: ChannelResult[]): string {
     '',
     `Machine: ${machine()}. Client and payment-sim in separate processes on the same host, loopback;`,
     `closed loop with ${concurrency} concurrent authorizations, ${seconds} s per channel after ${warmupSeconds} s warm-up; telemetry off.`,
+    `Ledger durable in PostgreSQL (group commit; each answer sent after its batch committed): ${committed.toLocaleString('en-US')} payments committed, every approval answered among them.`,
     `Host load average (1/5/15 min) at the end of the run: ${hostLoad()}.`,
     '',
     '| channel | approvals/s | p50 ms | p99 ms | max ms | approvals | errors |',

@@ -7,6 +7,9 @@
  * to every retry with the same request; the same key with another request is a 409. Unlike Stripe,
  * a 5xx is not stored: nothing was booked, and the saga retries with the same key expecting that a
  * transient failure can pass.
+ *
+ * Durability: every answer that rests on the ledger (a decision, a stored answer, a read) is sent
+ * only after `ledger.durable()`, i.e. once the ledger's group commit holding it has committed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
@@ -14,12 +17,21 @@ import { z } from 'zod';
 import { paymentChannels } from '../platform/contracts/order.js';
 import { mountHealth } from '../platform/health.js';
 import { problem, withProblemDefaults } from '../platform/http.js';
-import type { CancelResult, Payment } from './ledger.js';
+import { attemptKeyOf, type CancelResult, type Payment, type ReversalResult } from './ledger.js';
 import { scenarioSchema } from './scenarios.js';
-import { authorizationInputSchema, orderIdSchema, type AuthorizationAnswer, type PaymentSimulator } from './simulator.js';
+import { authorizationInputSchema, MAX_ATTEMPT, orderIdSchema, type AuthorizationAnswer, type PaymentSimulator } from './simulator.js';
 
 const cancelSchema = z.strictObject({ reason: z.string().max(200).default('merchant request') });
-const voidByOrderSchema = z.strictObject({ orderId: orderIdSchema, reason: z.string().max(200).default('net cancel') });
+const voidByOrderSchema = z.strictObject({ orderId: orderIdSchema, reason: z.string().max(200).default('void by order id') });
+const reverseAttemptSchema = z.strictObject({
+  orderId: orderIdSchema,
+  attempt: z.number().int().min(1).max(MAX_ATTEMPT),
+  reason: z.string().max(200).default('net cancel of the attempt'),
+});
+const ledgerPageSchema = z.strictObject({
+  after: z.string().regex(/^\d{1,15}$/, 'must be a cursor from a previous page').optional(),
+  limit: z.coerce.number().int().min(1).max(5_000).default(500),
+});
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -54,6 +66,7 @@ export function createPaymentApi(simulator: PaymentSimulator): Hono {
           detail: `Idempotency-Key ${key} was first used with a different request; use a new key for a new request`,
         });
       }
+      await ledger.durable();
       return replay(stored.status, stored.body);
     }
 
@@ -71,41 +84,84 @@ export function createPaymentApi(simulator: PaymentSimulator): Hono {
       await simulator.hold(c.req.raw.signal);
       return problem(c, { title: 'Service Unavailable', status: 503, detail: 'the simulator is shutting down' });
     }
-    if (latencyMs > 0) await sleep(latencyMs);
+    await Promise.all([ledger.durable(), latencyMs > 0 ? sleep(latencyMs) : undefined]);
     return respond(status, body);
   });
 
-  /** 망취소: cancels whatever approval the order holds, for a client that never got its answer. */
+  /**
+   * 망취소 of one authorization attempt, for a client that never got that attempt's answer: reverses
+   * the approval the attempt obtained, if any, and leaves a tombstone so the attempt's request, should
+   * it arrive later, is refused (409 attempt_reversed). Never touches another attempt's approval.
+   */
+  app.post('/payments/reverse', async (c) => {
+    const parsed = await parseBody(c, reverseAttemptSchema);
+    if (!parsed.ok) return parsed.response;
+    const { orderId, attempt, reason } = parsed.value;
+    const result = ledger.reverseAttempt(orderId, attempt, reason);
+    await ledger.durable();
+    if (result.outcome === 'conflict') return invalidState(c, result.detail);
+    return c.json({ orderId, attemptKey: attemptKeyOf(orderId, attempt), reversed: result.outcome === 'done', payment: paymentOf(result) });
+  });
+
+  /**
+   * Void by order id (the saga's compensation without a payment id): cancels whatever approval the
+   * order holds and leaves a tombstone for the whole order, so an attempt still on its way is refused
+   * (409 order_voided).
+   */
   app.post('/payments/void-by-order', async (c) => {
     const parsed = await parseBody(c, voidByOrderSchema);
     if (!parsed.ok) return parsed.response;
     const { orderId, reason } = parsed.value;
-    const result = ledger.reverseOrder(orderId, reason);
-    if (result.outcome === 'conflict') {
-      return problem(c, { type: 'invalid_state', title: 'Payment state forbids this', status: 409, detail: result.detail });
-    }
-    const payment = result.outcome === 'done' ? result.payment : null;
+    const result = ledger.voidOrder(orderId, reason);
+    await ledger.durable();
+    if (result.outcome === 'conflict') return invalidState(c, result.detail);
+    const payment = paymentOf(result);
     return c.json({ orderId, voided: payment !== null, payment });
   });
 
   app.post('/payments/:id/void', async (c) => {
     const parsed = await parseBody(c, cancelSchema, { optional: true });
     if (!parsed.ok) return parsed.response;
-    return cancelResponse(c, ledger.void(c.req.param('id'), parsed.value.reason), c.req.param('id'));
+    const result = ledger.void(c.req.param('id'), parsed.value.reason);
+    await ledger.durable();
+    return cancelResponse(c, result, c.req.param('id'));
   });
 
   app.post('/payments/:id/refund', async (c) => {
     const parsed = await parseBody(c, cancelSchema, { optional: true });
     if (!parsed.ok) return parsed.response;
-    return cancelResponse(c, ledger.refund(c.req.param('id'), parsed.value.reason), c.req.param('id'));
+    const result = ledger.refund(c.req.param('id'), parsed.value.reason);
+    await ledger.durable();
+    return cancelResponse(c, result, c.req.param('id'));
   });
 
-  app.get('/payments/:id', (c) => {
+  app.get('/payments/:id', async (c) => {
+    await ledger.durable();
     const payment = ledger.find(c.req.param('id'));
     return payment ? c.json(payment) : notFound(c, c.req.param('id'));
   });
 
-  app.get('/payments', (c) => {
+  /**
+   * The whole ledger for an auditor, every payment in booking order, a page at a time: `next` is the
+   * cursor of the following page, absent on the last. Only committed payments are listed.
+   */
+  app.get('/admin/ledger', async (c) => {
+    const query = ledgerPageSchema.safeParse(c.req.query());
+    if (!query.success) {
+      const issue = query.error.issues[0]!;
+      return problem(c, {
+        type: 'validation_error',
+        title: 'Invalid request',
+        status: 400,
+        detail: `${issue.path.join('.') || 'query'}: ${issue.message}`,
+        parameter: String(issue.path[0] ?? ''),
+      });
+    }
+    await ledger.durable();
+    return c.json(ledger.page(query.data.after, query.data.limit));
+  });
+
+  app.get('/payments', async (c) => {
     const orderId = orderIdSchema.safeParse(c.req.query('orderId'));
     if (!orderId.success) {
       return problem(c, {
@@ -116,6 +172,7 @@ export function createPaymentApi(simulator: PaymentSimulator): Hono {
         parameter: 'orderId',
       });
     }
+    await ledger.durable();
     return c.json({ orderId: orderId.data, payments: ledger.paymentsOfOrder(orderId.data) });
   });
 
@@ -176,6 +233,23 @@ function authorizationResponse(answer: AuthorizationAnswer): { status: number; b
           paymentId: answer.payment.paymentId,
         },
       };
+    case 'refused':
+      return answer.refusal.kind === 'order_voided'
+        ? {
+            status: 409,
+            body: { type: 'order_voided', title: 'Order voided', status: 409, code: 'order_voided', detail: answer.message },
+          }
+        : {
+            status: 409,
+            body: {
+              type: 'attempt_reversed',
+              title: 'Attempt reversed',
+              status: 409,
+              code: 'attempt_reversed',
+              detail: answer.message,
+              attemptKey: attemptKeyOf(answer.refusal.tombstone.orderId, answer.refusal.tombstone.attempt),
+            },
+          };
     case 'processing_error':
       return {
         status: 500,
@@ -195,6 +269,7 @@ function approvalBody(payment: Payment) {
   return {
     paymentId: payment.paymentId,
     orderId: payment.orderId,
+    attemptKey: payment.attemptKey,
     status: payment.status,
     approvalCode: payment.approvalCode,
     approvedAt: payment.approvedAt,
@@ -221,8 +296,16 @@ function cancelResponse(c: Context, result: CancelResult, paymentId: string): Re
     case 'not_found':
       return notFound(c, paymentId);
     case 'conflict':
-      return problem(c, { type: 'invalid_state', title: 'Payment state forbids this', status: 409, detail: result.detail });
+      return invalidState(c, result.detail);
   }
+}
+
+function invalidState(c: Context, detail: string): Response {
+  return problem(c, { type: 'invalid_state', title: 'Payment state forbids this', status: 409, detail });
+}
+
+function paymentOf(result: ReversalResult): Payment | null {
+  return result.outcome === 'done' ? result.payment : null;
 }
 
 function notFound(c: Context, paymentId: string): Response {

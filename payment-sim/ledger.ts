@@ -1,7 +1,13 @@
 /**
- * The simulator's in-memory book of payments, shared by the HTTP API and the TCP 전문 server, plus
- * the answers stored under HTTP idempotency keys. Everything is lost when the process stops, which
- * suits a simulator: a fresh start is a fresh acquirer.
+ * The simulator's book of payments, shared by the HTTP API and the TCP 전문 server: approvals,
+ * voids, refunds, reversals, tombstones, and the answers stored under HTTP idempotency keys.
+ *
+ * Decisions are made here, synchronously, on an in-memory index (so "one standing approval per
+ * order" needs no lock: the event loop orders every request). Every change is also handed to a
+ * `LedgerJournal`; the PostgreSQL journal (ledger-store.ts) commits changes in groups, and the lines
+ * answer a request only after `durable()` resolves, so whatever a client was told survives a restart.
+ * On start the index is rebuilt from the journal's contents (`PaymentLedger.restore`).
+ * See docs/payment-telegram.md#the-ledger.
  */
 import { randomUUID } from 'node:crypto';
 import type { PaymentChannel } from '../platform/contracts/order.js';
@@ -9,13 +15,15 @@ import type { PaymentChannel } from '../platform/contracts/order.js';
 /**
  * `voided` and `refunded` are the merchant cancelling a payment it knew about; `reversed` is a
  * 망취소 (net cancel) of an approval whose answer the merchant never received. A reversal makes the
- * approval as if it never happened: the order may be authorized afresh.
+ * approval as if it never happened.
  */
 export type PaymentStatus = 'authorized' | 'voided' | 'refunded' | 'reversed';
 
 export interface Payment {
   paymentId: string;
   orderId: string;
+  /** `<orderId>:<attempt>` of the authorization attempt that obtained it; null when the client named none. */
+  attemptKey: string | null;
   status: PaymentStatus;
   approvalCode: string;
   approvedAt: string;
@@ -32,12 +40,28 @@ export interface Payment {
 
 export interface NewApproval {
   orderId: string;
+  /** The authorization attempt (1, 2, …) this approval answers; absent for a client that names none. */
+  attempt?: number;
   amountMinor: number;
   currency: string;
   cardNumber: string;
   installmentMonths: number;
   channel: PaymentChannel;
 }
+
+/**
+ * A mark that refuses later approvals: of one attempt (`attempt` ≥ 1, left by a reversal of that
+ * attempt) or of the whole order (`attempt` 0, left by a void by order id).
+ */
+export interface Tombstone {
+  orderId: string;
+  attempt: number;
+  reason: string;
+  createdAt: string;
+}
+
+/** The attempt number a tombstone of the whole order carries. */
+export const WHOLE_ORDER = 0;
 
 /** The first answer given under an idempotency key, replayed verbatim to every retry with that key. */
 export interface StoredAnswer {
@@ -48,6 +72,32 @@ export interface StoredAnswer {
   paymentId?: string;
 }
 
+/** Where the ledger's changes go to last. Each call records the latest state of one thing. */
+export interface LedgerJournal {
+  /** The payment's whole current state, with its booking sequence number. */
+  payment(payment: Payment, seq: number): void;
+  tombstone(tombstone: Tombstone): void;
+  /** null: the answer under `key` is forgotten. */
+  answer(key: string, answer: StoredAnswer | null): void;
+  /** Resolves once every change recorded so far is durable. */
+  durable(): Promise<void>;
+}
+
+/** What a ledger is rebuilt from: everything a journal holds. Payments in booking order. */
+export interface LedgerSnapshot {
+  payments: { payment: Payment; seq: number }[];
+  tombstones: Tombstone[];
+  answers: { key: string; answer: StoredAnswer }[];
+}
+
+/** Keeps nothing: for a ledger that lives and dies with its process (unit tests). */
+export const memoryJournal: LedgerJournal = {
+  payment: () => undefined,
+  tombstone: () => undefined,
+  answer: () => undefined,
+  durable: () => Promise.resolve(),
+};
+
 export type CancelResult =
   | { outcome: 'done'; payment: Payment }
   | { outcome: 'not_found' }
@@ -55,19 +105,53 @@ export type CancelResult =
 
 export type ReversalResult = Exclude<CancelResult, { outcome: 'not_found' }> | { outcome: 'nothing' };
 
+/** Why an approval request may not be approved whatever the card says. */
+export type Refusal =
+  | { kind: 'attempt_reversed'; tombstone: Tombstone }
+  | { kind: 'order_voided'; tombstone: Tombstone };
+
+export interface LedgerPage {
+  payments: Payment[];
+  /** Present when more payments follow: pass it as `after` for the next page. */
+  next?: string;
+}
+
 export class PaymentLedger {
   private readonly payments = new Map<string, Payment>();
+  /** Every payment in booking order, and each one's sequence number: the ledger's stable order. */
+  private readonly booked: Payment[] = [];
+  private readonly seqOf = new Map<string, number>();
+  private lastSeq = 0;
   /** The order's payment that still counts (not reversed): at most one per order, so never a second charge. */
   private readonly standingByOrder = new Map<string, Payment>();
   /** An order's reversed payments, oldest first; kept apart so the common order costs one map entry. */
   private readonly reversedByOrder = new Map<string, Payment[]>();
+  private readonly byAttempt = new Map<string, Payment>();
+  private readonly tombstones = new Map<string, Tombstone>();
   private readonly answers = new Map<string, StoredAnswer>();
   private readonly answerKeysByPayment = new Map<string, string[]>();
+
+  constructor(private readonly journal: LedgerJournal = memoryJournal) {}
+
+  /** A ledger holding what `snapshot` holds, recording its changes to `journal`. */
+  static restore(snapshot: LedgerSnapshot, journal: LedgerJournal): PaymentLedger {
+    const ledger = new PaymentLedger(journal);
+    for (const { payment, seq } of snapshot.payments) ledger.index(payment, seq);
+    for (const tombstone of snapshot.tombstones) ledger.tombstones.set(tombstoneKey(tombstone.orderId, tombstone.attempt), tombstone);
+    for (const { key, answer } of snapshot.answers) ledger.remember(key, answer);
+    return ledger;
+  }
+
+  /** Resolves once every change made so far is durable; a line answers only after it. */
+  durable(): Promise<void> {
+    return this.journal.durable();
+  }
 
   recordApproval(approval: NewApproval, now = new Date()): Payment {
     const payment: Payment = {
       paymentId: newPaymentId(),
       orderId: approval.orderId,
+      attemptKey: approval.attempt === undefined ? null : attemptKeyOf(approval.orderId, approval.attempt),
       status: 'authorized',
       // Not a secret, so Math.random will do; crypto's randomInt costs more at benchmark rates.
       approvalCode: String(Math.floor(Math.random() * 100_000_000)).padStart(8, '0'),
@@ -78,8 +162,9 @@ export class PaymentLedger {
       installmentMonths: approval.installmentMonths,
       channel: approval.channel,
     };
-    this.payments.set(payment.paymentId, payment);
-    this.standingByOrder.set(payment.orderId, payment);
+    this.lastSeq += 1;
+    this.index(payment, this.lastSeq);
+    this.journal.payment(payment, this.lastSeq);
     return payment;
   }
 
@@ -92,11 +177,28 @@ export class PaymentLedger {
     return this.standingByOrder.get(orderId);
   }
 
+  /** The payment an attempt obtained, whatever became of it. */
+  paymentOfAttempt(orderId: string, attempt: number): Payment | undefined {
+    return this.byAttempt.get(attemptKeyOf(orderId, attempt));
+  }
+
   /** Every payment made for an order, oldest first. */
   paymentsOfOrder(orderId: string): Payment[] {
     const standing = this.standingByOrder.get(orderId);
     const reversed = this.reversedByOrder.get(orderId) ?? [];
     return standing ? [...reversed, standing] : [...reversed];
+  }
+
+  /**
+   * Why an approval for the order (and attempt, when named) must be refused: the order was voided
+   * by order id, or this very attempt was reversed before its request arrived.
+   */
+  refusal(orderId: string, attempt: number | undefined): Refusal | undefined {
+    const order = this.tombstones.get(tombstoneKey(orderId, WHOLE_ORDER));
+    if (order) return { kind: 'order_voided', tombstone: order };
+    if (attempt === undefined) return undefined;
+    const reversed = this.tombstones.get(tombstoneKey(orderId, attempt));
+    return reversed ? { kind: 'attempt_reversed', tombstone: reversed } : undefined;
   }
 
   void(paymentId: string, reason: string, now = new Date()): CancelResult {
@@ -109,6 +211,7 @@ export class PaymentLedger {
     payment.status = 'voided';
     payment.voidedAt = now.toISOString();
     payment.cancelReason = reason;
+    this.changed(payment);
     return { outcome: 'done', payment };
   }
 
@@ -122,35 +225,37 @@ export class PaymentLedger {
     payment.status = 'refunded';
     payment.refundedAt = now.toISOString();
     payment.cancelReason = reason;
+    this.changed(payment);
     return { outcome: 'done', payment };
   }
 
   /**
-   * 망취소: cancels the order's standing approval, whatever the merchant knows of it, and forgets the
-   * answers stored for it, so a retry under the same idempotency key authorizes afresh instead of
-   * replaying a dead approval. Idempotent: an order whose approval is already voided or reversed is
-   * `done` again; an order with no approval at all has `nothing` to cancel.
+   * 망취소 of one authorization attempt: reverses the approval that attempt obtained, if any, and
+   * leaves a tombstone for the attempt either way, so its request arriving later (it may overtake
+   * nothing on the wire, or travel on another connection) is refused instead of approved. Touches
+   * no other attempt's approval. Idempotent.
    */
-  reverseOrder(orderId: string, reason: string, now = new Date()): ReversalResult {
+  reverseAttempt(orderId: string, attempt: number, reason: string, now = new Date()): ReversalResult {
+    this.bury(orderId, attempt, reason, now);
+    const payment = this.byAttempt.get(attemptKeyOf(orderId, attempt));
+    if (!payment) return { outcome: 'nothing' };
+    return this.reverse(payment, reason, now);
+  }
+
+  /**
+   * Void by order id (the saga's compensation when it holds no payment id): reverses whatever
+   * approval the order holds, known to the merchant or not, and leaves a tombstone for the whole
+   * order, so an attempt still on its way is refused afterwards. Idempotent: an order whose approval
+   * is already voided or reversed is `done` again; an order with no approval has `nothing` cancelled.
+   */
+  voidOrder(orderId: string, reason: string, now = new Date()): ReversalResult {
+    this.bury(orderId, WHOLE_ORDER, reason, now);
     const payment = this.standingByOrder.get(orderId);
     if (!payment) {
       const latest = this.reversedByOrder.get(orderId)?.at(-1);
       return latest ? { outcome: 'done', payment: latest } : { outcome: 'nothing' };
     }
-    if (payment.status === 'voided') return { outcome: 'done', payment };
-    if (payment.status === 'refunded') {
-      return { outcome: 'conflict', payment, detail: `payment ${payment.paymentId} of order ${orderId} is refunded and can no longer be reversed` };
-    }
-    payment.status = 'reversed';
-    payment.reversedAt = now.toISOString();
-    payment.cancelReason = reason;
-    this.standingByOrder.delete(orderId);
-    const reversed = this.reversedByOrder.get(orderId);
-    if (reversed) reversed.push(payment);
-    else this.reversedByOrder.set(orderId, [payment]);
-    for (const key of this.answerKeysByPayment.get(payment.paymentId) ?? []) this.answers.delete(key);
-    this.answerKeysByPayment.delete(payment.paymentId);
-    return { outcome: 'done', payment };
+    return this.reverse(payment, reason, now);
   }
 
   storedAnswer(idempotencyKey: string): StoredAnswer | undefined {
@@ -158,13 +263,101 @@ export class PaymentLedger {
   }
 
   storeAnswer(idempotencyKey: string, answer: StoredAnswer): void {
-    this.answers.set(idempotencyKey, answer);
+    this.remember(idempotencyKey, answer);
+    this.journal.answer(idempotencyKey, answer);
+  }
+
+  /** Up to `limit` payments booked after the cursor `after` (none: from the first), in booking order. */
+  page(after: string | undefined, limit: number): LedgerPage {
+    const afterSeq = after === undefined ? 0 : Number(after);
+    // Sequence numbers rise along `booked`: binary search for the first one past the cursor.
+    let low = 0;
+    let high = this.booked.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.seqOf.get(this.booked[middle]!.paymentId)! <= afterSeq) low = middle + 1;
+      else high = middle;
+    }
+    const payments = this.booked.slice(low, low + limit);
+    const more = low + limit < this.booked.length;
+    return more ? { payments, next: String(this.seqOf.get(payments.at(-1)!.paymentId)) } : { payments };
+  }
+
+  /** Payments booked, whatever their state. */
+  get size(): number {
+    return this.booked.length;
+  }
+
+  private reverse(payment: Payment, reason: string, now: Date): ReversalResult {
+    if (payment.status === 'voided' || payment.status === 'reversed') return { outcome: 'done', payment };
+    if (payment.status === 'refunded') {
+      return {
+        outcome: 'conflict',
+        payment,
+        detail: `payment ${payment.paymentId} of order ${payment.orderId} is refunded and can no longer be reversed`,
+      };
+    }
+    payment.status = 'reversed';
+    payment.reversedAt = now.toISOString();
+    payment.cancelReason = reason;
+    this.unstand(payment);
+    // A retry under the same idempotency key must not be handed a dead approval.
+    for (const key of this.answerKeysByPayment.get(payment.paymentId) ?? []) {
+      this.answers.delete(key);
+      this.journal.answer(key, null);
+    }
+    this.answerKeysByPayment.delete(payment.paymentId);
+    this.changed(payment);
+    return { outcome: 'done', payment };
+  }
+
+  private bury(orderId: string, attempt: number, reason: string, now: Date): void {
+    const key = tombstoneKey(orderId, attempt);
+    if (this.tombstones.has(key)) return;
+    const tombstone: Tombstone = { orderId, attempt, reason, createdAt: now.toISOString() };
+    this.tombstones.set(key, tombstone);
+    this.journal.tombstone(tombstone);
+  }
+
+  private index(payment: Payment, seq: number): void {
+    this.payments.set(payment.paymentId, payment);
+    this.booked.push(payment);
+    this.seqOf.set(payment.paymentId, seq);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    if (payment.attemptKey !== null) this.byAttempt.set(payment.attemptKey, payment);
+    if (payment.status === 'reversed') this.unstand(payment);
+    else this.standingByOrder.set(payment.orderId, payment);
+  }
+
+  private unstand(payment: Payment): void {
+    if (this.standingByOrder.get(payment.orderId) === payment) this.standingByOrder.delete(payment.orderId);
+    const reversed = this.reversedByOrder.get(payment.orderId);
+    if (reversed) reversed.push(payment);
+    else this.reversedByOrder.set(payment.orderId, [payment]);
+  }
+
+  private remember(key: string, answer: StoredAnswer): void {
+    this.answers.set(key, answer);
     if (answer.paymentId) {
       const keys = this.answerKeysByPayment.get(answer.paymentId);
-      if (keys) keys.push(idempotencyKey);
-      else this.answerKeysByPayment.set(answer.paymentId, [idempotencyKey]);
+      if (keys) keys.push(key);
+      else this.answerKeysByPayment.set(answer.paymentId, [key]);
     }
   }
+
+  private changed(payment: Payment): void {
+    this.journal.payment(payment, this.seqOf.get(payment.paymentId)!);
+  }
+}
+
+/** `<orderId>:<attempt>`: the name of one authorization attempt, on both lines and in the ledger. */
+export function attemptKeyOf(orderId: string, attempt: number): string {
+  return `${orderId}:${attempt}`;
+}
+
+// Order ids are printable ASCII without spaces, so a space cannot occur inside one.
+function tombstoneKey(orderId: string, attempt: number): string {
+  return `${orderId} ${attempt}`;
 }
 
 /** `pay_` and 16 hex digits: 20 characters, the width of the telegram's transaction id field. */

@@ -1,12 +1,17 @@
 /**
- * payment-sim: the simulated card gateway. One ledger and one set of scenarios behind two lines:
- * the HTTP API (PAYMENT_SIM_HTTP_PORT) and the legacy TCP 전문 server (PAYMENT_SIM_TCP_PORT).
+ * payment-sim: the simulated card gateway. One ledger (PostgreSQL, PAYMENT_DATABASE_URL) and one
+ * set of scenarios behind two lines: the HTTP API (PAYMENT_SIM_HTTP_PORT) and the legacy TCP 전문
+ * server (PAYMENT_SIM_TCP_PORT).
  */
 import { config } from '../platform/config.js';
 import { runService } from '../platform/service.js';
 import { startPaymentSim } from './server.js';
 
 await runService('payment-sim', async () => {
-  const sim = await startPaymentSim({ httpPort: config().PAYMENT_SIM_HTTP_PORT, tcpPort: config().PAYMENT_SIM_TCP_PORT });
+  const sim = await startPaymentSim({
+    httpPort: config().PAYMENT_SIM_HTTP_PORT,
+    tcpPort: config().PAYMENT_SIM_TCP_PORT,
+    databaseUrl: config().PAYMENT_DATABASE_URL,
+  });
   return [() => sim.close()];
 });

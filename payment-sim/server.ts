@@ -1,11 +1,16 @@
 /**
  * Starts the whole simulator — one ledger and one set of scenarios behind both lines — in the
- * current process. The service entry point uses it with the configured ports; tests and the
- * benchmark use it with port 0.
+ * current process. The service entry point uses it with the configured ports and its database;
+ * tests and the benchmark use it with port 0, and a database schema of their own (or none: a ledger
+ * in memory only).
  */
 import type { AddressInfo } from 'node:net';
+import { openDatabase, type Database } from '../platform/db.js';
 import { closeHttpServer, startHttpServer } from '../platform/http.js';
+import { logger } from '../platform/logger.js';
 import { createPaymentApi } from './http-api.js';
+import { PaymentLedger } from './ledger.js';
+import { PostgresLedgerJournal, type LedgerStoreOptions } from './ledger-store.js';
 import { PaymentSimulator } from './simulator.js';
 import { startTelegramServer, type RunningTelegramServer, type TelegramServerOptions } from './tcp-server.js';
 
@@ -13,10 +18,18 @@ export interface PaymentSimOptions {
   httpPort: number;
   tcpPort: number;
   tcp?: Omit<TelegramServerOptions, 'port'>;
+  /**
+   * The ledger's database (migrated: payment-sim/migrations). Absent: the ledger lives in memory
+   * and dies with the process.
+   */
+  databaseUrl?: string;
+  ledger?: LedgerStoreOptions;
 }
 
 export interface RunningPaymentSim {
   simulator: PaymentSimulator;
+  /** The PostgreSQL journal, when the ledger has a database. */
+  journal?: PostgresLedgerJournal;
   httpUrl: string;
   /** host:port, the form PAYMENT_TCP_ADDRESS takes. */
   tcpAddress: string;
@@ -25,15 +38,41 @@ export interface RunningPaymentSim {
 }
 
 export async function startPaymentSim(options: PaymentSimOptions): Promise<RunningPaymentSim> {
-  const simulator = new PaymentSimulator();
-  const http = await startHttpServer(createPaymentApi(simulator), options.httpPort, 'payment-sim HTTP API');
+  let db: Database | undefined;
+  let journal: PostgresLedgerJournal | undefined;
+  let ledger = new PaymentLedger();
+  if (options.databaseUrl) {
+    db = openDatabase(options.databaseUrl, 'payments');
+    journal = new PostgresLedgerJournal(db, options.ledger);
+    const started = performance.now();
+    const snapshot = await journal.load().catch(async (error: unknown) => {
+      await db?.end();
+      throw error;
+    });
+    ledger = PaymentLedger.restore(snapshot, journal);
+    logger('payment-sim').info(
+      { payments: snapshot.payments.length, tombstones: snapshot.tombstones.length, ms: Math.round(performance.now() - started) },
+      'ledger loaded from the payments database',
+    );
+  }
+  const simulator = new PaymentSimulator(ledger);
+  const closeJournal = async () => {
+    await journal?.close();
+    await db?.end();
+  };
+  const http = await startHttpServer(createPaymentApi(simulator), options.httpPort, 'payment-sim HTTP API').catch(async (error: unknown) => {
+    await closeJournal();
+    throw error;
+  });
   const tcp = await startTelegramServer(simulator, { ...options.tcp, port: options.tcpPort }).catch(async (error: unknown) => {
     await closeHttpServer(http);
+    await closeJournal();
     throw error;
   });
   const { port: httpPort } = http.address() as AddressInfo;
   return {
     simulator,
+    ...(journal ? { journal } : {}),
     httpUrl: `http://127.0.0.1:${httpPort}`,
     tcpAddress: `127.0.0.1:${tcp.port}`,
     tcp,
@@ -41,6 +80,8 @@ export async function startPaymentSim(options: PaymentSimOptions): Promise<Runni
       // Held requests (scenario timeouts) are let go first, or closing would wait on them forever.
       simulator.releaseAll();
       await Promise.all([closeHttpServer(http), tcp.close()]);
+      // Changes already recorded are flushed before the pool closes.
+      await closeJournal();
     },
   };
 }

@@ -6,12 +6,15 @@
 import { z } from 'zod';
 import type { PaymentChannel } from '../platform/contracts/order.js';
 import { declineMessages, type DeclineCode } from './decline-codes.js';
-import { PaymentLedger, type Payment } from './ledger.js';
+import { attemptKeyOf, PaymentLedger, type Payment, type Refusal } from './ledger.js';
 import { ScenarioBook } from './scenarios.js';
 import { decideCard } from './test-cards.js';
 
 /** Order ids travel in a 36-byte telegram field too, so both lines accept the same ids. */
 export const orderIdSchema = z.string().regex(/^[\x21-\x7e]{1,36}$/, 'must be 1 to 36 printable ASCII characters');
+
+/** The telegram's attemptNumber field holds 4 digits; 0 there means "no attempt named". */
+export const MAX_ATTEMPT = 9_999;
 
 /** What either line must supply to authorize; both validate against this one schema. */
 export const authorizationInputSchema = z.strictObject({
@@ -21,7 +24,15 @@ export const authorizationInputSchema = z.strictObject({
   cardNumber: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits'),
   /** 0 is a lump-sum payment (일시불). */
   installmentMonths: z.number().int().min(0).max(36).default(0),
+  /**
+   * The authorization attempt (the saga activity's attempt number): with the order id, the attempt
+   * key `<orderId>:<attempt>` a reversal names. Absent: the request belongs to no attempt, and only
+   * a void by order id can refuse it.
+   */
+  attempt: z.number().int().min(1).max(MAX_ATTEMPT).optional(),
 });
+
+
 
 export type AuthorizationInput = z.output<typeof authorizationInputSchema>;
 
@@ -30,8 +41,10 @@ export type AuthorizationAnswer =
   | { kind: 'approved'; payment: Payment; repeated: boolean }
   | { kind: 'declined'; declineCode: DeclineCode; message: string }
   | { kind: 'processing_error'; message: string }
-  /** The order already holds a payment with other terms (amount, currency or card). */
-  | { kind: 'order_conflict'; payment: Payment; message: string };
+  /** The order already holds a payment with other terms (amount, currency or card), or of another attempt. */
+  | { kind: 'order_conflict'; payment: Payment; message: string }
+  /** A tombstone refuses it: this attempt was reversed, or the order voided, before the request arrived. */
+  | { kind: 'refused'; refusal: Refusal; message: string };
 
 export interface AuthorizationOutcome {
   answer: AuthorizationAnswer;
@@ -42,9 +55,11 @@ export interface AuthorizationOutcome {
 }
 
 export class PaymentSimulator {
-  readonly ledger = new PaymentLedger();
   readonly scenarios = new ScenarioBook();
   private readonly releaseHeld = new Set<() => void>();
+
+  /** Default: an in-memory ledger (unit tests); the service passes one restored from PostgreSQL. */
+  constructor(readonly ledger = new PaymentLedger()) {}
 
   authorize(input: AuthorizationInput, channel: PaymentChannel): AuthorizationOutcome {
     const roll = this.scenarios.roll(channel);
@@ -56,8 +71,19 @@ export class PaymentSimulator {
     channel: PaymentChannel,
     roll: { error: boolean; decline: boolean },
   ): AuthorizationAnswer {
+    const refusal = this.ledger.refusal(input.orderId, input.attempt);
+    if (refusal) return { kind: 'refused', refusal, message: refusalMessage(input.orderId, refusal) };
     const standing = this.ledger.standingPayment(input.orderId);
     if (standing) {
+      const attemptKey = input.attempt === undefined ? null : attemptKeyOf(input.orderId, input.attempt);
+      if (attemptKey !== null && standing.attemptKey !== null && standing.attemptKey !== attemptKey) {
+        // Handing attempt n the approval of attempt m would let m's late reversal cancel what n reported.
+        return {
+          kind: 'order_conflict',
+          payment: standing,
+          message: `order ${input.orderId} holds payment ${standing.paymentId} (${standing.status}) of attempt ${standing.attemptKey}; reverse that attempt first`,
+        };
+      }
       const sameTerms =
         standing.amountMinor === input.amountMinor &&
         standing.currency === input.currency &&
@@ -103,6 +129,12 @@ export class PaymentSimulator {
   releaseAll(): void {
     for (const release of [...this.releaseHeld]) release();
   }
+}
+
+function refusalMessage(orderId: string, refusal: Refusal): string {
+  return refusal.kind === 'order_voided'
+    ? `order ${orderId} was voided by order id (${refusal.tombstone.reason}); it takes no approval any more`
+    : `attempt ${attemptKeyOf(orderId, refusal.tombstone.attempt)} was reversed before this request arrived (${refusal.tombstone.reason}); nothing was charged, authorize under a new attempt`;
 }
 
 function declined(declineCode: DeclineCode): AuthorizationAnswer {

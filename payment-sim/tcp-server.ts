@@ -196,7 +196,7 @@ class TelegramSession {
     }
   }
 
-  /** Synchronous when there is no latency to wait for, so the common case costs no promise. */
+  /** Synchronous when nothing waits (echoes, format errors); anything the ledger decided waits for its commit. */
   private answer(request: Telegram & { messageType: RequestType }): Answer | Promise<Answer> {
     switch (request.messageType) {
       case '0800':
@@ -216,6 +216,7 @@ class TelegramSession {
       currency: request.currency,
       cardNumber: request.cardNumber,
       installmentMonths: request.installmentMonths,
+      ...(request.attemptNumber === 0 ? {} : { attempt: request.attemptNumber }),
     });
     if (!input.success) {
       const fields = input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -226,33 +227,44 @@ class TelegramSession {
     const response = responseTo(request, { cardNumber: masked, ...approvalAnswer(answer) });
     // Never answered, and not counted in flight: a connection full of held requests must still be read.
     if (hold) return undefined;
-    if (latencyMs > 0) return sleep(latencyMs).then(() => response);
-    return response;
+    // Answered only once what the answer rests on is committed to the ledger's database.
+    const durable = this.simulator.ledger.durable();
+    if (latencyMs > 0) return Promise.all([durable, sleep(latencyMs)]).then(() => response);
+    return durable.then(() => response);
   }
 
   /**
-   * 0420 without a transaction id is a 망취소: cancel whatever approval the order holds, known or
-   * not; the answer's transaction id names the payment cancelled, blank when there was none. With
-   * one, it voids that payment of the order (the compensation of a known approval).
+   * 0420 names what it cancels. With a transaction id: void that payment of the order (the
+   * compensation of a known approval). Else with an attempt number: 망취소 of that attempt only
+   * (its approval if it arrived; a tombstone either way, so a late 0200 of the attempt is refused
+   * 0058). Else: void by order id, whatever approval the order holds, leaving a tombstone for the
+   * whole order (a later 0200 is refused 0057). The answer's transaction id names the payment
+   * cancelled, blank when there was none.
    */
-  private reverse(request: Telegram & { messageType: RequestType }): Answer {
+  private reverse(request: Telegram & { messageType: RequestType }): Promise<Answer> | Answer {
     const masked = maskCardNumber(request.cardNumber);
     const { ledger } = this.simulator;
     if (request.orderId === '') return responseTo(request, { responseCode: '0030', cardNumber: masked });
-    if (request.transactionId === '') {
-      const result = ledger.reverseOrder(request.orderId, 'net cancel (0420)');
-      return responseTo(request, {
+    let response: Telegram;
+    if (request.transactionId !== '') {
+      const payment = ledger.find(request.transactionId);
+      if (!payment || payment.orderId !== request.orderId) {
+        return responseTo(request, { responseCode: '0025', cardNumber: masked });
+      }
+      const result = ledger.void(payment.paymentId, 'void (0420)');
+      response = responseTo(request, { responseCode: result.outcome === 'done' ? '0000' : '0012', cardNumber: masked });
+    } else {
+      const result =
+        request.attemptNumber > 0
+          ? ledger.reverseAttempt(request.orderId, request.attemptNumber, 'net cancel of the attempt (0420)')
+          : ledger.voidOrder(request.orderId, 'void by order id (0420)');
+      response = responseTo(request, {
         responseCode: result.outcome === 'conflict' ? '0012' : '0000',
         transactionId: result.outcome === 'nothing' ? '' : result.payment.paymentId,
         cardNumber: masked,
       });
     }
-    const payment = ledger.find(request.transactionId);
-    if (!payment || payment.orderId !== request.orderId) {
-      return responseTo(request, { responseCode: '0025', cardNumber: masked });
-    }
-    const result = ledger.void(payment.paymentId, 'void (0420)');
-    return responseTo(request, { responseCode: result.outcome === 'done' ? '0000' : '0012', cardNumber: masked });
+    return ledger.durable().then(() => response);
   }
 
   private finish(key: number, span: Span, response: Answer): void {
@@ -343,5 +355,7 @@ function approvalAnswer(answer: AuthorizationAnswer): Partial<Telegram> & { resp
       return { responseCode: '0096' };
     case 'order_conflict':
       return { responseCode: '0094', transactionId: answer.payment.paymentId };
+    case 'refused':
+      return { responseCode: answer.refusal.kind === 'order_voided' ? '0057' : '0058' };
   }
 }

@@ -2,12 +2,16 @@
  * Payment activities (task queue `orders`, run by the order worker): prepare, authorize over the
  * order's channel, and void as a compensation.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { OrderRequest, PaymentChannel } from '../../platform/contracts/order.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import { type AuthorizationResult, type PaymentGateway, PaymentGatewayError, type VoidResult } from './gateway.js';
 import { PaymentPreparation, type PreparationOutcome } from './preparation.js';
+import { paymentCallBudget } from './time-budget.js';
+
+/** Used when the activity runs outside a worker (no Temporal context): the saga's own setting. */
+const DEFAULT_START_TO_CLOSE_MS = 15_000;
 
 export interface AuthorizePaymentInput {
   orderId: string;
@@ -32,16 +36,40 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
     /**
      * A decline is an answer, returned to the saga; a gateway that gives no answer is an error:
      * retryable ones are retried by Temporal under the saga's policy, the rest fail the step.
+     *
+     * Each attempt authorizes under its own attempt key (`<orderId>:<attempt>`, Idempotency-Key
+     * `authorize:<orderId>:<attempt>`). Attempt n first reverses attempts 1..n-1 (idempotent at the
+     * gateway), so a reversal an earlier attempt lost is sent again and at most one attempt's
+     * approval can ever stand; if any of those reversals fails, n asks for nothing and fails
+     * retryably. Every call's timeout comes out of this attempt's start-to-close timeout.
      */
     async authorizePayment(input: AuthorizePaymentInput): Promise<AuthorizationResult> {
+      const { attempt, startToCloseTimeoutMs } = activityInfo();
+      const budget = paymentCallBudget(startToCloseTimeoutMs);
+      const gateway = gatewayFor(input.channel);
       try {
-        return await gatewayFor(input.channel).authorize({
-          orderId: input.orderId,
-          idempotencyKey: `authorize:${input.orderId}`,
-          amountMinor: input.amountMinor,
-          currency: input.currency,
-          cardNumber: input.cardNumber,
-        });
+        const earlier = Array.from({ length: attempt - 1 }, (_, index) => index + 1);
+        await Promise.all(
+          earlier.map((previous) =>
+            gateway.reverseAttempt(
+              { orderId: input.orderId, attempt: previous, amountMinor: input.amountMinor, reason: `superseded by attempt ${attempt}` },
+              budget.priorReversalsMs,
+            ),
+          ),
+        );
+        return await gateway.authorize(
+          {
+            orderId: input.orderId,
+            attempt,
+            idempotencyKey: `authorize:${input.orderId}:${attempt}`,
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+            cardNumber: input.cardNumber,
+          },
+          // Each call ends within its share (waiting for a connection included), so the three in a row
+          // end inside the attempt's timeout.
+          { requestMs: budget.requestMs, reversalMs: budget.reversalMs },
+        );
       } catch (error) {
         if (error instanceof PaymentGatewayError && !error.retryable) {
           throw ApplicationFailure.nonRetryable(error.message, 'PaymentGatewayRejected');
@@ -52,7 +80,9 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
 
     /**
      * Compensation: voids the order's approval, by payment id when the saga has one, else by order
-     * id (an approval whose answer was lost). Voiding twice is harmless; an order with no approval
+     * id (an approval whose answer was lost). A void by order id also leaves an order tombstone at
+     * the gateway: an authorization attempt still on its way (a zombie of a cancelled step) is
+     * refused afterwards instead of charging. Voiding twice is harmless; an order with no approval
      * has nothing voided and no event.
      */
     async voidPayment(input: {
@@ -84,3 +114,13 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
+
+/** The attempt number and timeout of the running activity; attempt 1 and the saga's timeout outside a worker. */
+function activityInfo(): { attempt: number; startToCloseTimeoutMs: number } {
+  try {
+    const { attempt, startToCloseTimeoutMs } = Context.current().info;
+    return { attempt, startToCloseTimeoutMs: startToCloseTimeoutMs || DEFAULT_START_TO_CLOSE_MS };
+  } catch {
+    return { attempt: 1, startToCloseTimeoutMs: DEFAULT_START_TO_CLOSE_MS };
+  }
+}

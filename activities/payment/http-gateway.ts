@@ -1,8 +1,9 @@
 /**
  * The modern payment line: the gateway's JSON API over HTTP (fetch, so the call is traced by the
  * undici instrumentation). A call that gets no answer — timeout, reset, refused after sending — has
- * an unknown outcome; the client cancels by order id (망취소) before reporting it, so a retry can
- * never find a stray approval.
+ * an unknown outcome; the client reverses that attempt (`POST /payments/reverse`, 망취소 naming the
+ * attempt) before reporting it, so the attempt can leave no approval behind and its request, should
+ * it still arrive, is refused. Other attempts' approvals are never touched.
  */
 import { config } from '../../platform/config.js';
 import { callService, ServiceCallError } from '../../platform/http.js';
@@ -10,8 +11,10 @@ import { logger } from '../../platform/logger.js';
 import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import {
   PaymentGatewayError,
+  type AttemptReversal,
   type AuthorizationRequest,
   type AuthorizationResult,
+  type CallTimeouts,
   type PaymentGateway,
   type VoidResult,
 } from './gateway.js';
@@ -19,7 +22,7 @@ import {
 export interface HttpPaymentGatewayOptions {
   /** Default: PAYMENT_HTTP_URL. */
   baseUrl?: string;
-  /** Per call; default: HTTP_CLIENT_TIMEOUT_MS. */
+  /** Per call unless the caller gives its own; default: HTTP_CLIENT_TIMEOUT_MS. */
   timeoutMs?: number;
 }
 
@@ -38,10 +41,13 @@ export class HttpPaymentGateway implements PaymentGateway {
     this.timeoutMs = options.timeoutMs ?? config().HTTP_CLIENT_TIMEOUT_MS;
   }
 
-  async authorize(request: AuthorizationRequest): Promise<AuthorizationResult> {
+  async authorize(request: AuthorizationRequest, timeouts: Partial<CallTimeouts> = {}): Promise<AuthorizationResult> {
     let outcome: AuthorizationOutcomeLabel = 'error';
     try {
-      const result = await this.requestAuthorization(request);
+      const result = await this.requestAuthorization(request, {
+        requestMs: timeouts.requestMs ?? this.timeoutMs,
+        reversalMs: timeouts.reversalMs ?? this.timeoutMs,
+      });
       outcome = result.outcome;
       return result;
     } finally {
@@ -49,24 +55,21 @@ export class HttpPaymentGateway implements PaymentGateway {
     }
   }
 
-  private async requestAuthorization(request: AuthorizationRequest): Promise<AuthorizationResult> {
+  private async requestAuthorization(request: AuthorizationRequest, timeouts: CallTimeouts): Promise<AuthorizationResult> {
     const { idempotencyKey, ...body } = request;
+    const what = `authorization of order ${request.orderId} (attempt ${request.attempt})`;
     let answer: Awaited<ReturnType<typeof callService>>;
     try {
       answer = await callService(SERVICE, `${this.baseUrl}/payments/authorize`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
         body: JSON.stringify(body),
-        timeoutMs: this.timeoutMs,
+        timeoutMs: timeouts.requestMs,
       });
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
-      await this.cancelUnknownOutcome(request.orderId, request.amountMinor, error.message);
-      throw new PaymentGatewayError(
-        this.channel,
-        true,
-        `authorization of order ${request.orderId} got no answer (${error.message}); it was cancelled by order id, retry`,
-      );
+      await this.reverseUnknownOutcome(request, error.message, timeouts.reversalMs);
+      throw new PaymentGatewayError(this.channel, true, `${what} got no answer (${error.message}); the attempt was reversed, retry`);
     }
 
     const { status } = answer;
@@ -93,16 +96,39 @@ export class HttpPaymentGateway implements PaymentGateway {
         reason: String(payload.message ?? payload.detail ?? 'card declined'),
       };
     }
-    throw this.failure(`authorization of order ${request.orderId}`, status, payload);
+    if (status === 409 && payload.type === 'attempt_reversed') {
+      // This very attempt was reversed before its request arrived: nothing charged, a new attempt may pass.
+      throw new PaymentGatewayError(this.channel, true, `${what} was refused: ${String(payload.detail)}`);
+    }
+    throw this.failure(what, status, payload);
+  }
+
+  async reverseAttempt(reversal: AttemptReversal, timeoutMs = this.timeoutMs): Promise<VoidResult> {
+    const what = `net cancel of attempt ${reversal.attempt} of order ${reversal.orderId}`;
+    let answer: Awaited<ReturnType<typeof callService>>;
+    try {
+      answer = await callService(SERVICE, `${this.baseUrl}/payments/reverse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ orderId: reversal.orderId, attempt: reversal.attempt, reason: reversal.reason }),
+        timeoutMs,
+      });
+    } catch (error) {
+      throw new PaymentGatewayError(this.channel, true, `${what}: ${(error as Error).message}`);
+    }
+    if (answer.status !== 200) throw this.failure(what, answer.status, answer.body);
+    const body = answer.body as { reversed?: boolean; payment?: { paymentId: string } | null };
+    return body.reversed && body.payment ? { voided: true, paymentId: body.payment.paymentId } : { voided: false };
   }
 
   /**
-   * By payment id when the saga has one; otherwise by order id (망취소), which also finds an
-   * approval whose answer never arrived. A payment id the gateway does not know held no money.
+   * By payment id when the saga has one; otherwise by order id, which also finds an approval whose
+   * answer never arrived and makes the gateway refuse any later authorization of the order (409
+   * `order_voided`). A payment id the gateway does not know held no money.
    */
   async void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
     const byOrder = payment.paymentId === undefined;
-    const what = byOrder ? `net cancel of order ${payment.orderId}` : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
+    const what = byOrder ? `void by order id of order ${payment.orderId}` : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
     const url = byOrder
       ? `${this.baseUrl}/payments/void-by-order`
       : `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId ?? '')}/void`;
@@ -130,16 +156,17 @@ export class HttpPaymentGateway implements PaymentGateway {
   }
 
   /**
-   * 망취소 by order id: the only handle on an approval whose answer never came back. A failure here
-   * is logged, not thrown: the caller reports a retryable error either way, and a retry under the
-   * same idempotency key gets the stored approval back instead of a second charge.
+   * 망취소 of the attempt whose answer never came. A failure here is logged, not thrown: the caller
+   * reports a retryable error either way, and the next attempt reverses this one again before it
+   * asks for an approval.
    */
-  private async cancelUnknownOutcome(orderId: string, amountMinor: number, cause: string): Promise<void> {
+  private async reverseUnknownOutcome(request: AuthorizationRequest, cause: string, timeoutMs: number): Promise<void> {
+    const { orderId, attempt, amountMinor } = request;
     try {
-      const result = await this.void({ orderId, amountMinor, reason: `net cancel: ${cause}` });
-      this.log.warn({ orderId, cause, ...result }, 'authorization outcome unknown; cancelled by order id');
+      const result = await this.reverseAttempt({ orderId, attempt, amountMinor, reason: `net cancel: ${cause}` }, timeoutMs);
+      this.log.warn({ orderId, attempt, cause, ...result }, 'authorization outcome unknown; the attempt was reversed');
     } catch (error) {
-      this.log.error({ orderId, cause, err: error }, 'authorization outcome unknown and the net cancel failed');
+      this.log.error({ orderId, attempt, cause, err: error }, 'authorization outcome unknown and the reversal failed');
     }
   }
 

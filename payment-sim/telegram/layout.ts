@@ -29,7 +29,11 @@ interface FieldSpec {
 export const messageTypeTable = [
   { type: '0200', meaning: 'approval request' },
   { type: '0210', meaning: 'approval response' },
-  { type: '0420', meaning: 'reversal request: 망취소 by order id, or void of a known payment' },
+  {
+    type: '0420',
+    meaning:
+      'reversal request: 망취소 of one authorization attempt (attemptNumber), void of a known payment (transactionId), or void by order id (neither)',
+  },
   { type: '0430', meaning: 'reversal response' },
   { type: '0800', meaning: 'echo request (heartbeat)' },
   { type: '0810', meaning: 'echo response' },
@@ -75,6 +79,14 @@ export const telegramFields = [
   },
   { name: 'merchantId', part: 'body', length: 10, kind: 'alpha', description: 'Merchant id (가맹점번호)' },
   { name: 'orderId', part: 'body', length: 36, kind: 'alpha', description: 'Merchant order id; the key of approvals and reversals' },
+  {
+    name: 'attemptNumber',
+    part: 'body',
+    length: 4,
+    kind: 'numeric',
+    description:
+      'Authorization attempt (승인시도번호), 1–9999: in 0200, with orderId, the attempt key `<orderId>:<attempt>` that identifies the original transaction; in 0420, the original data element naming the attempt to reverse. 0 = none',
+  },
   { name: 'amount', part: 'body', length: 12, kind: 'numeric', description: 'Amount in minor units (KRW has none: won)' },
   { name: 'currency', part: 'body', length: 3, kind: 'alpha', description: 'ISO 4217 currency code' },
   {

@@ -18,6 +18,7 @@ export function blankTelegram(fields: Partial<Telegram> & Pick<Telegram, 'messag
     traceparent: '',
     merchantId: '',
     orderId: '',
+    attemptNumber: 0,
     amount: 0,
     currency: '',
     cardNumber: '',

@@ -13,7 +13,9 @@ export type ResponseOutcome =
   /** The request can never succeed as sent. */
   | 'rejected'
   /** The gateway failed and booked nothing: a retry may pass. */
-  | 'system_error';
+  | 'system_error'
+  /** This attempt was reversed before its request arrived; nothing was booked: a new attempt may pass. */
+  | 'attempt_reversed';
 
 export interface ResponseCodeEntry {
   code: string;
@@ -34,11 +36,22 @@ export const responseCodeTable = [
     outcome: 'rejected',
   },
   { code: '0025', meaning: 'Original not found: a void names a transaction id the order does not have', outcome: 'rejected' },
+  {
+    code: '0057',
+    meaning: 'Not permitted: the order was voided by order id (an order tombstone); it takes no approval any more',
+    outcome: 'rejected',
+  },
+  {
+    code: '0058',
+    meaning:
+      'Not permitted: this attempt (orderId + attemptNumber) was reversed before its 0200 arrived (an attempt tombstone); nothing booked',
+    outcome: 'attempt_reversed',
+  },
   { code: '0030', meaning: 'Format error: the request could not be decoded (the field at fault is logged)', outcome: 'rejected' },
   {
     code: '0094',
     meaning:
-      'Duplicate: the trace number is already in flight on this connection, or the order already holds an approval on other terms',
+      'Duplicate: the trace number is already in flight on this connection, or the order already holds an approval on other terms or of another attempt',
     outcome: 'rejected',
   },
   { code: '0096', meaning: 'System error: nothing was booked; retry', outcome: 'system_error' },

@@ -26,7 +26,8 @@ function newRequest(overrides: Partial<AuthorizationRequest> = {}): Authorizatio
   const orderId = `ord-http-${process.pid}-${sequence}`;
   return {
     orderId,
-    idempotencyKey: `authorize:${orderId}`,
+    attempt: 1,
+    idempotencyKey: `authorize:${orderId}:1`,
     amountMinor: 12_900,
     currency: 'KRW',
     cardNumber: '4242424242424242',
@@ -74,8 +75,9 @@ test('the raw approval answer is 201 with the documented fields', async (t) => {
   const answer = await post('/payments/authorize', authorizeBody(request), { 'idempotency-key': request.idempotencyKey });
   t.is(answer.status, 201);
   t.deepEqual(Object.keys(answer.body).sort(), [
-    'amountMinor', 'approvalCode', 'approvedAt', 'cardLast4', 'currency', 'installmentMonths', 'orderId', 'paymentId', 'status',
+    'amountMinor', 'approvalCode', 'approvedAt', 'attemptKey', 'cardLast4', 'currency', 'installmentMonths', 'orderId', 'paymentId', 'status',
   ]);
+  t.is(answer.body.attemptKey, `${request.orderId}:1`);
   t.is(answer.body.installmentMonths, 3);
 });
 
@@ -169,7 +171,7 @@ test('void and refund are idempotent and refuse what the state forbids', async (
   t.is((await get('/payments/pay_unknown')).status, 404);
 });
 
-test('a void without a payment id cancels the order’s approval by order id (망취소), idempotently', async (t) => {
+test('a void without a payment id cancels the order’s approval by order id, idempotently, and the order takes no approval after', async (t) => {
   const request = newRequest();
   const approved = await gateway.authorize(request);
   if (approved.outcome !== 'approved') return t.fail('setup approval failed');
@@ -177,7 +179,19 @@ test('a void without a payment id cancels the order’s approval by order id (�
   t.deepEqual(await gateway.void(cancel), { voided: true, paymentId: approved.paymentId });
   t.deepEqual(await gateway.void(cancel), { voided: true, paymentId: approved.paymentId });
   t.like((await get(`/payments/${approved.paymentId}`)).body, { status: 'reversed' });
-  t.deepEqual(await gateway.void({ ...cancel, orderId: `${request.orderId}-never-paid` }), { voided: false });
+  const zombie = await post('/payments/authorize', authorizeBody({ ...request, attempt: 3 }), { 'idempotency-key': `authorize:${request.orderId}:3` });
+  t.like(zombie, { status: 409, body: { type: 'order_voided' } });
+  const refused = await t.throwsAsync(gateway.authorize({ ...request, attempt: 4, idempotencyKey: 'k4' }), { instanceOf: PaymentGatewayError });
+  t.false(refused?.retryable, 'an order voided by order id is never worth another attempt');
+
+  // A void by order id before any approval arrived: the order is tombstoned all the same.
+  const neverPaid = newRequest();
+  t.deepEqual(await gateway.void({ ...cancel, orderId: neverPaid.orderId }), { voided: false });
+  t.like(await post('/payments/authorize', authorizeBody(neverPaid), { 'idempotency-key': neverPaid.idempotencyKey }), {
+    status: 409,
+    body: { type: 'order_voided' },
+  });
+  t.deepEqual((await get(`/payments?orderId=${neverPaid.orderId}`)).body.payments, [], 'the zombie attempt charged nothing');
 
   const refunded = await gateway.authorize(newRequest());
   if (refunded.outcome !== 'approved') return t.fail('setup approval failed');
@@ -248,7 +262,7 @@ test.serial('declineRate declines a good card', async (t) => {
   }
 });
 
-test.serial('a timeout leaves no approval: the client cancels by order id, and a retry authorizes afresh', async (t) => {
+test.serial('a timeout leaves no approval: the client reverses the attempt, a new attempt authorizes afresh, the old one is refused', async (t) => {
   const impatient = new HttpPaymentGateway({ baseUrl: sim.httpUrl, timeoutMs: 300 });
   const request = newRequest();
   sim.simulator.scenarios.set('http', { latencyMs: 0, errorRate: 0, declineRate: 0, timeoutRate: 1 });
@@ -265,10 +279,80 @@ test.serial('a timeout leaves no approval: the client cancels by order id, and a
     'the held approval was booked, then reversed',
   );
 
-  const retried = await impatient.authorize(request);
+  const sameAttempt = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError });
+  t.true(sameAttempt?.retryable, 'a reversed attempt is refused (attempt_reversed), and a new attempt may pass');
+  t.regex(sameAttempt?.message ?? '', /reversed before this request arrived/);
+
+  const retried = await impatient.authorize({ ...request, attempt: 2, idempotencyKey: `authorize:${request.orderId}:2` });
   t.like(retried, { outcome: 'approved' });
-  const after = (await get(`/payments?orderId=${request.orderId}`)).body.payments as { status: string }[];
-  t.deepEqual(after.map((payment) => payment.status), ['reversed', 'authorized']);
+  const after = (await get(`/payments?orderId=${request.orderId}`)).body.payments as { status: string; attemptKey: string }[];
+  t.deepEqual(
+    after.map((payment) => [payment.status, payment.attemptKey]),
+    [
+      ['reversed', `${request.orderId}:1`],
+      ['authorized', `${request.orderId}:2`],
+    ],
+  );
+});
+
+test('a reversal that arrives before its original leaves a tombstone: the original is refused, never approved', async (t) => {
+  const request = newRequest();
+  const reversal = await post('/payments/reverse', { orderId: request.orderId, attempt: 1, reason: 'timed out' });
+  t.like(reversal, { status: 200, body: { attemptKey: `${request.orderId}:1`, reversed: false, payment: null } });
+  const late = await post('/payments/authorize', authorizeBody(request), { 'idempotency-key': request.idempotencyKey });
+  t.like(late, { status: 409, body: { type: 'attempt_reversed', attemptKey: `${request.orderId}:1` } });
+  t.deepEqual((await get(`/payments?orderId=${request.orderId}`)).body.payments, []);
+  // Attempt 2 is not touched by attempt 1's tombstone.
+  t.like(await gateway.authorize({ ...request, attempt: 2, idempotencyKey: `authorize:${request.orderId}:2` }), { outcome: 'approved' });
+});
+
+test('a late reversal of attempt 1 does not touch the approval attempt 2 obtained', async (t) => {
+  const request = newRequest();
+  const second = await gateway.authorize({ ...request, attempt: 2, idempotencyKey: `authorize:${request.orderId}:2` });
+  if (second.outcome !== 'approved') return t.fail('attempt 2 was not approved');
+  t.deepEqual(await gateway.reverseAttempt({ orderId: request.orderId, attempt: 1, amountMinor: request.amountMinor, reason: 'late' }), {
+    voided: false,
+  });
+  t.like((await get(`/payments/${second.paymentId}`)).body, { status: 'authorized', attemptKey: `${request.orderId}:2` });
+  // The reversal of attempt 2 itself does cancel it.
+  t.deepEqual(await gateway.reverseAttempt({ orderId: request.orderId, attempt: 2, amountMinor: request.amountMinor, reason: 'x' }), {
+    voided: true,
+    paymentId: second.paymentId,
+  });
+});
+
+test('an attempt is not handed the approval another attempt holds: that one must be reversed first', async (t) => {
+  const request = newRequest();
+  t.like(await gateway.authorize(request), { outcome: 'approved' });
+  const other = await post('/payments/authorize', authorizeBody({ ...request, attempt: 2 }), { 'idempotency-key': `authorize:${request.orderId}:2` });
+  t.like(other, { status: 409, body: { type: 'order_already_paid' } });
+  t.regex(other.body.detail, /reverse that attempt first/);
+});
+
+test('GET /admin/ledger pages through every payment in booking order', async (t) => {
+  const orders = [newRequest(), newRequest(), newRequest()];
+  const paid = [];
+  for (const request of orders) paid.push(await gateway.authorize(request));
+  const seen: { paymentId: string; orderId: string; status: string; amountMinor: number; currency: string; channel: string; attemptKey: string }[] = [];
+  let after: string | undefined;
+  for (let pages = 0; pages < 10_000; pages += 1) {
+    const page = await get(`/admin/ledger?limit=2${after ? `&after=${after}` : ''}`);
+    t.is(page.status, 200);
+    t.true(page.body.payments.length <= 2);
+    seen.push(...page.body.payments);
+    after = page.body.next;
+    if (!after) break;
+  }
+  t.is(new Set(seen.map((payment) => payment.paymentId)).size, seen.length, 'no payment twice');
+  const ours = seen.filter((payment) => orders.some((request) => request.orderId === payment.orderId));
+  t.deepEqual(
+    ours.map((payment) => payment.orderId),
+    orders.map((request) => request.orderId),
+    'in booking order',
+  );
+  t.like(ours[0], { status: 'authorized', amountMinor: 12_900, currency: 'KRW', channel: 'http', attemptKey: `${orders[0]!.orderId}:1` });
+  t.like(await get('/admin/ledger?limit=0'), { status: 400 });
+  t.like(await get('/admin/ledger?after=abc'), { status: 400 });
 });
 
 test.serial('latency from the scenario is applied', async (t) => {

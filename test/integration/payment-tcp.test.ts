@@ -42,7 +42,7 @@ test.after.always(async () => {
 
 function newRequest(overrides: Partial<AuthorizationRequest> = {}): AuthorizationRequest {
   const orderId = randomUUID();
-  return { orderId, idempotencyKey: `authorize:${orderId}`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242', ...overrides };
+  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242', ...overrides };
 }
 
 /** Polls `check` until it holds; fails the test with `what` at the deadline. No fixed sleeps. */
@@ -138,7 +138,7 @@ test('an approval repeated for the same order returns the original approval', as
   t.false(otherAmount?.retryable, '0094: the order holds an approval on other terms');
 });
 
-test('void by payment id and net cancel by order id (0420), both idempotent', async (t) => {
+test('void by payment id and void by order id (0420), both idempotent; the order voided by id takes no approval after (0057)', async (t) => {
   const known = newRequest();
   const approved = await gateway.authorize(known);
   if (approved.outcome !== 'approved') return t.fail('setup approval failed');
@@ -155,7 +155,15 @@ test('void by payment id and net cancel by order id (0420), both idempotent', as
   t.deepEqual(await gateway.void(byOrder), { voided: true, paymentId: lost.paymentId });
   t.deepEqual(await gateway.void(byOrder), { voided: true, paymentId: lost.paymentId });
   t.is(sim.simulator.ledger.find(lost.paymentId)?.status, 'reversed');
-  t.deepEqual(await gateway.void({ ...byOrder, orderId: randomUUID() }), { voided: false });
+  const zombie = await t.throwsAsync(gateway.authorize({ ...unknown, attempt: 2, idempotencyKey: 'zombie' }), { instanceOf: PaymentGatewayError });
+  t.regex(zombie?.message ?? '', /0057/);
+  t.false(zombie?.retryable);
+
+  // Voided by order id before any approval: a zombie attempt reaching the gateway afterwards is refused.
+  const early = newRequest();
+  t.deepEqual(await gateway.void({ ...byOrder, orderId: early.orderId }), { voided: false });
+  await t.throwsAsync(gateway.authorize(early), { instanceOf: PaymentGatewayError, message: /0057/ });
+  t.deepEqual(sim.simulator.ledger.paymentsOfOrder(early.orderId), []);
 
   const refunded = await gateway.authorize(newRequest());
   if (refunded.outcome !== 'approved') return t.fail('setup approval failed');
@@ -299,7 +307,7 @@ test('many connections at once are each served', async (t) => {
   }
 });
 
-test.serial('a timeout leaves no approval: the client reverses by order id (0420), and a retry authorizes afresh', async (t) => {
+test.serial('a timeout leaves no approval: the client reverses the attempt (0420), a new attempt authorizes afresh', async (t) => {
   const impatient = new TcpPaymentGateway({ address: sim.tcpAddress, poolSize: 1, timeoutMs: 300 });
   const request = newRequest();
   sim.simulator.scenarios.set('tcp', { latencyMs: 0, errorRate: 0, declineRate: 0, timeoutRate: 1 });
@@ -313,12 +321,44 @@ test.serial('a timeout leaves no approval: the client reverses by order id (0420
       'the held approval was booked, then reversed',
     );
     sim.simulator.scenarios.reset();
-    t.like(await impatient.authorize(request), { outcome: 'approved' });
+    const again = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError, message: /0058/ });
+    t.true(again?.retryable, 'the reversed attempt is refused, retryably');
+    t.like(await impatient.authorize({ ...request, attempt: 2 }), { outcome: 'approved' });
     t.deepEqual(sim.simulator.ledger.paymentsOfOrder(request.orderId).map((payment) => payment.status), ['reversed', 'authorized']);
   } finally {
     sim.simulator.scenarios.reset();
     await impatient.close();
   }
+});
+
+test('an 0420 that overtakes its 0200 leaves a tombstone: the 0200 of that attempt is refused 0058, never approved', async (t) => {
+  const probe = new Probe(sim.tcpAddress);
+  try {
+    const orderId = randomUUID();
+    probe.write(frame({ messageType: '0420', traceNumber: 11, orderId, attemptNumber: 1, amount: 1_000 }));
+    t.like(await probe.answerTo(11), { messageType: '0430', responseCode: '0000', transactionId: '' });
+    probe.write(frame({ messageType: '0200', traceNumber: 12, orderId, attemptNumber: 1, amount: 1_000, currency: 'KRW', cardNumber: '4242424242424242' }));
+    t.like(await probe.answerTo(12), { messageType: '0210', responseCode: '0058', approvalNumber: '', transactionId: '' });
+    t.deepEqual(sim.simulator.ledger.paymentsOfOrder(orderId), []);
+    // Only that attempt is refused.
+    probe.write(frame({ messageType: '0200', traceNumber: 13, orderId, attemptNumber: 2, amount: 1_000, currency: 'KRW', cardNumber: '4242424242424242' }));
+    t.like(await probe.answerTo(13), { responseCode: '0000' });
+  } finally {
+    probe.close();
+  }
+});
+
+test('a late 0420 for attempt 1 leaves the approval of attempt 2 standing', async (t) => {
+  const request = newRequest();
+  const second = await gateway.authorize({ ...request, attempt: 2 });
+  if (second.outcome !== 'approved') return t.fail('attempt 2 was not approved');
+  t.deepEqual(await gateway.reverseAttempt({ orderId: request.orderId, attempt: 1, amountMinor: request.amountMinor, reason: 'late' }), {
+    voided: false,
+  });
+  t.like(sim.simulator.ledger.find(second.paymentId), { status: 'authorized', attemptKey: `${request.orderId}:2` });
+  // Attempt 1's 0200, arriving even later still, is refused rather than handed attempt 2's approval.
+  await t.throwsAsync(gateway.authorize(request), { instanceOf: PaymentGatewayError, message: /0058/ });
+  t.is(sim.simulator.ledger.paymentsOfOrder(request.orderId).length, 1);
 });
 
 test.serial('scenarios steer the tcp line: errors are retryable, declines are declines', async (t) => {

@@ -3,8 +3,10 @@
  * connections (docs/payment-telegram.md). Each call is a CLIENT span whose traceparent travels in the
  * telegram's reserved header field, so the simulator's SERVER span joins the order's trace.
  *
- * An approval that gets no answer may still have been booked: the client sends an 0420 reversal by
- * order id (망취소) before reporting a retryable error, so no approval is ever left behind unknown.
+ * An approval that gets no answer may still have been booked: the client sends an 0420 reversal of
+ * that attempt (망취소 naming orderId + attemptNumber) before reporting a retryable error, so the
+ * attempt leaves no approval behind, and its 0200, should it arrive after the 0420 (on another pooled
+ * connection), is refused 0058. Other attempts' approvals are never touched.
  */
 import {
   context,
@@ -28,8 +30,10 @@ import { describeResponseCode } from '../../../payment-sim/telegram/response-cod
 import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramSetter, telegramSpanName } from '../../../payment-sim/telegram/tracing.js';
 import {
   PaymentGatewayError,
+  type AttemptReversal,
   type AuthorizationRequest,
   type AuthorizationResult,
+  type CallTimeouts,
   type PaymentGateway,
   type VoidResult,
 } from '../gateway.js';
@@ -41,7 +45,7 @@ export interface TcpPaymentGatewayOptions {
   address?: string;
   /** Persistent connections kept open. */
   poolSize?: number;
-  /** Per request, waiting for a connection included. */
+  /** Per request unless the caller gives its own, waiting for a connection included. */
   timeoutMs?: number;
   connectTimeoutMs?: number;
   /** A connection idle this long sends an 0800 echo; keep it under the server's idle timeout (90 s). */
@@ -116,10 +120,14 @@ export class TcpPaymentGateway implements PaymentGateway {
     });
   }
 
-  async authorize(request: AuthorizationRequest): Promise<AuthorizationResult> {
+  async authorize(request: AuthorizationRequest, timeouts: Partial<CallTimeouts> = {}): Promise<AuthorizationResult> {
     let outcome: AuthorizationResult['outcome'] | 'error' = 'error';
+    const budget: CallTimeouts = {
+      requestMs: timeouts.requestMs ?? this.settings.timeoutMs,
+      reversalMs: timeouts.reversalMs ?? this.settings.timeoutMs,
+    };
     try {
-      const result = await this.traced('0200', request.orderId, (span) => this.approve(request, span));
+      const result = await this.traced('0200', request.orderId, (span) => this.approve(request, budget, span));
       outcome = result.outcome;
       return result;
     } finally {
@@ -128,28 +136,42 @@ export class TcpPaymentGateway implements PaymentGateway {
   }
 
   /**
-   * With a payment id, voids that payment (0420 naming it); without, cancels by order id (망취소).
-   * Either way an order with nothing to cancel is `voided: false`, not an error.
+   * With a payment id, voids that payment (0420 naming it); without, voids by order id (0420 naming
+   * neither payment nor attempt), which leaves the order tombstoned at the gateway. Either way an
+   * order with nothing to cancel is `voided: false`, not an error.
    */
   void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
-    return this.traced('0420', payment.orderId, async (span) => {
-      const what = payment.paymentId
-        ? `void of payment ${payment.paymentId} (order ${payment.orderId})`
-        : `net cancel of order ${payment.orderId}`;
+    const what = payment.paymentId
+      ? `void of payment ${payment.paymentId} (order ${payment.orderId})`
+      : `void by order id of order ${payment.orderId}`;
+    return this.cancel(
+      { orderId: payment.orderId, amount: payment.amountMinor, transactionId: payment.paymentId ?? '' },
+      what,
+      this.settings.timeoutMs,
+    );
+  }
+
+  /** 0420 naming orderId + attemptNumber: cancels that attempt's approval only, and tombstones the attempt. */
+  reverseAttempt(reversal: AttemptReversal, timeoutMs = this.settings.timeoutMs): Promise<VoidResult> {
+    return this.cancel(
+      { orderId: reversal.orderId, amount: reversal.amountMinor, attemptNumber: reversal.attempt },
+      `net cancel of attempt ${reversal.attempt} of order ${reversal.orderId}`,
+      timeoutMs,
+    );
+  }
+
+  private cancel(fields: Partial<Telegram> & { orderId: string }, what: string, timeoutMs: number): Promise<VoidResult> {
+    return this.traced('0420', fields.orderId, async (span) => {
       let response: Telegram;
       try {
-        response = await this.exchange(
-          span,
-          { messageType: '0420', orderId: payment.orderId, amount: payment.amountMinor, transactionId: payment.paymentId ?? '' },
-          what,
-        );
+        response = await this.exchange(span, { ...fields, messageType: '0420' }, what, timeoutMs);
       } catch (error) {
         if (error instanceof TelegramRequestError) throw new PaymentGatewayError(this.channel, true, `${what}: ${error.message}`);
         throw error;
       }
       const meaning = describeResponseCode(response.responseCode);
       if (response.responseCode === '0025') {
-        this.log.warn({ orderId: payment.orderId, paymentId: payment.paymentId }, 'void of a payment the gateway does not know');
+        this.log.warn({ orderId: fields.orderId, paymentId: fields.transactionId }, 'void of a payment the gateway does not know');
         return { voided: false };
       }
       if (meaning.outcome !== 'ok') {
@@ -167,8 +189,8 @@ export class TcpPaymentGateway implements PaymentGateway {
     this.pool.close();
   }
 
-  private async approve(request: AuthorizationRequest, span: Span): Promise<AuthorizationResult> {
-    const what = `authorization of order ${request.orderId}`;
+  private async approve(request: AuthorizationRequest, timeouts: CallTimeouts, span: Span): Promise<AuthorizationResult> {
+    const what = `authorization of order ${request.orderId} (attempt ${request.attempt})`;
     let response: Telegram;
     try {
       response = await this.exchange(
@@ -176,22 +198,20 @@ export class TcpPaymentGateway implements PaymentGateway {
         {
           messageType: '0200',
           orderId: request.orderId,
+          attemptNumber: request.attempt,
           amount: request.amountMinor,
           currency: request.currency,
           cardNumber: request.cardNumber,
           installmentMonths: request.installmentMonths ?? 0,
         },
         what,
+        timeouts.requestMs,
       );
     } catch (error) {
       if (!(error instanceof TelegramRequestError)) throw error;
       if (error.outcomeUnknown) {
-        await this.reverseUnknownApproval(request, error.message);
-        throw new PaymentGatewayError(
-          this.channel,
-          true,
-          `${what} got no answer (${error.message}); it was reversed by order id (0420), retry`,
-        );
+        await this.reverseUnknownApproval(request, error.message, timeouts.reversalMs);
+        throw new PaymentGatewayError(this.channel, true, `${what} got no answer (${error.message}); the attempt was reversed (0420), retry`);
       }
       throw new PaymentGatewayError(this.channel, true, `${what} was not sent: ${error.message}`);
     }
@@ -210,22 +230,28 @@ export class TcpPaymentGateway implements PaymentGateway {
         return { outcome: 'declined', declineCode, reason: declineMessages[declineCode] };
       }
       case 'system_error':
+      case 'attempt_reversed':
       case 'rejected':
+        // A reversed attempt booked nothing: like a system error, a new attempt may pass.
         throw new PaymentGatewayError(
           this.channel,
-          meaning.outcome === 'system_error',
+          meaning.outcome !== 'rejected',
           `${what} answered ${response.responseCode}: ${meaning.meaning}`,
         );
     }
   }
 
-  /** 망취소 after an unknown outcome. Logged, not thrown: the caller reports a retryable error either way. */
-  private async reverseUnknownApproval(request: AuthorizationRequest, cause: string): Promise<void> {
+  /**
+   * 망취소 of the attempt whose answer never came. Logged, not thrown: the caller reports a retryable
+   * error either way, and the next attempt reverses this one again before asking for an approval.
+   */
+  private async reverseUnknownApproval(request: AuthorizationRequest, cause: string, timeoutMs: number): Promise<void> {
+    const { orderId, attempt, amountMinor } = request;
     try {
-      const result = await this.void({ orderId: request.orderId, amountMinor: request.amountMinor, reason: `net cancel: ${cause}` });
-      this.log.warn({ orderId: request.orderId, cause, ...result }, 'authorization outcome unknown; reversed by order id');
+      const result = await this.reverseAttempt({ orderId, attempt, amountMinor, reason: `net cancel: ${cause}` }, timeoutMs);
+      this.log.warn({ orderId, attempt, cause, ...result }, 'authorization outcome unknown; the attempt was reversed');
     } catch (error) {
-      this.log.error({ orderId: request.orderId, cause, err: error }, 'authorization outcome unknown and the reversal failed');
+      this.log.error({ orderId, attempt, cause, err: error }, 'authorization outcome unknown and the reversal failed');
     }
   }
 
@@ -234,6 +260,7 @@ export class TcpPaymentGateway implements PaymentGateway {
     span: Span,
     fields: Partial<Telegram> & { messageType: RequestType },
     what: string,
+    timeoutMs: number,
   ): Promise<Telegram> {
     const traceNumber = this.nextTraceNumber();
     const telegram = blankTelegram({
@@ -251,7 +278,7 @@ export class TcpPaymentGateway implements PaymentGateway {
     }
     const response = await this.pool.request(
       { frame: encoded.frame, traceNumber, answeredBy: responseTypeOf[fields.messageType] },
-      this.settings.timeoutMs,
+      timeoutMs,
     );
     span.setAttribute('ordersaga.telegram.response_code', response.responseCode);
     return response;

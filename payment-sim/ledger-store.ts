@@ -1,0 +1,299 @@
+/**
+ * The ledger's PostgreSQL journal (database `payments`, migrations in payment-sim/migrations): group
+ * commit. Changes recorded while a flush is on the wire wait and go together in the next one; a
+ * flush is ONE statement (data-modifying CTEs over `unnest`ed arrays, so its size never changes the
+ * statement or the parameter count), committed on its own. `durable()` resolves when the flush
+ * carrying everything recorded so far has committed, and the lines answer only then: an answer a
+ * client received is never lost with the process. What is not durable: changes still waiting for a
+ * flush when the process dies, which no client was told about (docs/payment-telegram.md#the-ledger).
+ *
+ * A flush that fails (database down) is retried with capped backoff, holding its changes; requests
+ * wait unanswered meanwhile, so a client times out into its reversal path rather than being told
+ * something the ledger may later lose.
+ */
+import type pg from 'pg';
+import { logger } from '../platform/logger.js';
+import type { LedgerJournal, LedgerSnapshot, Payment, StoredAnswer, Tombstone } from './ledger.js';
+
+export interface LedgerStoreOptions {
+  /** First retry delay after a failed flush; doubles up to `retryMaxDelayMs`. */
+  retryInitialDelayMs?: number;
+  retryMaxDelayMs?: number;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+interface Batch {
+  payments: Map<string, { payment: Payment; seq: number }>;
+  tombstones: Map<string, Tombstone>;
+  answers: Map<string, StoredAnswer | null>;
+  done: Deferred;
+}
+
+const log = logger('payment-ledger');
+
+/**
+ * One statement: upsert payments (their whole current state), add tombstones, upsert and forget
+ * stored answers. The one-standing-payment-per-order constraint is deferred to the commit, so a
+ * batch that reverses an approval and books the order's next one passes in any row order.
+ */
+const FLUSH = `
+WITH p AS (
+  INSERT INTO payments (payment_id, ledger_seq, order_id, attempt_key, status, approval_code, approved_at,
+                        amount_minor, currency, card_last4, installment_months, channel,
+                        voided_at, refunded_at, reversed_at, cancel_reason)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                       $8::bigint[], $9::text[], $10::text[], $11::int[], $12::text[],
+                       $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::text[])
+  ON CONFLICT (payment_id) DO UPDATE SET
+    status = EXCLUDED.status, voided_at = EXCLUDED.voided_at, refunded_at = EXCLUDED.refunded_at,
+    reversed_at = EXCLUDED.reversed_at, cancel_reason = EXCLUDED.cancel_reason
+  RETURNING 1
+), t AS (
+  INSERT INTO tombstones (order_id, attempt, reason, created_at)
+  SELECT * FROM unnest($17::text[], $18::int[], $19::text[], $20::timestamptz[])
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), a AS (
+  INSERT INTO idempotency_answers (idempotency_key, fingerprint, status, body, payment_id)
+  SELECT * FROM unnest($21::text[], $22::text[], $23::int[], $24::jsonb[], $25::text[])
+  ON CONFLICT (idempotency_key) DO UPDATE SET
+    fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body, payment_id = EXCLUDED.payment_id
+  RETURNING 1
+), d AS (
+  DELETE FROM idempotency_answers WHERE idempotency_key = ANY($26::text[])
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM p) + (SELECT count(*) FROM t) + (SELECT count(*) FROM a) + (SELECT count(*) FROM d) AS rows`;
+
+export class PostgresLedgerJournal implements LedgerJournal {
+  private pending: Batch = emptyBatch();
+  /** The flush on the wire, if any; at most one at a time, so a payment's states commit in order. */
+  private flushing: Batch | undefined;
+  private scheduled = false;
+  private retryDelayMs: number;
+  private closed = false;
+  private readonly retryInitialDelayMs: number;
+  private readonly retryMaxDelayMs: number;
+  /** Flushes committed and rows written, for the benchmark and tests. */
+  readonly stats = { flushes: 0, rows: 0, failures: 0 };
+
+  constructor(
+    private readonly db: pg.Pool,
+    options: LedgerStoreOptions = {},
+  ) {
+    this.retryInitialDelayMs = options.retryInitialDelayMs ?? 100;
+    this.retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
+    this.retryDelayMs = this.retryInitialDelayMs;
+  }
+
+  /** Everything the database holds, to rebuild the in-memory index at start. */
+  async load(): Promise<LedgerSnapshot> {
+    const [payments, tombstones, answers] = await Promise.all([
+      this.db.query<PaymentRow>('SELECT * FROM payments ORDER BY ledger_seq'),
+      this.db.query<TombstoneRow>('SELECT * FROM tombstones'),
+      this.db.query<AnswerRow>('SELECT * FROM idempotency_answers'),
+    ]);
+    return {
+      payments: payments.rows.map((row) => ({ payment: paymentOf(row), seq: Number(row.ledger_seq) })),
+      tombstones: tombstones.rows.map((row) => ({
+        orderId: row.order_id,
+        attempt: row.attempt,
+        reason: row.reason,
+        createdAt: row.created_at.toISOString(),
+      })),
+      answers: answers.rows.map((row) => ({
+        key: row.idempotency_key,
+        answer: {
+          fingerprint: row.fingerprint,
+          status: row.status,
+          body: row.body,
+          ...(row.payment_id ? { paymentId: row.payment_id } : {}),
+        },
+      })),
+    };
+  }
+
+  payment(payment: Payment, seq: number): void {
+    this.pending.payments.set(payment.paymentId, { payment, seq });
+    this.schedule();
+  }
+
+  tombstone(tombstone: Tombstone): void {
+    this.pending.tombstones.set(`${tombstone.orderId} ${tombstone.attempt}`, tombstone);
+    this.schedule();
+  }
+
+  answer(key: string, answer: StoredAnswer | null): void {
+    this.pending.answers.set(key, answer);
+    this.schedule();
+  }
+
+  durable(): Promise<void> {
+    if (!isEmpty(this.pending)) return this.pending.done.promise;
+    if (this.flushing) return this.flushing.done.promise;
+    return Promise.resolve();
+  }
+
+  /** Flushes what is pending (waiting at most `timeoutMs`) and stops; later changes are not written. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    const drained = this.durable();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([drained.then(() => 'drained' as const), gaveUp]);
+    clearTimeout(timer);
+    this.closed = true;
+    if (result === 'timeout') log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
+  }
+
+  /**
+   * The next flush starts when the event loop has handled every request that was ready (so they
+   * share it), and never while another flush is on the wire.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.flushing || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.closed || isEmpty(this.pending)) return;
+    const batch = this.pending;
+    this.pending = emptyBatch();
+    this.flushing = batch;
+    try {
+      const values = statementValues(batch);
+      await this.db.query({ name: 'payment-ledger-flush', text: FLUSH, values });
+      this.stats.flushes += 1;
+      this.stats.rows += batch.payments.size + batch.tombstones.size + batch.answers.size;
+      this.retryDelayMs = this.retryInitialDelayMs;
+      this.flushing = undefined;
+      batch.done.resolve();
+      if (!isEmpty(this.pending)) this.schedule();
+    } catch (error) {
+      this.stats.failures += 1;
+      log.error({ err: error, retryInMs: this.retryDelayMs }, 'ledger flush failed; its requests stay unanswered until it commits');
+      // Back into the pending batch, under anything newer recorded meanwhile; its waiters wait for that one.
+      for (const [key, value] of batch.payments) if (!this.pending.payments.has(key)) this.pending.payments.set(key, value);
+      for (const [key, value] of batch.tombstones) if (!this.pending.tombstones.has(key)) this.pending.tombstones.set(key, value);
+      for (const [key, value] of batch.answers) if (!this.pending.answers.has(key)) this.pending.answers.set(key, value);
+      void this.pending.done.promise.then(batch.done.resolve);
+      const delay = this.retryDelayMs;
+      this.retryDelayMs = Math.min(this.retryMaxDelayMs, this.retryDelayMs * 2);
+      setTimeout(() => {
+        this.flushing = undefined;
+        void this.flush();
+      }, delay).unref();
+    }
+  }
+}
+
+function statementValues(batch: Batch): unknown[] {
+  const payments = [...batch.payments.values()];
+  const column = <T>(pick: (entry: { payment: Payment; seq: number }) => T) => payments.map(pick);
+  const tombstones = [...batch.tombstones.values()];
+  const stored = [...batch.answers].filter((entry): entry is [string, StoredAnswer] => entry[1] !== null);
+  const forgotten = [...batch.answers].filter(([, answer]) => answer === null).map(([key]) => key);
+  return [
+    column((entry) => entry.payment.paymentId),
+    column((entry) => entry.seq),
+    column((entry) => entry.payment.orderId),
+    column((entry) => entry.payment.attemptKey),
+    column((entry) => entry.payment.status),
+    column((entry) => entry.payment.approvalCode),
+    column((entry) => entry.payment.approvedAt),
+    column((entry) => entry.payment.amountMinor),
+    column((entry) => entry.payment.currency),
+    column((entry) => entry.payment.cardLast4),
+    column((entry) => entry.payment.installmentMonths),
+    column((entry) => entry.payment.channel),
+    column((entry) => entry.payment.voidedAt ?? null),
+    column((entry) => entry.payment.refundedAt ?? null),
+    column((entry) => entry.payment.reversedAt ?? null),
+    column((entry) => entry.payment.cancelReason ?? null),
+    tombstones.map((tombstone) => tombstone.orderId),
+    tombstones.map((tombstone) => tombstone.attempt),
+    tombstones.map((tombstone) => tombstone.reason),
+    tombstones.map((tombstone) => tombstone.createdAt),
+    stored.map(([key]) => key),
+    stored.map(([, answer]) => answer.fingerprint),
+    stored.map(([, answer]) => answer.status),
+    stored.map(([, answer]) => JSON.stringify(answer.body)),
+    stored.map(([, answer]) => answer.paymentId ?? null),
+    forgotten,
+  ];
+}
+
+function emptyBatch(): Batch {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { payments: new Map(), tombstones: new Map(), answers: new Map(), done: { promise, resolve } };
+}
+
+function isEmpty(batch: Batch): boolean {
+  return batch.payments.size === 0 && batch.tombstones.size === 0 && batch.answers.size === 0;
+}
+
+interface PaymentRow {
+  payment_id: string;
+  ledger_seq: number | string;
+  order_id: string;
+  attempt_key: string | null;
+  status: Payment['status'];
+  approval_code: string;
+  approved_at: Date;
+  amount_minor: number | string;
+  currency: string;
+  card_last4: string;
+  installment_months: number;
+  channel: Payment['channel'];
+  voided_at: Date | null;
+  refunded_at: Date | null;
+  reversed_at: Date | null;
+  cancel_reason: string | null;
+}
+
+interface TombstoneRow {
+  order_id: string;
+  attempt: number;
+  reason: string;
+  created_at: Date;
+}
+
+interface AnswerRow {
+  idempotency_key: string;
+  fingerprint: string;
+  status: number;
+  body: unknown;
+  payment_id: string | null;
+}
+
+function paymentOf(row: PaymentRow): Payment {
+  return {
+    paymentId: row.payment_id,
+    orderId: row.order_id,
+    attemptKey: row.attempt_key,
+    status: row.status,
+    approvalCode: row.approval_code,
+    approvedAt: row.approved_at.toISOString(),
+    amountMinor: Number(row.amount_minor),
+    currency: row.currency,
+    cardLast4: row.card_last4,
+    installmentMonths: row.installment_months,
+    channel: row.channel,
+    ...(row.voided_at ? { voidedAt: row.voided_at.toISOString() } : {}),
+    ...(row.refunded_at ? { refundedAt: row.refunded_at.toISOString() } : {}),
+    ...(row.reversed_at ? { reversedAt: row.reversed_at.toISOString() } : {}),
+    ...(row.cancel_reason !== null ? { cancelReason: row.cancel_reason } : {}),
+  };
+}
