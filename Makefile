@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load bench-payments bench-saga test test-unit typecheck schemas dlq-replay
+.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load chaos bench-payments bench-saga test test-unit typecheck schemas dlq-replay
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ check: ## audit the running estate: reconcile every order with stock, shipments,
 
 load: ## drive traffic through the gateway, e.g. make load ARGS="--rate 5 --duration 60" (see docs/load-generator.md)
 	@node --import tsx loadgen/main.ts $(ARGS)
+
+chaos: ## kill -9 every piece, one at a time, under mixed load, then audit, e.g. make chaos ARGS="--duration 60 --rate 1" (docs/chaos.md)
+	@node --import tsx infra/chaos/main.ts $(ARGS)
 
 bench-payments: ## approvals/s and latency of the TCP and HTTP payment lines (writes docs/benchmarks.md)
 	@npx tsx bench/payment-channels.ts
