@@ -189,7 +189,9 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
   const waited = Math.round((Date.now() - started) / 1000);
   for (const result of results) {
     for (const violation of result.violations) {
-      if (violation.settling) violation.message += ` (still so after ${waited} s of waiting)`;
+      if (!violation.settling) continue;
+      violation.message +=
+        attempt > 1 ? ` (still so after ${waited} s of waiting)` : ' (something moved within the grace period: it may yet settle, and the audit did not wait)';
     }
   }
   const byStatus: Record<string, number> = {};
