@@ -1,7 +1,8 @@
 /**
  * Fulfillment activities (task queue `fulfillment`), idempotent per order.
  */
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
+import { logger } from '../../platform/logger.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
@@ -28,6 +29,8 @@ function deliveryPlan(country: string, orderDate: string): { carrier: string; es
   date.setUTCDate(date.getUTCDate() + (domestic ? 2 : 7));
   return { carrier: domestic ? 'cj-logistics' : 'ems', estimatedDelivery: date.toISOString().slice(0, 10) };
 }
+
+const log = logger('fulfillment');
 
 export function createFulfillmentActivities(store: FulfillmentStore, events: EventPublisher) {
   return {
@@ -66,7 +69,7 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
     /** Compensation: cancels the order's shipment if it has one that has not left. */
     async cancelShipment(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
       const shipment = await store.cancel(input.orderId, input.reason);
-      if (!shipment) log.info('nothing was scheduled; the order is closed to later shipments', { orderId: input.orderId });
+      if (!shipment) log.info({ orderId: input.orderId }, 'nothing was scheduled; the order is closed to later shipments');
       if (shipment?.status !== 'CANCELLED') return false;
       await events.emit('fulfillment.v1.cancelled', { ...input, shipmentId: shipment.shipmentId });
       businessMetrics().orderCompensations.add(1, {

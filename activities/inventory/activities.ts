@@ -2,7 +2,7 @@
  * Inventory activities (task queue `inventory`). Each is idempotent per order: a retry finds the
  * reservation it made and publishes the same event again, which consumers recognise by its id.
  */
-import { log } from '@temporalio/activity';
+import { logger } from '../../platform/logger.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderLine } from '../../platform/contracts/order.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
@@ -13,6 +13,8 @@ export interface ReserveStockInput {
   customerId: string;
   items: OrderLine[];
 }
+
+const log = logger('inventory');
 
 export function createInventoryActivities(store: InventoryStore, events: EventPublisher) {
   return {
@@ -36,7 +38,7 @@ export function createInventoryActivities(store: InventoryStore, events: EventPu
       if (reservation.lines.length === 0) {
         // The tombstone of an order that never reserved: no stock moved, so no event; the log line
         // is the mark that the undo came first (a late reserve for this order will now refuse).
-        log.info('nothing was reserved; the order is closed to later reserves', { orderId: input.orderId });
+        log.info({ orderId: input.orderId }, 'nothing was reserved; the order is closed to later reserves');
         return false;
       }
       await events.emit('inventory.v1.released', input);

@@ -39,7 +39,7 @@ export type ReserveResult =
   | { outcome: 'rejected'; reason: string; shortages: { sku: string; requested: number; available: number }[] };
 
 const productColumns = `sku, name, unit_price_minor AS "unitPriceMinor", currency, available, reserved, shipped, stocked`;
-const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency, reason`;
+const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency`;
 
 /**
  * Serialises everything that decides an order's reservation (reserve, release), so a release can
@@ -98,13 +98,16 @@ export class InventoryStore {
       // Two attempts for the same order (a retry racing a slow first try) queue here, so the second
       // finds the first's reservation instead of failing on the primary key.
       await lockOrder(tx, orderId);
-      const existing = (await tx.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [orderId])).rows[0];
+      const existing = (await tx.query<Reservation>(`SELECT ${reservationColumns}, reason FROM reservations WHERE order_id = $1`, [orderId])).rows[0];
       // A released order is closed for good: a reserve that arrives after its release (a cancelled
       // attempt still running, a retry that outlived the saga) must not take stock nobody will return.
       if (existing?.status === 'RELEASED') {
         return { outcome: 'rejected', reason: `the order was released before this reservation (${existing.reason ?? 'no reason given'})`, shortages: [] };
       }
-      if (existing) return { outcome: 'reserved', reservation: existing };
+      if (existing) {
+        const { reason: _reason, ...reservation } = existing;
+        return { outcome: 'reserved', reservation };
+      }
 
       // Lock in SKU order so two orders sharing products can never deadlock.
       const skus = items.map((item) => item.sku).sort();

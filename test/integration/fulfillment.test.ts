@@ -92,6 +92,30 @@ test('the store cancels only a scheduled shipment and keeps the first reason', a
   t.is(await store.cancel(randomUUID(), 'no shipment'), undefined);
 });
 
+test('a cancel before any shipment leaves a tombstone: a late schedule refuses and sends nothing', async (t) => {
+  const input = shipmentInput();
+  t.false(await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'cancelled by the customer' }));
+  const error = await t.throwsAsync(activities.scheduleShipment(input));
+  t.true(error instanceof ApplicationFailure);
+  t.is((error as ApplicationFailure).type, 'ShipmentCancelled');
+  t.true((error as ApplicationFailure).nonRetryable);
+  t.regex(error?.message ?? '', /cancelled before it was scheduled \(cancelled by the customer\)/);
+  t.is(await store.findByOrder(input.orderId), undefined);
+});
+
+test('schedule and cancel racing in any order never leave a scheduled shipment', async (t) => {
+  const inputs = Array.from({ length: 30 }, () => shipmentInput());
+  await Promise.all(
+    inputs.map((input, index) => {
+      const schedule = () => store.schedule({ shipmentId: `shp_${input.orderId}`, orderId: input.orderId, customerId: input.customerId, carrier: 'ems', address: {}, lines: [], estimatedDelivery: '2026-12-01' });
+      const cancel = () => store.cancel(input.orderId, 'race');
+      return index % 2 === 0 ? Promise.all([schedule(), cancel()]) : Promise.all([cancel(), schedule()]);
+    }),
+  );
+  const live = (await Promise.all(inputs.map((input) => store.findByOrder(input.orderId)))).filter((shipment) => shipment?.status === 'SCHEDULED');
+  t.deepEqual(live, [], 'a cancelled order has no scheduled shipment');
+});
+
 test('scheduleShipment is idempotent per order and publishes fulfillment.v1.scheduled once in effect', async (t) => {
   const input = shipmentInput();
   const first = await activities.scheduleShipment(input);

@@ -8,6 +8,7 @@ import { InventoryStore, type Product } from '../../activities/inventory/store.j
 import { config } from '../../platform/config.js';
 import { type Database, openDatabase } from '../../platform/db.js';
 import { uniqueSku } from '../unit/fixtures.js';
+import { eventually } from '../support/estate.js';
 
 let db: Database;
 let store: InventoryStore;
@@ -119,8 +120,16 @@ test('release returns the stock once; releasing again changes nothing', async (t
   t.like(await store.findReservation(orderId), { status: 'RELEASED' });
 });
 
-test('releasing an order that reserved nothing is a no-op', async (t) => {
-  t.is(await store.release(randomUUID(), 'nothing to release'), undefined);
+test('releasing an order that reserved nothing moves no stock and leaves a tombstone; a later reserve refuses', async (t) => {
+  const sku = await stocked(10);
+  const orderId = randomUUID();
+  const tombstone = await store.release(orderId, 'cancelled by the customer');
+  t.like(tombstone, { orderId, status: 'RELEASED', lines: [], totalMinor: 0 });
+  t.regex(tombstone?.reason ?? '', /released before any stock was reserved: cancelled by the customer/);
+  const late = await store.reserve(orderId, [{ sku, quantity: 4 }]);
+  t.like(late, { outcome: 'rejected', shortages: [] });
+  t.regex(late.outcome === 'rejected' ? late.reason : '', /released before this reservation/);
+  t.deepEqual(await levels(sku), { available: 10, reserved: 0, shipped: 0 });
 });
 
 test('a released order is not reserved again by a retried reserve', async (t) => {
@@ -129,8 +138,56 @@ test('a released order is not reserved again by a retried reserve', async (t) =>
   await store.reserve(orderId, [{ sku, quantity: 4 }]);
   await store.release(orderId, 'cancelled');
   const retried = await store.reserve(orderId, [{ sku, quantity: 4 }]);
-  t.like(retried, { outcome: 'reserved', reservation: { status: 'RELEASED' } });
+  t.is(retried.outcome, 'rejected');
   t.deepEqual(await levels(sku), { available: 10, reserved: 0, shipped: 0 });
+});
+
+/** Sessions of the inventory database waiting on a lock, whose query matches `pattern`. */
+async function waitingOnLock(pattern: string): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+    [pattern],
+  );
+  return rows[0]!.count;
+}
+
+test('a release that arrives while the reserve is held open waits for it and then releases: no stock leaks', async (t) => {
+  const sku = await stocked(10);
+  const orderId = randomUUID();
+  // Hold the reserve open inside its transaction: another session locks the product row it needs.
+  const holder = await db.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT sku FROM products WHERE sku = $1 FOR UPDATE', [sku]);
+    const reserving = store.reserve(orderId, [{ sku, quantity: 3 }]);
+    await eventually('the reserve blocked on the product row', async () => ((await waitingOnLock('%FOR UPDATE%')) > 0 ? true : undefined), 10_000, 20);
+    const releasing = store.release(orderId, 'cancelled while reserving');
+    // The release must queue behind the reserve (the order's lock), not decide on what it sees now.
+    await eventually('the release queued behind the reserve', async () => ((await waitingOnLock('%pg_advisory_xact_lock%')) > 0 ? true : undefined), 10_000, 20);
+    await holder.query('COMMIT');
+    const [reserved, released] = await Promise.all([reserving, releasing]);
+    t.is(reserved.outcome, 'reserved');
+    t.like(released, { status: 'RELEASED', totalMinor: 30_000 });
+  } finally {
+    holder.release();
+  }
+  t.deepEqual(await levels(sku), { available: 10, reserved: 0, shipped: 0 });
+  t.like(await store.findReservation(orderId), { status: 'RELEASED' });
+});
+
+test('reserve and release racing in any order never end with stock reserved', async (t) => {
+  const sku = await stocked(1_000);
+  const orders = Array.from({ length: 40 }, () => randomUUID());
+  await Promise.all(
+    orders.map((orderId, index) => {
+      const reserve = () => store.reserve(orderId, [{ sku, quantity: 2 }]);
+      const release = () => store.release(orderId, 'race');
+      return index % 2 === 0 ? Promise.all([reserve(), release()]) : Promise.all([release(), reserve()]);
+    }),
+  );
+  const statuses = await Promise.all(orders.map(async (orderId) => (await store.findReservation(orderId))?.status));
+  t.deepEqual(statuses.filter((status) => status !== 'RELEASED'), [], 'every released order ends released');
+  t.deepEqual(await levels(sku), { available: 1_000, reserved: 0, shipped: 0 });
 });
 
 test('commit moves reserved stock to shipped, once; a committed order cannot be released', async (t) => {
