@@ -7,6 +7,13 @@
 # Telemetry of the run goes to the suite's own OTLP receiver (test/support/otlp-receiver-main.ts,
 # port OTLP_RECEIVER_PORT, default 4319, so an Instana agent on 4318 is never in the way), started
 # before the services so it holds everything they export; the observability tests query it.
+#
+# The suite runs its services under the test identity (infra/setup/test-estate.ts): databases
+# `<db>_test`, Kafka topics `ordersaga-test.*` and consumer groups `ordersaga-test.<service>`, Temporal
+# namespace `ordersaga-test`. The user's estate (what `make up` runs) is left alone: a census of its
+# databases, topics and workflows is taken before the suite and compared after it
+# (test/support/estate-census.ts), and any difference fails the run. A fresh machine (CI) just runs
+# the test identity.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
@@ -14,6 +21,20 @@ cd "$ROOT"
 
 began="$(now_ms)"
 "$HERE/fetch.sh" || die test "fetching dependencies failed"
+source "$ROOT/infra/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
+
+# The test identity, exported so every service started below and every test inherit it (services.sh
+# passes the environment through). `user_identity` keeps the caller's own values of the same
+# variables (or unsets them), for the census of the user's estate.
+identity=() user_identity=()
+mapfile -t identity < <(npx tsx infra/setup/test-estate.ts env) || die test "deriving the test identity failed"
+(( ${#identity[@]} )) || die test "deriving the test identity failed"
+for assignment in "${identity[@]}"; do
+  name="${assignment%%=*}"
+  if [[ -n "${!name+set}" ]]; then user_identity+=("$name=${!name}"); else user_identity+=(-u "$name"); fi
+done
+export "${identity[@]}"
+in_user_identity() { env "${user_identity[@]}" "$@"; }
 
 # What the services started below export to (services.sh passes the environment through): the
 # receiver, with short batching and metric intervals so a test sees its data within seconds, and
@@ -51,39 +72,60 @@ start_receiver() {
   log otlp-receiver "listening on :$OTLP_RECEIVER_PORT"
 }
 
-# Services already running but exporting elsewhere (a `make up` estate, or one pointed at an
-# Instana agent) would leave the receiver empty and the observability tests failing. They are
-# restarted under the suite's settings for the run, and afterwards as they were found: with the
-# OTEL_* settings the running gateway had.
-foreign_otel=() restart_foreign=0
-check_foreign_export() {
-  local pid endpoint
-  pid="$(read_pid gateway)"
+# Services already running under another identity or exporting elsewhere (a `make up` estate, or
+# one pointed at an Instana agent) would write the suite's orders into the user's databases and
+# leave the receiver empty. They are stopped for the run, the suite's own are started under the test
+# identity, and afterwards the user's are started again exactly as they were found: with the whole
+# environment the running gateway had (its identity and OTEL_* settings), after the migrations of
+# that identity (the suite migrated only its own databases).
+foreign_env=() restart_foreign=0
+check_foreign() {
+  local pid="" name endpoint assignment mismatch=""
+  # the first running service speaks for all: services.sh gives every service the same environment
+  for name in gateway order inventory fulfillment analytics notification payment-sim; do
+    is_running "$name" && { pid="$(read_pid "$name")"; break; }
+  done
   [[ -n "$pid" && -r "/proc/$pid/environ" ]] || return 0
   endpoint="$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^OTEL_EXPORTER_OTLP_ENDPOINT=//p')"
-  [[ "$endpoint" == "$OTEL_EXPORTER_OTLP_ENDPOINT" ]] && return 0
-  mapfile -t foreign_otel < <(tr '\0' '\n' <"/proc/$pid/environ" | grep -E '^OTEL_[A-Z_]+=')
+  [[ "$endpoint" == "$OTEL_EXPORTER_OTLP_ENDPOINT" ]] || mismatch="they export to ${endpoint:-http://localhost:4318 (the default)}"
+  for assignment in "${identity[@]}"; do
+    grep -qxF -- "$assignment" < <(tr '\0' '\n' <"/proc/$pid/environ") || { mismatch="${mismatch:+$mismatch, }they run as the user's estate"; break; }
+  done
+  [[ -z "$mismatch" ]] && return 0
+  mapfile -t foreign_env < <(tr '\0' '\n' <"/proc/$pid/environ" | grep -v '^OTEL_SERVICE_NAME=')
   restart_foreign=1
-  log test "the running services export to ${endpoint:-http://localhost:4318 (the default)}; restarting them for the suite's receiver,"
-  log test "and again afterwards with their own OTEL_* settings"
+  log test "the running services are not the suite's ($mismatch): stopping them for the run,"
+  log test "and starting them again afterwards as they were"
   "$HERE/services.sh" down >/dev/null || die test "could not stop the running services"
 }
 restore_foreign() {
   (( restart_foreign )) || return 0
+  restart_foreign=0
   "$HERE/services.sh" down >/dev/null 2>&1
-  # a subshell: the suite's OTEL_* out, the services' own back in
-  (
-    while read -r name; do unset "$name"; done < <(compgen -e | grep '^OTEL_')
-    (( ${#foreign_otel[@]} )) && export "${foreign_otel[@]}"
-    "$HERE/services.sh" up >/dev/null 2>&1
-  ) && log test "services restarted with their own telemetry settings" || log test "WARNING: restarting the services as they were failed; run infra/dev/services.sh up"
+  # only the environment the user's services had: none of the suite's identity or OTEL_* settings
+  if env -i "${foreign_env[@]}" npx tsx infra/setup/setup.ts >/dev/null 2>&1 &&
+    env -i "${foreign_env[@]}" "$HERE/services.sh" up >/dev/null 2>&1; then
+    log test "the user's services restarted as they were (their own identity and telemetry settings)"
+  else
+    log test "WARNING: restarting the user's services failed; run: make services"
+  fi
+}
+
+# The census of the user's estate (test/support/estate-census.ts), taken once its services are
+# stopped (or were never running) and compared after the suite.
+census="$STATE_DIR/user-estate-census.json" census_taken=0
+take_census() {
+  in_user_identity npx tsx test/support/estate-census.ts take "$census" && census_taken=1 ||
+    log test "WARNING: no census of the user's estate (a dependency did not answer); its check is skipped"
 }
 
 "$HERE/stack.sh" up || die test "the dev stack did not start"
+npx tsx infra/setup/test-estate.ts prepare --postgres-socket "$PG_SOCKET_DIR" || die test "test databases or namespace failed"
 npx tsx infra/setup/setup.ts || die test "migrations or topics failed"
 "$HERE/bundle.sh" || die test "workflow bundle failed"
 start_receiver
-(( services_started )) || check_foreign_export
+check_foreign
+take_census
 "$HERE/services.sh" up || die test "the services did not start"
 npx tsx infra/setup/seed.ts || die test "seeding failed"
 log test "estate ready for the suite in $(elapsed_since "$began")"
@@ -103,6 +145,15 @@ failed="$(grep -oE '^ *([0-9]+) (tests? failed|known failures?|uncaught exceptio
 [[ -z "$failed" ]] && failed=0
 if (( status != 0 && failed == 0 )); then failed=1; fi   # ava itself failed (e.g. a test file crashed)
 log test "suite finished in $(elapsed_since "$began") (exit $status)"
+# The user's estate as the suite found it: counted as one more check, failed when anything changed.
+if (( census_taken )); then
+  if in_user_identity npx tsx test/support/estate-census.ts compare "$census"; then
+    passed=$(( passed + 1 ))
+  else
+    failed=$(( failed + 1 ))
+    (( status == 0 )) && status=1
+  fi
+fi
 # cleaned up before the summary, so the summary stays the last line
 cleanup
 trap - EXIT

@@ -10,11 +10,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import { config } from '../../platform/config.js';
+import { consumerGroupId } from '../../platform/events/naming.js';
 import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } from '../../platform/contracts/order.js';
 import { poolMetricNames } from '../../platform/telemetry/db-pool-metrics.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
 import { eventually } from '../integration/support.js';
-import { gatewayUrl, stockTestProduct } from '../support/estate.js';
+import { databaseNameOf, gatewayUrl, stockTestProduct } from '../support/estate.js';
 import { OtlpReceiverClient, otlpReceiverUrl } from '../support/otlp-client.js';
 import type { ReceivedMetricPoint, ReceivedSpan } from '../support/otlp-receiver.js';
 import { analyseTree, renderTree, type TreeReport } from '../support/otlp-traces.js';
@@ -289,7 +291,10 @@ test('every exit span names its peer: Kafka, each database, the payment simulato
   const unnamed = exits.filter((span) => !span.attributes['peer.service'] || span.attributes['peer.service'] !== span.attributes['service.peer.name']);
   t.deepEqual(unnamed.map((span) => `${span.service} ${span.kind} ${span.name}`), []);
   const peers = new Set(exits.map((span) => String(span.attributes['peer.service'])));
-  for (const peer of ['kafka', 'orders-db', 'inventory-db', 'fulfillment-db', 'analytics-db', 'notifications-db', 'payment-sim', 'order', 'inventory', 'temporal', ...NODES]) {
+  const env = config();
+  // named after the databases the services use (`orders-db`, or `orders_test-db` under `make test`)
+  const databases = [env.ORDER_DATABASE_URL, env.INVENTORY_DATABASE_URL, env.FULFILLMENT_DATABASE_URL, env.ANALYTICS_DATABASE_URL, env.NOTIFICATION_DATABASE_URL].map((url) => `${databaseNameOf(url)}-db`);
+  for (const peer of ['kafka', ...databases, 'payment-sim', 'order', 'inventory', 'temporal', ...NODES]) {
     t.true(peers.has(peer), `an exit span names ${peer}`);
   }
   const databaseSpans = spans.filter((span) => span.attributes['db.name'] !== undefined || span.attributes['db.statement'] !== undefined);
@@ -309,7 +314,7 @@ test('Kafka spans follow the messaging conventions; consumer spans are children 
   }
   const byId = new Map(spans.map((span) => [span.spanId, span]));
   for (const consumer of consumers) {
-    t.like(consumer.attributes, { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.consumer.group.name': consumer.service });
+    t.like(consumer.attributes, { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.consumer.group.name': consumerGroupId(consumer.service) });
     t.not(consumer.attributes['messaging.destination.partition.id'], undefined);
     t.is(typeof consumer.attributes['messaging.kafka.offset'], 'number');
     const producer = consumer.parentSpanId ? byId.get(consumer.parentSpanId) : undefined;
@@ -376,7 +381,7 @@ function metricProblems(metrics: readonly ReceivedMetricPoint[]): string[] {
   expect(named('db.client.operation.duration').length === 0, 'no per-query duration metric (dropped for its cost)');
   const lag = named(metricNames.consumerLag);
   const groups = new Set(lag.map((point) => point.attributes['messaging.consumer.group.name']));
-  expect(groups.has('analytics') && groups.has('notification') && groups.size === 2, 'messaging.kafka.consumer.lag for both groups');
+  expect(groups.has(consumerGroupId('analytics')) && groups.has(consumerGroupId('notification')) && groups.size === 2, 'messaging.kafka.consumer.lag for both groups');
   expect(lag.every((point) => point.kind === 'gauge' && typeof point.attributes['messaging.destination.name'] === 'string' && point.value! >= 0), 'lag by topic, never negative');
   return problems;
 }

@@ -8,6 +8,15 @@ import { config } from '../../platform/config.js';
 
 export const gatewayUrl = process.env.GATEWAY_URL ?? `http://localhost:${config().GATEWAY_PORT}`;
 
+/**
+ * The name of the database a URL points at: `orders` in the user's estate, `orders_test` under the
+ * test identity `make test` runs (infra/setup/test-estate.ts). Telemetry names a database peer after it
+ * (`orders-db`, `orders_test-db`).
+ */
+export function databaseNameOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
 /** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
