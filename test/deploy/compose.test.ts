@@ -141,7 +141,7 @@ test('stop grace covers the drain: workers finish their longest activity, every 
   }
 });
 
-test('infrastructure: Kafka and Temporal match the dev stack’s versions; PostgreSQL gets the five databases the URLs name', (t) => {
+test('infrastructure: Kafka and Temporal match the dev stack’s versions; PostgreSQL gets the six databases the URLs name', (t) => {
   const kafkaVersion = /<kafka\.version>([^<]+)</.exec(read('infra/kafka/pom.xml'))![1];
   t.is(compose.services.kafka.image, `apache/kafka:${kafkaVersion}`);
   t.is(compose.services.kafka.environment.KAFKA_PROCESS_ROLES, 'broker,controller', 'KRaft combined mode');
@@ -158,7 +158,7 @@ test('infrastructure: Kafka and Temporal match the dev stack’s versions; Postg
   t.true(compose.services.postgres.volumes.some((volume: string) => volume.startsWith('./postgres/init-databases.sh:/docker-entrypoint-initdb.d/')));
   const environment = composeDocument(interpolate(text, envExample())).services.order.environment;
   const urlVariables = Object.keys(environmentSchema.shape).filter((name) => name.endsWith('_DATABASE_URL'));
-  t.is(urlVariables.length, 5);
+  t.is(urlVariables.length, 6);
   for (const variable of urlVariables) {
     const url = new URL(environment[variable]);
     const database = url.pathname.slice(1);
