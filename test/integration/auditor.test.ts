@@ -245,6 +245,44 @@ test('notifications.oncePerProcessedEvent: an event processed without its notifi
   t.deepEqual(about(messages, unknown), [`notifications for unknown order ${unknown}: {"order.v1.created":1}`]);
 });
 
+test('every admin listing pages by key: a full page names the next key, the last page does not, nothing is skipped', async (t) => {
+  const ids: string[] = [];
+  for (let index = 0; index < 3; index += 1) {
+    const orderId = await planter.order({ status: 'CANCELLED' });
+    await planter.reservation(orderId, 'RELEASED', []);
+    await planter.shipment(orderId, 'CANCELLED');
+    await planter.analytics(orderId, ['order.v1.created'], 'CANCELLED');
+    await planter.notifications(orderId, { processed: ['order.v1.created'], notified: ['order.v1.created'] });
+    ids.push(orderId);
+  }
+  const endpoints = defaultEndpoints();
+  const listings = [
+    [endpoints.orderUrl, 'orders'],
+    [endpoints.inventoryUrl, 'reservations'],
+    [endpoints.fulfillmentUrl, 'shipments'],
+    [endpoints.analyticsUrl, 'orders'],
+    [endpoints.notificationUrl, 'orders'],
+  ] as const;
+  for (const [base, name] of listings) {
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 5; pages += 1) {
+      const query = new URLSearchParams({ orderId: ids.join(','), limit: '2', ...(after && { after }) });
+      const response = await fetch(`${base}/admin/${name === 'orders' ? 'orders' : name}?${query}`);
+      t.is(response.status, 200, `${base} ${name}`);
+      const body = (await response.json()) as Record<string, { orderId: string }[]> & { next?: string };
+      seen.push(...body[name]!.map((row) => row.orderId));
+      t.is(body.next, body[name]!.length === 2 ? body[name]!.at(-1)!.orderId : undefined);
+      if (!body.next) break;
+      after = body.next;
+    }
+    t.deepEqual(seen, [...ids].sort(), `${base}/admin/${name} returns each planted order once, in key order`);
+  }
+  const bad = await fetch(`${endpoints.inventoryUrl}/admin/reservations?orderId=not-a-uuid`);
+  t.is(bad.status, 400);
+  t.is(((await bad.json()) as { errors: { pointer: string }[] }).errors[0]!.pointer, '/orderId/0');
+});
+
 /** A port that was free a moment ago and is closed now: connecting is refused. */
 async function closedPortUrl(): Promise<string> {
   const server = createServer();
