@@ -17,6 +17,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -27,7 +28,7 @@ import type { OrderActivities, OrderTransition } from '../activities/order/activ
 import type { PaymentActivities } from '../activities/payment/activities.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
 import { CompensationFailingAttribute, OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
-import { type CompensationProgress, type OrderState, type OrderWorkflowInput, taskQueues } from '../platform/contracts/workflow.js';
+import { type CompensationProgress, type OrderState, type OrderWorkflowInput, type SagaSinks, taskQueues } from '../platform/contracts/workflow.js';
 
 /** Bookkeeping and stock: quick, and retried until they succeed (a database or Kafka blip must not fail an order). */
 const untilDone = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' };
@@ -76,13 +77,19 @@ function stepsFor(cancellationType: ActivityCancellationType) {
  * given up. Rounds, not one endless activity retry, because only a failed round reaches the
  * workflow, and the workflow is what the query and the Web UI show.
  */
-const undoRound = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4 };
+const undoRound = {
+  startToCloseTimeout: '10 seconds',
+  // A service with no worker polling never starts the undo; a round that waits this long counts as failed, so it shows.
+  scheduleToStartTimeout: '30 seconds',
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4 },
+} satisfies ActivityOptions;
 const maxPauseBetweenUndoRoundsMs = 60_000;
 const undo = {
-  releaseStock: proxyActivities<InventoryActivities>({ taskQueue: taskQueues.inventory, startToCloseTimeout: '10 seconds', retry: undoRound }).releaseStock,
-  voidPayment: proxyActivities<Pick<PaymentActivities, 'voidPayment'>>({ taskQueue: taskQueues.orders, startToCloseTimeout: '15 seconds', retry: undoRound }).voidPayment,
-  cancelShipment: proxyActivities<FulfillmentActivities>({ taskQueue: taskQueues.fulfillment, startToCloseTimeout: '10 seconds', retry: undoRound }).cancelShipment,
+  releaseStock: proxyActivities<InventoryActivities>({ ...undoRound, taskQueue: taskQueues.inventory }).releaseStock,
+  voidPayment: proxyActivities<Pick<PaymentActivities, 'voidPayment'>>({ ...undoRound, taskQueue: taskQueues.orders, startToCloseTimeout: '15 seconds' }).voidPayment,
+  cancelShipment: proxyActivities<FulfillmentActivities>({ ...undoRound, taskQueue: taskQueues.fulfillment }).cancelShipment,
 };
+const { saga: sagaSink } = proxySinks<SagaSinks>();
 
 export const orderStateQuery = defineQuery<OrderState>('orderState');
 
@@ -155,6 +162,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         progress.status = 'failing';
         progress.lastError = failureReason(error);
         showCompensations();
+        sagaSink.compensationFailed(progress.name, progress.rounds, progress.lastError);
         await sleep(Math.min(1000 * 2 ** (progress.rounds - 1), maxPauseBetweenUndoRoundsMs));
         progress.status = 'running';
       }

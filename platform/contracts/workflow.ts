@@ -2,6 +2,7 @@
  * What the order workflow and its callers agree on. Kept free of runtime dependencies, because the
  * workflow bundle imports it.
  */
+import type { Sinks } from '@temporalio/workflow';
 import type { OrderRequest, OrderStatus } from './order.js';
 
 /** What the workflow is started with: the validated request plus the id the order service gave it. */
@@ -47,4 +48,14 @@ export interface CompensationProgress {
   status: 'running' | 'failing' | 'done';
   rounds: number;
   lastError?: string;
+}
+
+/**
+ * What the saga tells its worker process, outside the history: a compensation round that failed,
+ * so the worker can count it (metric `order.compensation.failures`) and log it with the order id.
+ */
+export interface SagaSinks extends Sinks {
+  saga: {
+    compensationFailed(compensation: CompensationProgress['name'], round: number, error: string): void;
+  };
 }

@@ -33,6 +33,7 @@ export const metricNames = {
   orderCompleted: 'order.completed',
   orderDuration: 'order.duration',
   orderCompensations: 'order.compensations',
+  orderCompensationFailures: 'order.compensation.failures',
   notificationSent: 'notification.sent',
   consumerDeadLetters: 'consumer.dead_letters',
   consumerRetries: 'consumer.retries',
@@ -54,6 +55,7 @@ export interface BusinessMetrics {
   orderCompleted: Counter;
   orderDuration: Histogram;
   orderCompensations: Counter;
+  orderCompensationFailures: Counter;
   notificationSent: Counter;
   consumerDeadLetters: Counter;
   consumerRetries: Counter;
@@ -82,6 +84,10 @@ function create(provider: MeterProvider): BusinessMetrics {
     orderCompensations: meter.createCounter(metricNames.orderCompensations, {
       description: 'Saga compensations that undid a step, by step and reason',
       unit: '{compensation}',
+    }),
+    orderCompensationFailures: meter.createCounter(metricNames.orderCompensationFailures, {
+      description: 'Rounds of a saga compensation that failed and will be retried (alert when it keeps rising), by compensation',
+      unit: '{round}',
     }),
     notificationSent: meter.createCounter(metricNames.notificationSent, { description: 'Notifications recorded for customers', unit: '{notification}' }),
     consumerDeadLetters: meter.createCounter(metricNames.consumerDeadLetters, {

@@ -10,29 +10,40 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { type InjectedSinks, Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { CompensationFailingAttribute } from '../../platform/contracts/search-attributes.js';
-import { type OrderState, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { type OrderState, type OrderWorkflowInput, type SagaSinks, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
 import { eventually } from '../support/estate.js';
 import { FakeEstate } from '../support/fake-estate.js';
 import { startTestTemporal, workflowBundle } from '../support/temporal.js';
 
-const test = anyTest as TestFn<{ env: TestWorkflowEnvironment; estate: FakeEstate; workers: Worker[]; running: Promise<unknown> }>;
+const test = anyTest as TestFn<{
+  env: TestWorkflowEnvironment;
+  estate: FakeEstate;
+  workers: Worker[];
+  running: Promise<unknown>;
+  /** What the saga reported through its sink: failed compensation rounds, per workflow id. */
+  failedRounds: { workflowId: string; compensation: string; round: number }[];
+}>;
 
 test.before(async (t) => {
   const env = await startTestTemporal();
   const estate = new FakeEstate();
   const bundle = await workflowBundle();
   const common = { connection: env.nativeConnection, namespace: env.namespace };
+  const failedRounds: { workflowId: string; compensation: string; round: number }[] = [];
+  const sinks: InjectedSinks<SagaSinks> = {
+    saga: { compensationFailed: { fn: (info, compensation, round) => void failedRounds.push({ workflowId: info.workflowId, compensation, round }) } },
+  };
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: taskQueues.orders, workflowBundle: bundle, activities: { ...estate.orderActivities(), ...estate.paymentActivities() } }),
+    Worker.create({ ...common, taskQueue: taskQueues.orders, workflowBundle: bundle, sinks, activities: { ...estate.orderActivities(), ...estate.paymentActivities() } }),
     Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
     Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
   ]);
-  t.context = { env, estate, workers, running: Promise.all(workers.map((worker) => worker.run())) };
+  t.context = { env, estate, workers, failedRounds, running: Promise.all(workers.map((worker) => worker.run())) };
 });
 
 test.after.always(async (t) => {
@@ -138,6 +149,10 @@ test('a compensation failing longer than its old attempt limit is retried until 
   t.deepEqual(estate.liveFor(orderId), []);
   t.true((state.compensations?.find((progress) => progress.name === 'cancelShipment')?.rounds ?? 0) >= 2);
   t.true(estate.callsFor(orderId).filter((call) => call === 'cancelShipment').length > 5);
+  // Each failed round reached the worker's sink (the metric `order.compensation.failures`).
+  const rounds = t.context.failedRounds.filter((failure) => failure.workflowId === handle.workflowId);
+  t.true(rounds.length >= 1);
+  t.true(rounds.every((failure) => failure.compensation === 'cancelShipment'));
   const cleared = await eventually('CompensationFailing cleared once every undo is done', async () => {
     const description = await handle.describe();
     return description.typedSearchAttributes.get(CompensationFailingAttribute) === undefined ? true : undefined;

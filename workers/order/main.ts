@@ -19,6 +19,7 @@ import { runService } from '../../platform/service.js';
 import { connectClient, startWorker } from '../../platform/temporal.js';
 import { stopWorker, watchWorker } from '../../platform/worker-service.js';
 import { createOrderApi } from './api.js';
+import { sagaSinks } from './saga-sinks.js';
 import { SagaStartSweeper } from './saga-starts.js';
 
 await runService('order', async (lifecycle) => {
@@ -32,6 +33,7 @@ await runService('order', async (lifecycle) => {
   const { worker, running } = await startWorker({
     taskQueue: taskQueues.orders,
     withWorkflows: true,
+    sinks: sagaSinks(),
     activities: { ...createOrderActivities(store, events), ...createPaymentActivities(gateways, events) },
   });
   watchWorker(lifecycle, worker, running, taskQueues.orders);
