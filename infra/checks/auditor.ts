@@ -102,12 +102,13 @@ async function takeSnapshot(needs: Set<SourceName>, scope: Scope | undefined, en
   };
   const readOrdersInto = () =>
     read('orders', async () => {
-      const { orders, asOf } = await readOrders(endpoints, scope?.orderIds, fetcher);
+      const { orders, asOf } = await readOrders(endpoints, wholeEstate ? undefined : only, fetcher);
       snapshot.asOf = asOf;
       return new Map(orders.map((order) => [order.orderId, order]));
     });
 
-  const only = scope?.orderIds;
+  // Named SKUs and no orders: an audit of those SKUs' counters, not of every order.
+  const only = scope?.orderIds ?? (scope?.skus ? [] : undefined);
   let skus = scope?.skus;
   if (!wholeEstate && only !== undefined) {
     // A scoped audit reads its orders first: their items name the SKUs whose counters to check.
@@ -120,6 +121,7 @@ async function takeSnapshot(needs: Set<SourceName>, scope: Scope | undefined, en
     }
   }
 
+  const scoped = new Set(only);
   let ledgerMissing = false;
   await Promise.all([
     read('stock', () => readStock(endpoints, skus, fetcher)),
@@ -134,11 +136,11 @@ async function takeSnapshot(needs: Set<SourceName>, scope: Scope | undefined, en
         ledgerMissing = true;
         return undefined;
       }
-      const inScope = only === undefined ? payments : payments.filter((payment) => only.includes(payment.orderId));
+      const inScope = only === undefined ? payments : payments.filter((payment) => scoped.has(payment.orderId));
       return { payments: inScope, perOrderFallback: false };
     }),
   ]);
-  if (wholeEstate || only === undefined) await readOrdersInto();
+  if (wholeEstate) await readOrdersInto();
   if (ledgerMissing) {
     await read('ledger', async () => {
       if (!snapshot.orders) throw snapshot.errors.orders!;
