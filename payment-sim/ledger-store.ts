@@ -1,11 +1,18 @@
 /**
  * The ledger's PostgreSQL journal (database `payments`, migrations in payment-sim/migrations): group
- * commit. Changes recorded while a flush is on the wire wait and go together in the next one; a
- * flush is ONE statement (data-modifying CTEs over `unnest`ed arrays, so its size never changes the
- * statement or the parameter count), committed on its own. `durable()` resolves when the flush
- * carrying everything recorded so far has committed, and the lines answer only then: an answer a
- * client received is never lost with the process. What is not durable: changes still waiting for a
- * flush when the process dies, which no client was told about (docs/payment-telegram.md#the-ledger).
+ * commit. Changes recorded in one turn of the event loop, or while the flushes on the wire are busy,
+ * go together in the next flush; a flush is ONE statement (data-modifying CTEs over `unnest`ed
+ * arrays, so its size never changes the statement or the parameter count), committed on its own.
+ * `durable()` resolves when everything recorded so far has committed, and the lines answer only
+ * then: an answer a client received is never lost with the process. What is not durable: changes
+ * still waiting for their commit when the process dies, which no client was told about
+ * (docs/payment-telegram.md#the-ledger).
+ *
+ * Up to `maxFlushes` flushes are on the wire at once, on separate connections, so a request rarely
+ * waits for another's flush before its own starts. Two flushes that touch the same payment, order or
+ * idempotency key never overlap (the later waits), so each row's states commit in order; and a
+ * batch's waiters are let go only once every batch taken before it has committed too, so an answer
+ * never rests on something still uncommitted.
  *
  * A flush that fails (database down) is retried with capped backoff, holding its changes; requests
  * wait unanswered meanwhile, so a client times out into its reversal path rather than being told
@@ -16,6 +23,8 @@ import { logger } from '../platform/logger.js';
 import type { LedgerJournal, LedgerSnapshot, Payment, StoredAnswer, Tombstone } from './ledger.js';
 
 export interface LedgerStoreOptions {
+  /** Flushes on the wire at once (each on its own pooled connection); default 3. */
+  maxFlushes?: number;
   /** First retry delay after a failed flush; doubles up to `retryMaxDelayMs`. */
   retryInitialDelayMs?: number;
   retryMaxDelayMs?: number;
@@ -31,6 +40,11 @@ interface Batch {
   tombstones: Map<string, Tombstone>;
   answers: Map<string, StoredAnswer | null>;
   done: Deferred;
+  /** What it touches (payment ids, order ids, answer keys): batches sharing one never overlap on the wire. */
+  keys?: string[];
+  committed: boolean;
+  /** A failed batch's changes went on in this one: it has committed when its carrier has. */
+  carrier?: Batch;
 }
 
 const log = logger('payment-ledger');
@@ -71,11 +85,15 @@ SELECT (SELECT count(*) FROM p) + (SELECT count(*) FROM t) + (SELECT count(*) FR
 
 export class PostgresLedgerJournal implements LedgerJournal {
   private pending: Batch = emptyBatch();
-  /** The flush on the wire, if any; at most one at a time, so a payment's states commit in order. */
-  private flushing: Batch | undefined;
+  /** Batches taken for flushing and not yet let go, oldest first; their waiters are let go in this order. */
+  private readonly unsettled: Batch[] = [];
+  /** Keys of the batches on the wire (or waiting to be retried), with how many batches hold each. */
+  private readonly busyKeys = new Map<string, number>();
+  private onTheWire = 0;
   private scheduled = false;
   private retryDelayMs: number;
   private closed = false;
+  private readonly maxFlushes: number;
   private readonly retryInitialDelayMs: number;
   private readonly retryMaxDelayMs: number;
   /** Flushes committed and rows written, for the benchmark and tests. */
@@ -85,6 +103,7 @@ export class PostgresLedgerJournal implements LedgerJournal {
     private readonly db: pg.Pool,
     options: LedgerStoreOptions = {},
   ) {
+    this.maxFlushes = options.maxFlushes ?? 3;
     this.retryInitialDelayMs = options.retryInitialDelayMs ?? 100;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
     this.retryDelayMs = this.retryInitialDelayMs;
@@ -134,8 +153,9 @@ export class PostgresLedgerJournal implements LedgerJournal {
 
   durable(): Promise<void> {
     if (!isEmpty(this.pending)) return this.pending.done.promise;
-    if (this.flushing) return this.flushing.done.promise;
-    return Promise.resolve();
+    // The newest batch taken is let go only after every older one: waiting for it covers them all.
+    const newest = this.unsettled.at(-1);
+    return newest ? newest.done.promise : Promise.resolve();
   }
 
   /** Flushes what is pending (waiting at most `timeoutMs`) and stops; later changes are not written. */
@@ -151,49 +171,88 @@ export class PostgresLedgerJournal implements LedgerJournal {
     if (result === 'timeout') log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
   }
 
-  /**
-   * The next flush starts when the event loop has handled every request that was ready (so they
-   * share it), and never while another flush is on the wire.
-   */
+  /** The next flush starts when the event loop has handled every request that was ready, so they share it. */
   private schedule(): void {
-    if (this.scheduled || this.flushing || this.closed) return;
+    if (this.scheduled || this.closed) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.startFlush();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.flushing || this.closed || isEmpty(this.pending)) return;
+  /** Takes the pending batch onto the wire, unless all slots are busy or it touches what a batch on the wire touches. */
+  private startFlush(): void {
+    if (this.closed || isEmpty(this.pending) || this.onTheWire >= this.maxFlushes) return;
     const batch = this.pending;
+    batch.keys ??= keysOf(batch);
+    if (batch.keys.some((key) => this.busyKeys.has(key))) return;
     this.pending = emptyBatch();
-    this.flushing = batch;
+    this.unsettled.push(batch);
+    this.hold(batch.keys, 1);
+    this.onTheWire += 1;
+    void this.flush(batch);
+  }
+
+  private async flush(batch: Batch): Promise<void> {
     try {
-      const values = statementValues(batch);
-      await this.db.query({ name: 'payment-ledger-flush', text: FLUSH, values });
+      await this.db.query({ name: 'payment-ledger-flush', text: FLUSH, values: statementValues(batch) });
       this.stats.flushes += 1;
       this.stats.rows += batch.payments.size + batch.tombstones.size + batch.answers.size;
       this.retryDelayMs = this.retryInitialDelayMs;
-      this.flushing = undefined;
-      batch.done.resolve();
-      if (!isEmpty(this.pending)) this.schedule();
+      batch.committed = true;
+      this.release(batch);
+      this.settle();
     } catch (error) {
       this.stats.failures += 1;
       log.error({ err: error, retryInMs: this.retryDelayMs }, 'ledger flush failed; its requests stay unanswered until it commits');
-      // Back into the pending batch, under anything newer recorded meanwhile; its waiters wait for that one.
-      for (const [key, value] of batch.payments) if (!this.pending.payments.has(key)) this.pending.payments.set(key, value);
-      for (const [key, value] of batch.tombstones) if (!this.pending.tombstones.has(key)) this.pending.tombstones.set(key, value);
-      for (const [key, value] of batch.answers) if (!this.pending.answers.has(key)) this.pending.answers.set(key, value);
-      void this.pending.done.promise.then(batch.done.resolve);
+      // Back into the pending batch, under anything newer recorded meanwhile; it has committed when that one has.
+      const carrier = this.pending;
+      for (const [key, value] of batch.payments) if (!carrier.payments.has(key)) carrier.payments.set(key, value);
+      for (const [key, value] of batch.tombstones) if (!carrier.tombstones.has(key)) carrier.tombstones.set(key, value);
+      for (const [key, value] of batch.answers) if (!carrier.answers.has(key)) carrier.answers.set(key, value);
+      carrier.keys = undefined;
+      batch.carrier = carrier;
       const delay = this.retryDelayMs;
       this.retryDelayMs = Math.min(this.retryMaxDelayMs, this.retryDelayMs * 2);
-      setTimeout(() => {
-        this.flushing = undefined;
-        void this.flush();
-      }, delay).unref();
+      // Its keys and slot stay taken until the retry, which holds back whatever touches them: the backoff.
+      setTimeout(() => this.release(batch), delay).unref();
     }
   }
+
+  private release(batch: Batch): void {
+    this.hold(batch.keys ?? [], -1);
+    this.onTheWire -= 1;
+    this.startFlush();
+  }
+
+  /** Lets go of the waiters of the oldest batches, for as long as each has committed (itself or through its carrier). */
+  private settle(): void {
+    while (this.unsettled.length > 0 && hasCommitted(this.unsettled[0]!)) this.unsettled.shift()!.done.resolve();
+  }
+
+  private hold(keys: string[], change: 1 | -1): void {
+    for (const key of keys) {
+      const count = (this.busyKeys.get(key) ?? 0) + change;
+      if (count > 0) this.busyKeys.set(key, count);
+      else this.busyKeys.delete(key);
+    }
+  }
+}
+
+function hasCommitted(batch: Batch): boolean {
+  let last = batch;
+  while (last.carrier) last = last.carrier;
+  return last.committed;
+}
+
+/** Payment ids and order ids (a batch may reverse one approval of an order while another books the next), and answer keys. */
+function keysOf(batch: Batch): string[] {
+  const keys: string[] = [];
+  for (const { payment } of batch.payments.values()) keys.push(`p ${payment.paymentId}`, `o ${payment.orderId}`);
+  for (const tombstone of batch.tombstones.values()) keys.push(`o ${tombstone.orderId}`);
+  for (const key of batch.answers.keys()) keys.push(`a ${key}`);
+  return keys;
 }
 
 function statementValues(batch: Batch): unknown[] {
@@ -237,7 +296,7 @@ function emptyBatch(): Batch {
   const promise = new Promise<void>((done) => {
     resolve = done;
   });
-  return { payments: new Map(), tombstones: new Map(), answers: new Map(), done: { promise, resolve } };
+  return { payments: new Map(), tombstones: new Map(), answers: new Map(), done: { promise, resolve }, committed: false };
 }
 
 function isEmpty(batch: Batch): boolean {

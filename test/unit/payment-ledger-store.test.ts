@@ -13,9 +13,13 @@ class FakeDatabase {
   down = false;
   readonly flushes: unknown[][] = [];
   attempts = 0;
+  /** When set, each flush waits until its gate is opened: flushes can then commit out of order. */
+  gated = false;
+  readonly gates: (() => void)[] = [];
 
   async query(statement: { values: unknown[] }): Promise<{ rows: unknown[] }> {
     this.attempts += 1;
+    if (this.gated) await new Promise<void>((open) => this.gates.push(open));
     await Promise.resolve();
     if (this.down) throw new Error('connection refused');
     this.flushes.push(statement.values);
@@ -36,6 +40,11 @@ const approval = (orderId: string, attempt = 1) => ({
   installmentMonths: 0,
   channel: 'tcp' as const,
 });
+
+/** Lets the event loop run `count` full turns: whatever was due by then has happened. */
+async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+}
 
 async function until(what: string, condition: () => boolean): Promise<void> {
   const deadline = performance.now() + 5_000;
@@ -91,4 +100,47 @@ test('durable() with nothing recorded resolves at once; during a flush it waits 
   ledger.recordApproval(approval('o-1'));
   await ledger.durable();
   t.is(database.flushes.length, 1);
+});
+
+test('flushes run side by side, but a later one that commits first is not durable before the earlier one', async (t) => {
+  const database = new FakeDatabase();
+  database.gated = true;
+  const ledger = new PaymentLedger(new PostgresLedgerJournal(database.asPool(), { maxFlushes: 3 }));
+  ledger.recordApproval(approval('o-first'));
+  let firstDurable = false;
+  void ledger.durable().then(() => {
+    firstDurable = true;
+  });
+  await until('the first flush on the wire', () => database.gates.length === 1);
+  ledger.recordApproval(approval('o-second'));
+  let secondDurable = false;
+  void ledger.durable().then(() => {
+    secondDurable = true;
+  });
+  await until('the second flush on the wire beside the first', () => database.gates.length === 2);
+  database.gates[1]!();
+  await until('the second flush to commit', () => database.flushes.length === 1);
+  await turns(3);
+  t.false(secondDurable, 'its answers may rest on the first batch, still uncommitted');
+  database.gates[0]!();
+  await until('both durable', () => firstDurable && secondDurable);
+  t.pass();
+});
+
+test('a batch touching an order that a flush on the wire touches waits for that flush', async (t) => {
+  const database = new FakeDatabase();
+  database.gated = true;
+  const ledger = new PaymentLedger(new PostgresLedgerJournal(database.asPool(), { maxFlushes: 3 }));
+  ledger.recordApproval(approval('o-same', 1));
+  await until('the first flush on the wire', () => database.gates.length === 1);
+  ledger.reverseAttempt('o-same', 1, 'timed out');
+  ledger.recordApproval(approval('o-same', 2));
+  const durable = ledger.durable();
+  await turns(3);
+  t.is(database.gates.length, 1, 'the second batch is held back');
+  database.gates[0]!();
+  await until('the second flush on the wire', () => database.gates.length === 2);
+  database.gates[1]!();
+  await durable;
+  t.is(database.flushes.length, 2);
 });
