@@ -27,7 +27,7 @@ CREATE TABLE payments (
   CONSTRAINT one_standing_payment_per_order EXCLUDE USING btree (order_id WITH =)
     WHERE (status <> 'reversed') DEFERRABLE INITIALLY DEFERRED
 );
-CREATE INDEX payments_order_idx ON payments (order_id);
+-- No index by order id: the service reads the ledger from its in-memory index, loaded whole at start.
 
 -- A reversal that found nothing to reverse (yet), or a void by order id: the attempt (attempt >= 1)
 -- or the whole order (attempt = 0) takes no approval afterwards.
