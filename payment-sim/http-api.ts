@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { paymentChannels } from '../platform/contracts/order.js';
-import { mountHealth } from '../platform/health.js';
+import { mountHealth, type ReadinessCheck } from '../platform/health.js';
 import { problem, withProblemDefaults } from '../platform/http.js';
 import { attemptKeyOf, type CancelResult, type Payment, type ReversalResult } from './ledger.js';
 import { scenarioSchema } from './scenarios.js';
@@ -35,11 +35,13 @@ const ledgerPageSchema = z.strictObject({
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-export function createPaymentApi(simulator: PaymentSimulator): Hono {
+/** `readiness`: what must answer for the simulator to be ready (its ledger's database, when it has one). */
+export function createPaymentApi(simulator: PaymentSimulator, readiness: ReadinessCheck[] = []): Hono {
   const app = withProblemDefaults(new Hono(), 'payment-sim');
   const { ledger, scenarios } = simulator;
 
-  mountHealth(app); // /health/live, /health/ready (platform/health.ts)
+  // /health/live, /health/ready (platform/health.ts): without its database no answer can be given, so not ready.
+  mountHealth(app, readiness);
 
   app.post('/payments/authorize', async (c) => {
     const key = c.req.header('idempotency-key');

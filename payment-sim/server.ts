@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from '../platform/db.js';
+import { databaseReady } from '../platform/health.js';
 import { closeHttpServer, startHttpServer } from '../platform/http.js';
 import { logger } from '../platform/logger.js';
 import { createPaymentApi } from './http-api.js';
@@ -60,7 +61,8 @@ export async function startPaymentSim(options: PaymentSimOptions): Promise<Runni
     await journal?.close();
     await db?.end();
   };
-  const http = await startHttpServer(createPaymentApi(simulator), options.httpPort, 'payment-sim HTTP API').catch(async (error: unknown) => {
+  const readiness = db ? [databaseReady(db, 'payments-db')] : [];
+  const http = await startHttpServer(createPaymentApi(simulator, readiness), options.httpPort, 'payment-sim HTTP API').catch(async (error: unknown) => {
     await closeJournal();
     throw error;
   });
