@@ -10,14 +10,29 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../../platform/config.js';
-import { workflowIdFor } from '../../platform/contracts/workflow.js';
+import { type OrderState, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { demoBatch } from '../../infra/setup/demo.js';
-import { submitOrder, waitForStatus, gatewayUrl } from '../support/estate.js';
+import { eventually, gatewayUrl, submitOrder, waitForStatus } from '../support/estate.js';
 import { temporalCliPath } from '../support/temporal.js';
 
 const base = demoBatch()[0]!.order;
 const seoul = base.shippingAddress;
-const paths: { name: string; order: typeof base; cancel?: boolean }[] = [
+/**
+ * A race to set up before the order and undo after it: a fault that holds one step open (the fault
+ * APIs of inventory and fulfillment, payment-sim's scenarios), and the status after which the
+ * cancel is sent, so it lands while that step runs.
+ */
+interface Race {
+  hold: { url: string; body: unknown; clear: { url: string; method: 'DELETE' } };
+  cancelAfter?: string;
+}
+const env = config();
+const holdStep = (serviceUrl: string, activity: string, fault: Record<string, unknown>): Race['hold'] => ({
+  url: `${serviceUrl}/admin/faults`,
+  body: { [activity]: fault },
+  clear: { url: `${serviceUrl}/admin/faults`, method: 'DELETE' },
+});
+const paths: { name: string; order: typeof base; cancel?: boolean; race?: Race }[] = [
   { name: 'completed-http', order: base },
   { name: 'completed-tcp', order: { ...base, payment: { channel: 'tcp', cardNumber: '4242424242424242' } } },
   { name: 'declined-http', order: { ...base, payment: { channel: 'http', cardNumber: '4000000000000002' } } },
@@ -26,7 +41,35 @@ const paths: { name: string; order: typeof base; cancel?: boolean }[] = [
   { name: 'undeliverable', order: { ...base, shippingAddress: { ...seoul, postalCode: '99999' } } },
   { name: 'gateway-errors-exhausted', order: { ...base, payment: { channel: 'http', cardNumber: '4000000000000119' } } },
   { name: 'cancelled', order: base, cancel: true },
+  // v4 races: the cancel lands while the step is held open; the saga waits for it, then undoes.
+  { name: 'cancelled-during-reserve', order: base, cancel: true, race: { hold: holdStep(env.INVENTORY_URL, 'reserveStock', { latencyMs: 3000 }) } },
+  {
+    name: 'cancelled-during-authorize',
+    order: base,
+    cancel: true,
+    race: {
+      hold: { url: `${env.PAYMENT_HTTP_URL}/admin/scenario/http`, body: { latencyMs: 3000 }, clear: { url: `${env.PAYMENT_HTTP_URL}/admin/scenario`, method: 'DELETE' } },
+      cancelAfter: 'STOCK_RESERVED',
+    },
+  },
+  {
+    name: 'cancelled-during-schedule',
+    order: base,
+    cancel: true,
+    race: { hold: holdStep(env.FULFILLMENT_URL, 'scheduleShipment', { latencyMs: 3000 }), cancelAfter: 'PAYMENT_AUTHORIZED' },
+  },
+  // A compensation whose first rounds fail (cancelShipment errors for 4 s), retried until done.
+  {
+    name: 'compensation-retried',
+    order: { ...base, shippingAddress: { ...seoul, postalCode: '99999' } },
+    race: { hold: holdStep(env.FULFILLMENT_URL, 'cancelShipment', { errorRate: 1 }) },
+  },
 ];
+
+async function send(url: string, method: string, body?: unknown): Promise<void> {
+  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${await response.text()}`);
+}
 
 // `record.ts [path...]` records only the named paths; RECORD_SUFFIX=-v2 keeps the files of an
 // earlier workflow version beside the new ones instead of overwriting them.
@@ -35,14 +78,27 @@ const suffix = process.env.RECORD_SUFFIX ?? '';
 const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });
 const client = new Client({ connection, namespace: config().TEMPORAL_NAMESPACE });
 for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.includes(candidate.name))) {
+  if (path.race) await send(path.race.hold.url, 'PUT', path.race.hold.body);
   const submitted = await submitOrder(path.order);
   if (submitted.status !== 202) throw new Error(`${path.name}: ${submitted.status} ${JSON.stringify(submitted.body)}`);
   const { orderId } = submitted.body as { orderId: string };
+  if (path.race?.cancelAfter) await waitForStatus(orderId, (status) => status === path.race?.cancelAfter, 30_000);
+  if (path.name === 'compensation-retried') {
+    // Let two rounds of the undo fail, as the saga's own query reports them, then let it through.
+    await eventually('two failed rounds of cancelShipment', async () => {
+      const response = await fetch(`${gatewayUrl}/orders/${orderId}/saga`);
+      const saga = response.ok ? ((await response.json()) as OrderState) : undefined;
+      const undo = saga?.compensations?.find((progress) => progress.name === 'cancelShipment');
+      return undo && undo.status === 'failing' && undo.rounds >= 2 ? true : undefined;
+    }, 60_000, 200);
+    await send(path.race!.hold.clear.url, path.race!.hold.clear.method);
+  }
   if (path.cancel) {
     const response = await fetch(`${gatewayUrl}/orders/${orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reason":"recorded cancel"}' });
     if (response.status !== 202) throw new Error(`${path.name}: cancel answered ${response.status} ${await response.text()}`);
   }
   const order = await waitForStatus(orderId, (status) => ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'].includes(status), 90_000);
+  if (path.race) await send(path.race.hold.clear.url, path.race.hold.clear.method);
   const handle = client.workflow.getHandle(workflowIdFor(orderId));
   await handle.result().catch(() => undefined);
   const file = new URL(`./${path.name}${suffix}.json`, import.meta.url);
