@@ -103,9 +103,11 @@ async function main(argv: string[]): Promise<number> {
           `[check] look ${attempt}: ${settling} finding(s) may still settle${errors.length ? `, ${errors.length} service(s) not answering (${errors.join('; ')})` : ''}; looking again (${Math.ceil(remainingMs / 1000)} s left)`,
         ),
     };
+    const show = values.show === undefined ? 5 : Number(values.show);
+    if (!Number.isInteger(show) || show < 0) throw new Error(`--show takes a whole number, got ${values.show}`);
     const report = await audit(options);
     if (values.json) console.log(JSON.stringify(report, null, 2));
-    else console.log(formatReport(report, values.show === undefined ? 5 : Number(values.show)));
+    else console.log(formatReport(report, show));
     return report.errors.length > 0 || report.rules.some((result) => result.error) ? 2 : report.ok ? 0 : 1;
   } catch (error) {
     console.error(`[check] ${(error as Error).message}\n${usage}`);
