@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import test from 'ava';
 import { createPaymentActivities, type AuthorizePaymentInput } from '../../activities/payment/activities.js';
+import type { AuthorizationResult } from '../../activities/payment/gateway.js';
 import { HttpPaymentGateway } from '../../activities/payment/http-gateway.js';
 import { TcpPaymentGateway } from '../../activities/payment/tcp/gateway.js';
 import type { EventPublisher } from '../../platform/kafka.js';
@@ -52,7 +53,7 @@ for (const channel of ['http', 'tcp'] as const) {
       sim.simulator.ledger.paymentsOfOrder(order.orderId).map((payment) => [payment.attemptKey, payment.status]),
       [[`${order.orderId}:1`, 'reversed']],
     );
-    const second = await attempt(2).run(activities.authorizePayment, order);
+    const second: AuthorizationResult = await attempt(2).run(activities.authorizePayment, order);
     t.like(second, { outcome: 'approved' });
     t.like(sim.simulator.ledger.standingPayment(order.orderId), { attemptKey: `${order.orderId}:2`, status: 'authorized' });
   });
@@ -62,7 +63,7 @@ for (const channel of ['http', 'tcp'] as const) {
     // Attempt 1 was approved but its answer and its own reversal were lost.
     const orphan = sim.simulator.authorize({ ...order, attempt: 1, installmentMonths: 0, currency: 'KRW' }, channel).answer;
     if (orphan.kind !== 'approved') return t.fail('setup approval failed');
-    const third = await attempt(3).run(activities.authorizePayment, order);
+    const third: AuthorizationResult = await attempt(3).run(activities.authorizePayment, order);
     if (third.outcome !== 'approved') return t.fail('attempt 3 was not approved');
     t.is(sim.simulator.ledger.find(orphan.payment.paymentId)?.status, 'reversed');
     t.like(sim.simulator.ledger.find(third.paymentId), { attemptKey: `${order.orderId}:3`, status: 'authorized' });
