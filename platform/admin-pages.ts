@@ -25,9 +25,13 @@ export interface PageQuery {
   only: string[] | null;
 }
 
-function pageQuerySchema(key: PageKey) {
+/**
+ * A listing keyed by text that was never validated as an order id (an inbox's CloudEvents
+ * `subject`) passes `textKeys`, so a page ending on an odd key can still be followed.
+ */
+function pageQuerySchema(key: PageKey, textKeys: boolean) {
   return z.object({
-    after: keySchemas[key].optional(),
+    after: (textKeys ? z.string().min(1).max(200) : keySchemas[key]).optional(),
     limit: z.coerce.number().int().min(1).max(ADMIN_PAGE_MAX_LIMIT).default(ADMIN_PAGE_DEFAULT_LIMIT),
     only: z
       .string()
@@ -38,9 +42,13 @@ function pageQuerySchema(key: PageKey) {
 }
 
 /** Reads `after`, `limit` and the `orderId`/`sku` filter; a bad value answers 400 naming it. */
-export function parsePageQuery(c: Context, key: PageKey): { ok: true; query: PageQuery } | { ok: false; response: Response } {
+export function parsePageQuery(
+  c: Context,
+  key: PageKey,
+  options: { textKeys?: boolean } = {},
+): { ok: true; query: PageQuery } | { ok: false; response: Response } {
   const { [key]: only, ...rest } = c.req.query();
-  const parsed = pageQuerySchema(key).safeParse({ ...rest, only });
+  const parsed = pageQuerySchema(key, options.textKeys ?? false).safeParse({ ...rest, only });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) if (issue.path[0] === 'only') issue.path[0] = key; // name the parameter as sent
     return { ok: false, response: zodProblem(c, parsed.error) };

@@ -25,7 +25,8 @@ export function createAnalyticsApi(db: Database): Hono {
    * so pages follow the same order whatever the database's collation.
    */
   app.get('/admin/orders', async (c) => {
-    const page = parsePageQuery(c, 'orderId');
+    // Keyed by the inbox's subject, which an odd event may have set to something that is not a UUID.
+    const page = parsePageQuery(c, 'orderId', { textKeys: true });
     if (!page.ok) return page.response;
     const { after, limit, only } = page.query;
     const { rows } = await db.query<{ orderId: string; factStatus: string | null; events: string[] }>(

@@ -39,7 +39,8 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
    * paged by order id (platform/admin-pages.ts). Keys compare as "C" text, the order of their bytes.
    */
   app.get('/admin/orders', async (c) => {
-    const page = parsePageQuery(c, 'orderId');
+    // Keyed by the inbox's subject, which an odd event may have set to something that is not a UUID.
+    const page = parsePageQuery(c, 'orderId', { textKeys: true });
     if (!page.ok) return page.response;
     const { after, limit, only } = page.query;
     const customerFacingTypes = notifiedEventTypes();

@@ -9,6 +9,8 @@
  * Exit status: 0 every invariant holds; 1 violations; 2 a service could not be read (or bad usage).
  */
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { SKU_PATTERN } from '../../platform/contracts/order.js';
 import { audit, type AuditOptions, type AuditReport, DEFAULT_DEADLINE_MS, DEFAULT_GRACE_MS } from './auditor.js';
 import { formatReport } from './report.js';
 import { rules } from './rules/index.js';
@@ -93,6 +95,10 @@ async function main(argv: string[]): Promise<number> {
   let options: AuditOptions;
   try {
     const orderIds = [...(values.order ?? []), ...positionals];
+    const badIds = orderIds.filter((id) => !z.uuid().safeParse(id).success);
+    if (badIds.length > 0) throw new Error(`not an order id (a UUID): ${badIds.join(', ')}`);
+    const badSkus = (values.sku ?? []).filter((sku) => !SKU_PATTERN.test(sku));
+    if (badSkus.length > 0) throw new Error(`not a SKU: ${badSkus.join(', ')}`);
     options = {
       scope: orderIds.length > 0 || values.sku ? { ...(orderIds.length > 0 && { orderIds }), ...(values.sku && { skus: values.sku }) } : undefined,
       rules: values.rule,
