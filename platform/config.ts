@@ -123,7 +123,7 @@ export const environmentSchema = z.object({
    */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
   /** How long one readiness check (`GET /health/ready`: a database round trip, Temporal's health) may take. */
-  READINESS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+  READINESS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).default(1500),
   /**
    * How long `POST /orders` waits for Temporal to start the saga. When it does not answer in time the
    * order stays accepted (its start is in the outbox) and the sweeper starts the saga later; below

@@ -108,11 +108,11 @@ test('the seven services and the setup one-shot run from the one image, with the
   t.deepEqual(compose.services.setup.entrypoint, ['node', '--import', 'tsx']);
 });
 
-test('every service has a health check on GET /health of its own port', (t) => {
+test('every service has a health check on GET /health/ready of its own port', (t) => {
   for (const { name, port } of serviceEntries()) {
     const check = compose.services[name].healthcheck;
     t.truthy(check, name);
-    t.true(check.test.join(' ').includes(`http://127.0.0.1:${port}/health`), `${name}: checks its port ${port}`);
+    t.true(check.test.join(' ').includes(`http://127.0.0.1:${port}/health/ready`), `${name}: checks readiness on its port ${port}`);
     t.is(compose.services[name].environment[`${name.toUpperCase().replace('-', '_')}${name === 'payment-sim' ? '_HTTP' : ''}_PORT`], String(port));
   }
   for (const infrastructure of ['postgres', 'kafka', 'temporal']) t.truthy(compose.services[infrastructure].healthcheck, infrastructure);

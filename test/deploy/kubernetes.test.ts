@@ -86,7 +86,7 @@ for (const overlay of overlays) {
     for (const deployment of deployments) t.is(nameOf(deployment), deployment.metadata.name);
   });
 
-  test(`${overlay}: every service answers readiness, liveness and startup probes on GET /health of its HTTP port`, (t) => {
+  test(`${overlay}: every service answers liveness and startup probes on GET /health/live, readiness on GET /health/ready, of its HTTP port`, (t) => {
     const objects = renderOverlay(overlay);
     const configMap = ofKind(objects, 'ConfigMap').find((object) => object.metadata.name.startsWith('ordersaga-config'))!;
     for (const service of serviceEntries()) {
@@ -98,8 +98,10 @@ for (const overlay of overlays) {
         (name) => configMap.data?.[name] !== undefined,
       );
       t.is(configMap.data?.[portVariable ?? ''], String(service.port), `${service.name}: its port variable in the ConfigMap`);
-      for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
-        t.deepEqual(container[probe]?.httpGet, { path: '/health', port: 'http' }, `${service.name} ${probe}`);
+      // platform/health.ts: liveness never touches a dependency, readiness checks those the service needs
+      const paths = { readinessProbe: '/health/ready', livenessProbe: '/health/live', startupProbe: '/health/live' } as const;
+      for (const [probe, path] of Object.entries(paths) as [keyof typeof paths, string][]) {
+        t.deepEqual(container[probe]?.httpGet, { path, port: 'http' }, `${service.name} ${probe}`);
       }
       const service_ = ofKind(objects, 'Service').find((object) => object.metadata.name === service.name);
       t.truthy(service_ && selects({ matchLabels: service_.spec.selector }, podLabels(deployment)), `${service.name}: a Service selects it`);
