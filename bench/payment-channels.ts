@@ -34,9 +34,18 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const poolSize = Number(process.env.BENCH_POOL_SIZE ?? 4);
+type LedgerKind = 'postgres' | 'memory';
+/**
+ * `postgres` is payment-sim as deployed; `memory` the same simulator with no database
+ * (bench/payment-sim-memory.ts), measured in the same run so the cost of durability is read on the
+ * same host load. BENCH_LEDGER=postgres or memory runs one.
+ */
+const ledgers: LedgerKind[] =
+  process.env.BENCH_LEDGER === 'postgres' || process.env.BENCH_LEDGER === 'memory' ? [process.env.BENCH_LEDGER] : ['postgres', 'memory'];
 
 interface ChannelResult {
   channel: string;
+  ledger: LedgerKind;
   approvals: number;
   /** Approvals answered, warm-up included: each must be a committed row of the ledger. */
   answered: number;
@@ -48,11 +57,28 @@ interface ChannelResult {
 }
 
 async function main(): Promise<void> {
+  const results: ChannelResult[] = [];
+  let committed = 0;
+  for (const ledger of ledgers) {
+    const run = await runAgainst(ledger);
+    results.push(...run.results);
+    committed += run.committed;
+  }
+  const report = renderReport(results, committed);
+  console.log(`\n${report}`);
+  if (!process.env.BENCH_NO_WRITE) {
+    appendToBenchmarks(HEADING, report);
+    console.log('appended to docs/benchmarks.md');
+  }
+}
+
+/** One simulator process with the given ledger, and every channel against it. */
+async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[]; committed: number }> {
   const [httpPort, tcpPort] = [await freePort(), await freePort()];
   const schema = `bench_payments_${process.pid}`;
-  const databaseUrl = withSearchPath(config().PAYMENT_DATABASE_URL, schema);
-  await migrateService('payment-sim', config().PAYMENT_DATABASE_URL, schema);
-  console.log(`starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}, ledger in schema ${schema}) …`);
+  const databaseUrl = ledger === 'postgres' ? withSearchPath(config().PAYMENT_DATABASE_URL, schema) : undefined;
+  if (databaseUrl) await migrateService('payment-sim', config().PAYMENT_DATABASE_URL, schema);
+  console.log(`starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}, ledger ${databaseUrl ? `in schema ${schema}` : 'in memory only'}) …`);
   const sim = startSimulator(httpPort, tcpPort, databaseUrl);
   try {
     await waitForHealth(`http://127.0.0.1:${httpPort}/health`, 15_000);
@@ -66,30 +92,26 @@ async function main(): Promise<void> {
     for (const [channel, open] of channels) {
       const gateway = open();
       try {
-        console.log(`${channel}: warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
+        console.log(`${channel} (${ledger}): warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
         const warmup = await drive(gateway, warmupSeconds);
         const measured = await drive(gateway, seconds);
-        const result = { channel, ...measured, answered: warmup.approvals + measured.approvals };
+        const result = { channel, ledger, ...measured, answered: warmup.approvals + measured.approvals };
         results.push(result);
         console.log(`  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
       } finally {
         await gateway.close?.();
       }
     }
+    if (!databaseUrl) return { results, committed: 0 };
     const committed = await countCommitted(databaseUrl);
     const answered = results.reduce((total, result) => total + result.answered, 0);
     if (committed < answered) throw new Error(`the ledger holds ${committed} payments but ${answered} approvals were answered`);
     console.log(`ledger: ${committed} payments committed, every one of the ${answered} approvals answered among them`);
-    const report = renderReport(results, committed);
-    console.log(`\n${report}`);
-    if (!process.env.BENCH_NO_WRITE) {
-      appendToBenchmarks(HEADING, report);
-      console.log('appended to docs/benchmarks.md');
-    }
+    return { results, committed };
   } finally {
     sim.kill('SIGTERM');
     await new Promise((resolve) => sim.once('exit', resolve));
-    await dropSchema(schema);
+    if (databaseUrl) await dropSchema(schema);
   }
 }
 
@@ -153,14 +175,15 @@ function newRequest(): AuthorizationRequest {
   return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242' };
 }
 
-function startSimulator(httpPort: number, tcpPort: number, databaseUrl: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'payment-sim/main.ts'], {
+function startSimulator(httpPort: number, tcpPort: number, databaseUrl: string | undefined): ChildProcess {
+  const entry = databaseUrl ? 'payment-sim/main.ts' : 'bench/payment-sim-memory.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: {
       ...process.env,
       PAYMENT_SIM_HTTP_PORT: String(httpPort),
       PAYMENT_SIM_TCP_PORT: String(tcpPort),
-      PAYMENT_DATABASE_URL: databaseUrl,
+      ...(databaseUrl ? { PAYMENT_DATABASE_URL: databaseUrl } : {}),
       OTEL_SDK_DISABLED: 'true',
       OTEL_SERVICE_NAME: 'payment-sim',
       LOG_LEVEL: 'warn',
@@ -211,24 +234,26 @@ function hostLoad(): string {
 }
 
 function renderReport(results: ChannelResult[], committed: number): string {
-  const tcpBest = Math.max(...results.filter((result) => result.channel.startsWith('TCP')).map((result) => result.perSecond));
-  const http = results.find((result) => result.channel.startsWith('HTTP'))?.perSecond ?? NaN;
+  const durable = results.filter((result) => result.ledger === ledgers[0]);
+  const tcpBest = Math.max(...durable.filter((result) => result.channel.startsWith('TCP')).map((result) => result.perSecond));
+  const http = durable.find((result) => result.channel.startsWith('HTTP'))?.perSecond ?? NaN;
   return [
     `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${machine()}. Client and payment-sim in separate processes on the same host, loopback;`,
     `closed loop with ${concurrency} concurrent authorizations, ${seconds} s per channel after ${warmupSeconds} s warm-up; telemetry off.`,
-    `Ledger durable in PostgreSQL (group commit; each answer sent after its batch committed): ${committed.toLocaleString('en-US')} payments committed, every approval answered among them.`,
+    `Ledger \`postgres\`: payment-sim as deployed, durable (group commit; each answer sent after its batch committed): ${committed.toLocaleString('en-US')} payments committed, every approval answered among them. \`memory\`: the same simulator without a database, same run, for the cost of durability.`,
     `Host load average (1/5/15 min) at the end of the run: ${hostLoad()}.`,
     '',
-    '| channel | approvals/s | p50 ms | p99 ms | max ms | approvals | errors |',
-    '|---|---|---|---|---|---|---|',
+    '| channel | ledger | approvals/s | p50 ms | p99 ms | max ms | approvals | errors |',
+    '|---|---|---|---|---|---|---|---|',
     ...results.map(
       (result) =>
-        `| ${result.channel} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} |`,
+        `| ${result.channel} | ${result.ledger} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} |`,
     ),
     '',
-    `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive. Reproduce: \`npx tsx bench/payment-channels.ts\`.`,
+    `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive (${ledgers[0]} ledger). Reproduce: \`npx tsx bench/payment-channels.ts\`` +
+      (concurrency === 8 ? '.' : ` with \`BENCH_CONCURRENCY=${concurrency}\`.`),
   ].join('\n');
 }
 
