@@ -37,7 +37,7 @@ const HEALTH_POLL_MS = 250;
 const PROBE_POLL_MS = 500;
 const PROGRESS_EVERY_MS = 5_000;
 /** The auditor keeps looking this long while what it finds may still settle. */
-const AUDIT_DEADLINE_MS = 180_000;
+const AUDIT_DEADLINE_MS = 90_000;
 
 class RunClock {
   readonly startedAtEpoch = Date.now();
@@ -86,7 +86,7 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
     for (let plan = kills.next(clock.elapsedMs); plan; plan = kills.next(clock.elapsedMs)) {
       current = `next kill: ${plan.target} in ${(plan.pauseMs / 1000).toFixed(0)} s`;
       await pause(plan.pauseMs);
-      if (clock.elapsedMs >= options.durationMs) {
+      if ((!plan.firstRound && clock.elapsedMs >= options.durationMs) || clock.elapsedMs >= hardEndMs(options)) {
         kills.putBack(plan);
         break;
       }
@@ -100,13 +100,14 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
     }
   })();
 
+  // Latency windows start only within --duration (and the one open then ends with it).
+  const durationOver = AbortSignal.timeout(options.durationMs);
   const slowing = (async () => {
     if (!options.latency) return;
     const schedule = new LatencySchedule(seededRandom(options.seed + 2));
     for (;;) {
       const plan = schedule.next();
-      await pause(plan.pauseMs);
-      if (clock.elapsedMs + 2_000 >= options.durationMs) return;
+      if (!(await pause(plan.pauseMs, durationOver)) || clock.elapsedMs + 2_000 >= options.durationMs) return;
       const lengthMs = Math.min(plan.lengthMs, options.durationMs - clock.elapsedMs);
       const setting = { latencyMs: options.latencyMs, jitterMs: options.latencyMs };
       const atMs = clock.elapsedMs;
@@ -120,7 +121,12 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
     }
   })();
 
-  await Promise.all([run.run(), killing, slowing]);
+  // The load goes on while faults do: past --duration only to finish the first round of kills.
+  const loading = run.run();
+  await pause(options.durationMs);
+  await killing;
+  run.stop('chaos: faults over');
+  await Promise.all([loading, slowing]);
   clearInterval(progress);
   const loadEndedMs = clock.elapsedMs;
   faults.sort((a, b) => a.atMs - b.atMs).forEach((fault, index) => (fault.n = index + 1));
@@ -209,6 +215,11 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
   return { ...report, verdict: verdict(report) };
 }
 
+/** However long the kills take, the run ends by then: three times --duration and two minutes. */
+function hardEndMs(options: ChaosOptions): number {
+  return Math.min(3_600_000, 3 * options.durationMs + 120_000);
+}
+
 function checkLoopback(): void {
   const env = config();
   for (const [name, url] of Object.entries({ ORDER_URL: env.ORDER_URL, INVENTORY_URL: env.INVENTORY_URL, FULFILLMENT_URL: env.FULFILLMENT_URL, PAYMENT_HTTP_URL: env.PAYMENT_HTTP_URL })) {
@@ -220,7 +231,8 @@ function parseLoadOptions(options: ChaosOptions): LoadOptions {
   const expected = (options.ratePerSecond * options.durationMs) / 1000;
   const parsed = parseLoadCommandLine([
     '--rate', String(options.ratePerSecond),
-    '--duration', String(options.durationMs / 1000),
+    // At most until the hard end; run.ts stops it once --duration is over and every target was killed.
+    '--duration', String(hardEndMs(options) / 1000),
     '--seed', String(options.seed),
     '--mix', options.mixText,
     '--cancel-delay', String(options.cancelDelayMs),

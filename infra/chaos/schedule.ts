@@ -51,12 +51,16 @@ export class KillSchedule {
     if (plan.firstRound) this.firstRound.unshift(plan.target);
   }
 
-  /** The next kill, or undefined when the run's time or kill budget is spent. */
+  /**
+   * The next kill, or undefined when the kill budget is spent, or the first round is done and the
+   * run's time is up. The first round always completes: every target is killed at least once, the
+   * run (and its load) going on past its duration if need be (run.ts bounds that).
+   */
   next(elapsedMs: number): KillPlan | undefined {
     const minPauseMs = this.settings.minPauseMs ?? 2_000;
     const budgetMs = this.settings.budgetPerKillMs ?? 20_000;
     const remainingMs = this.settings.durationMs - elapsedMs;
-    if (this.kills >= this.settings.maxKills || remainingMs <= minPauseMs || this.targets.length === 0) return undefined;
+    if (this.kills >= this.settings.maxKills || this.targets.length === 0) return undefined;
     let target: Target;
     let pauseMs: number;
     const firstRound = this.firstRound.length > 0;
@@ -65,6 +69,7 @@ export class KillSchedule {
       const slack = Math.max(0, remainingMs - (this.firstRound.length + 1) * budgetMs);
       pauseMs = minPauseMs + this.random() * (slack / (this.firstRound.length + 1));
     } else {
+      if (remainingMs <= minPauseMs) return undefined;
       const others = this.targets.length > 1 ? this.targets.filter((candidate) => candidate !== this.last) : this.targets;
       target = others[Math.floor(this.random() * others.length)]!;
       pauseMs = minPauseMs + this.random() * budgetMs;
