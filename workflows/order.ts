@@ -259,7 +259,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     });
     if (authorized.outcome === 'declined') return decline(authorized);
     paymentId = state.paymentId = authorized.paymentId;
-    await enter({ status: 'PAYMENT_AUTHORIZED', paymentId: authorized.paymentId, approvalCode: authorized.approvalCode });
+    await enter({ status: 'PAYMENT_AUTHORIZED', paymentId: authorized.paymentId, approvalCode: authorized.approvalCode, amountMinor: prepared.amountMinor });
 
     compensations.push({ name: 'cancelShipment', run: (reason) => undoing.cancelShipment({ ...customer, reason }) });
     const shipment = await fulfillment.scheduleShipment({

@@ -13,7 +13,8 @@ import type { OrderRecord, OrderStore } from './store.js';
 /** A step of the saga as the order records it; the fields are what its event needs. */
 export type OrderTransition =
   | { status: 'STOCK_RESERVED'; amountMinor: number; currency: string }
-  | { status: 'PAYMENT_AUTHORIZED'; paymentId: string; approvalCode: string }
+  /** `amountMinor` is what the card was charged (goods, shipping, fees): from here on the order's amount. */
+  | { status: 'PAYMENT_AUTHORIZED'; paymentId: string; approvalCode: string; amountMinor: number }
   | { status: 'PAYMENT_DECLINED'; declineCode: string; reason: string }
   | { status: 'SHIPMENT_SCHEDULED'; shipmentId: string }
   | { status: 'COMPLETED' }

@@ -74,6 +74,9 @@ test('happy path: reserve, prepare, authorize, ship, commit, COMPLETED', async (
   t.deepEqual(calls.slice(9), ['status:COMPLETED']);
   t.deepEqual(state.history.map((entry) => entry.status), ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED']);
   t.is(state.amountMinor, 23_000);
+  // The order records what the card was charged (goods and shipping), not the goods subtotal.
+  const authorized = t.context.estate.calls.find((call) => call.orderId === orderId && call.activity === 'status:PAYMENT_AUTHORIZED');
+  t.is((authorized?.input as { transition: { amountMinor: number } }).transition.amountMinor, 23_000);
 });
 
 test('out of stock: REJECTED with the reason, no payment attempted', async (t) => {
