@@ -166,7 +166,13 @@ export function retryPolicyFromConfig(): RetryPolicy {
  * between would lose it.
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<Consumer> {
-  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    // A resumed partition joins the next fetch; the fetch in flight (a long poll of the others) ends
+    // within this, so a retry comes at most a second after its backoff, not kafkajs' default five.
+    maxWaitTimeInMs: 1000,
+  });
   const deadLetters = new LazyProducer(options.kafka);
   const deadLetterDestination = options.deadLetterTopic ?? deadLetterTopic;
   const processor = new RecordProcessor({

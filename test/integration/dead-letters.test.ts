@@ -302,7 +302,7 @@ async function openBench(t: import('ava').ExecutionContext, name: string): Promi
 }
 
 /** The bench's consumer: records each event in `effects`; an order id in `locks` that is locked elsewhere waits (NOWAIT: 55P03). */
-async function startBenchConsumer(t: import('ava').ExecutionContext, bench: Bench, retryPolicy: RetryPolicy): Promise<Consumer> {
+async function startBenchConsumer(t: import('ava').ExecutionContext, bench: Bench, retryPolicy: RetryPolicy, attempts = new Map<string, number>()): Promise<Consumer> {
   const consumer = await startEventConsumer({
     kafka,
     groupId: bench.group,
@@ -311,6 +311,7 @@ async function startBenchConsumer(t: import('ava').ExecutionContext, bench: Benc
     deadLetterTopic: bench.deadLetters,
     retryPolicy,
     handle: async (event, transaction) => {
+      attempts.set(event.id, (attempts.get(event.id) ?? 0) + 1);
       await transaction.query('SELECT order_id FROM locks WHERE order_id = $1 FOR UPDATE NOWAIT', [event.data.orderId]);
       await transaction.query('INSERT INTO effects (event_id, order_id, customer_id) VALUES ($1, $2, $3)', [
         event.id,
@@ -360,7 +361,8 @@ test('while the database is unreachable, a record is retried with backoff, not d
 
 test('a record waiting on a lock holds back only its own partition, and is applied when the lock goes', async (t) => {
   const bench = await openBench(t, 'lock');
-  await startBenchConsumer(t, bench, patient);
+  const attempts = new Map<string, number>();
+  await startBenchConsumer(t, bench, patient, attempts);
   const stuck = orderCreated();
   await bench.admin.query(`INSERT INTO ${bench.schema}.locks (order_id) VALUES ($1)`, [stuck.subject]);
   const holder = await bench.admin.connect();
@@ -382,6 +384,9 @@ test('a record waiting on a lock holds back only its own partition, and is appli
   for (const event of others) {
     await eventually(`${event.subject} on another partition to be applied`, async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined));
   }
+  // Far more tries than maxAttempts: waiting on a lock is no reason to give up on the record.
+  const wanted = patient.maxAttempts * 3;
+  await eventually(`${wanted} attempts at the locked order`, async () => ((attempts.get(stuck.id) ?? 0) >= wanted ? true : undefined));
   t.is(await effectsOf(bench, stuck.id), 0, 'the locked order waits');
 
   await holder.query('ROLLBACK');
