@@ -18,6 +18,7 @@
  * wait unanswered meanwhile, so a client times out into its reversal path rather than being told
  * something the ledger may later lose.
  */
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import type { LedgerJournal, LedgerSnapshot, Payment, StoredAnswer, Tombstone } from './ledger.js';
@@ -171,14 +172,20 @@ export class PostgresLedgerJournal implements LedgerJournal {
     if (result === 'timeout') log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
   }
 
-  /** The next flush starts when the event loop has handled every request that was ready, so they share it. */
+  /**
+   * The next flush starts when the event loop has handled every request that was ready, so they
+   * share it. It runs outside the trace of the request that happened to schedule it: a flush serves
+   * many orders, and its query would otherwise land in one of their traces at random.
+   */
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.startFlush();
-    });
+    context.with(ROOT_CONTEXT, () =>
+      setImmediate(() => {
+        this.scheduled = false;
+        this.startFlush();
+      }),
+    );
   }
 
   /** Takes the pending batch onto the wire, unless all slots are busy or it touches what a batch on the wire touches. */
