@@ -78,14 +78,21 @@ export function databaseReady(db: Database, name = 'database'): ReadinessCheck {
   return {
     name,
     probe: async () => {
-      const pool = `pool: ${db.totalCount - db.idleCount} of ${db.options.max ?? '?'} connections in use, ${db.waitingCount} requests waiting`;
+      // its own deadline, inside the check's, so the answer can say how busy the pool was
+      const deadlineMs = Math.max(50, Math.floor(config().READINESS_CHECK_TIMEOUT_MS * 0.8));
+      let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           db.query('SELECT 1'),
-          new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${config().READINESS_CHECK_TIMEOUT_MS} ms`)), config().READINESS_CHECK_TIMEOUT_MS).unref()),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
+          }),
         ]);
       } catch (error) {
+        const pool = `pool: ${db.totalCount - db.idleCount} of ${db.options.max ?? '?'} connections in use, ${db.waitingCount} requests waiting`;
         throw new Error(`${(error as Error).message} (${pool})`);
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
