@@ -14,6 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { parsePageQuery } from '../platform/admin-pages.js';
 import { paymentChannels } from '../platform/contracts/order.js';
 import { mountHealth, type ReadinessCheck } from '../platform/health.js';
 import { problem, withProblemDefaults } from '../platform/http.js';
@@ -27,10 +28,6 @@ const reverseAttemptSchema = z.strictObject({
   orderId: orderIdSchema,
   attempt: z.number().int().min(1).max(MAX_ATTEMPT),
   reason: z.string().max(200).default('net cancel of the attempt'),
-});
-const ledgerPageSchema = z.strictObject({
-  after: z.string().regex(/^\d{1,15}$/, 'must be a cursor from a previous page').optional(),
-  limit: z.coerce.number().int().min(1).max(5_000).default(500),
 });
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -144,23 +141,26 @@ export function createPaymentApi(simulator: PaymentSimulator, readiness: Readine
   });
 
   /**
-   * The whole ledger for an auditor, every payment in booking order, a page at a time: `next` is the
-   * cursor of the following page, absent on the last. Only committed payments are listed.
+   * The whole ledger for an auditor, in the admin listings' shape (platform/admin-pages.ts): every
+   * payment in booking order, a page at a time, `next` the cursor of the following page and absent
+   * on the last; or `?orderId=a,b` for those orders' payments only. Only committed payments are listed.
    */
   app.get('/admin/ledger', async (c) => {
-    const query = ledgerPageSchema.safeParse(c.req.query());
-    if (!query.success) {
-      const issue = query.error.issues[0]!;
+    const parsed = parsePageQuery(c, 'orderId', { textKeys: true });
+    if (!parsed.ok) return parsed.response;
+    const { after, limit, only } = parsed.query;
+    if (after !== null && !/^\d{1,15}$/.test(after)) {
       return problem(c, {
         type: 'validation_error',
         title: 'Invalid request',
         status: 400,
-        detail: `${issue.path.join('.') || 'query'}: ${issue.message}`,
-        parameter: String(issue.path[0] ?? ''),
+        detail: 'after: must be the `next` cursor of a previous page',
+        parameter: 'after',
       });
     }
     await ledger.durable();
-    return c.json(ledger.page(query.data.after, query.data.limit));
+    if (only) return c.json({ payments: only.flatMap((orderId) => ledger.paymentsOfOrder(orderId)) });
+    return c.json(ledger.page(after ?? undefined, limit));
   });
 
   app.get('/payments', async (c) => {

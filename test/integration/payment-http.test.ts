@@ -2,6 +2,7 @@
  * The HTTP payment line end to end: HttpPaymentGateway against the simulator's API, in process on
  * a random port.
  */
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { HttpPaymentGateway } from '../../activities/payment/http-gateway.js';
 import { PaymentGatewayError, type AuthorizationRequest } from '../../activities/payment/gateway.js';
@@ -330,7 +331,7 @@ test('an attempt is not handed the approval another attempt holds: that one must
 });
 
 test('GET /admin/ledger pages through every payment in booking order', async (t) => {
-  const orders = [newRequest(), newRequest(), newRequest()];
+  const orders = [randomUUID(), randomUUID(), randomUUID()].map((orderId) => newRequest({ orderId, idempotencyKey: `authorize:${orderId}:1` }));
   const paid = [];
   for (const request of orders) paid.push(await gateway.authorize(request));
   const seen: { paymentId: string; orderId: string; status: string; amountMinor: number; currency: string; channel: string; attemptKey: string }[] = [];
@@ -351,6 +352,8 @@ test('GET /admin/ledger pages through every payment in booking order', async (t)
     'in booking order',
   );
   t.like(ours[0], { status: 'authorized', amountMinor: 12_900, currency: 'KRW', channel: 'http', attemptKey: `${orders[0]!.orderId}:1` });
+  const scoped = await get(`/admin/ledger?orderId=${orders[1]!.orderId}`);
+  t.deepEqual(scoped.body.payments.map((payment: { orderId: string }) => payment.orderId), [orders[1]!.orderId]);
   t.like(await get('/admin/ledger?limit=0'), { status: 400 });
   t.like(await get('/admin/ledger?after=abc'), { status: 400 });
 });
