@@ -44,7 +44,7 @@ test('a worker whose run() rejects stops its process through the stop sequence, 
   const ready = await waitForHealth(inventory, '/health/ready');
   t.is(ready.checks.temporalWorker, 'ok');
 
-  inventory.child.kill('SIGUSR2'); // the worker fails as on a fatal SDK error
+  inventory.child.kill('SIGWINCH'); // the worker fails as on a fatal SDK error
   const exit = await Promise.race([
     inventory.exited,
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the process did not exit within 60 s')), 60_000).unref()),
