@@ -99,7 +99,8 @@ function printProgress(progress: ReplayProgress): void {
       console.log(`[dlq-replay] read ${progress.deadLetters} dead letter(s)${progress.unreadable > 0 ? `, ${progress.unreadable} unreadable` : ''}`);
       break;
     case 'skipped':
-      console.log(`[dlq-replay] skip ${describe(progress.deadLetter)} (${progress.why})`);
+      // Records left for a later run by --limit are only counted in the summary.
+      if (progress.kind === 'replay-limit') console.log(`[dlq-replay] skip ${describe(progress.deadLetter)} (${progress.why})`);
       break;
     case 'would-replay':
     case 'replayed':
@@ -129,7 +130,7 @@ function reportJson(report: ReplayReport) {
     read: report.read,
     unreadable: report.unreadable,
     replayed: report.replayed.map(entry),
-    skipped: report.skipped.map(({ deadLetter, why }) => ({ ...entry(deadLetter), why })),
+    skipped: report.skipped.map(({ deadLetter, kind, why }) => ({ ...entry(deadLetter), kind, why })),
   };
 }
 
@@ -158,8 +159,12 @@ if (args.json) {
   console.log(JSON.stringify(reportJson(report), null, 2));
 } else {
   const verb = report.dryRun ? 'would replay' : 'replayed';
+  const looping = report.skipped.filter((entry) => entry.kind === 'replay-limit').length;
+  const later = report.skipped.length - looping;
   console.log(
-    `[dlq-replay] done: ${verb} ${report.replayed.length}, skipped ${report.skipped.length}, read ${report.read} from ${report.deadLetterTopic}` +
+    `[dlq-replay] done: ${verb} ${report.replayed.length} record(s) of ${report.read} dead letter(s) in ${report.deadLetterTopic}` +
+      (looping > 0 ? `; skipped ${looping} at the replay limit` : '') +
+      (later > 0 ? `; ${later} left by --limit` : '') +
       (report.dryRun ? ' (dry run: nothing published)' : ''),
   );
 }

@@ -43,10 +43,17 @@ export interface ReplayOptions extends ReplaySelection {
   readTimeoutMs?: number;
 }
 
+/** Why a dead letter was not replayed: its record keeps failing, or the run's `--limit` was reached. */
+export interface Skipped {
+  deadLetter: DeadLetter;
+  kind: 'replay-limit' | 'over-limit';
+  why: string;
+}
+
 export type ReplayProgress =
   | { step: 'read'; deadLetters: number; unreadable: number }
   | { step: 'replayed' | 'would-replay'; index: number; total: number; deadLetter: DeadLetter }
-  | { step: 'skipped'; deadLetter: DeadLetter; why: string };
+  | ({ step: 'skipped' } & Skipped);
 
 export interface ReplayReport {
   deadLetterTopic: string;
@@ -55,7 +62,7 @@ export interface ReplayReport {
   unreadable: string[];
   /** Dead letters whose record was replayed (or, in a dry run, would be). */
   replayed: DeadLetter[];
-  skipped: { deadLetter: DeadLetter; why: string }[];
+  skipped: Skipped[];
 }
 
 /** Every dead letter in the topic up to its current end (records written meanwhile wait for the next run). */
@@ -133,7 +140,7 @@ export async function readDeadLetterTopic(
 export function selectForReplay(
   deadLetters: DeadLetter[],
   selection: ReplaySelection,
-): { replay: DeadLetter[]; skipped: { deadLetter: DeadLetter; why: string }[] } {
+): { replay: DeadLetter[]; skipped: Skipped[] } {
   const matching = deadLetters.filter(
     (deadLetter) =>
       (selection.consumerGroup === undefined || deadLetter.consumerGroup === selection.consumerGroup) &&
@@ -150,12 +157,12 @@ export function selectForReplay(
     }
   }
   const replay: DeadLetter[] = [];
-  const skipped: { deadLetter: DeadLetter; why: string }[] = [];
+  const skipped: Skipped[] = [];
   for (const deadLetter of latest.values()) {
     if (deadLetter.replayCount >= selection.maxReplays) {
-      skipped.push({ deadLetter, why: `already replayed ${deadLetter.replayCount} times (limit ${selection.maxReplays})` });
+      skipped.push({ deadLetter, kind: 'replay-limit', why: `already replayed ${deadLetter.replayCount} times (limit ${selection.maxReplays})` });
     } else if (selection.limit !== undefined && replay.length >= selection.limit) {
-      skipped.push({ deadLetter, why: `over the limit of ${selection.limit}` });
+      skipped.push({ deadLetter, kind: 'over-limit', why: `over the limit of ${selection.limit}` });
     } else {
       replay.push(deadLetter);
     }

@@ -95,7 +95,7 @@ export const topics = {
   payment: topicName('payment.events'),
   fulfillment: topicName('fulfillment.events'),
 } as const;
-/** Records that could not be processed (bad envelope, unknown type, schema violation), with the reason. */
+/** Records a consumer gave up on (not a valid event, or refused by its database), with why and where from (docs/dead-letters.md). */
 export const deadLetterTopic = topicName('dead-letter');
 /** Partitions per topic: enough for two consumer instances per group on this 2-core dev machine. */
 export const partitionsPerTopic = 3;

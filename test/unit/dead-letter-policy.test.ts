@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { metrics as metricsApi } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/sdk-node';
 import test from 'ava';
 import type { KafkaMessage, Message } from 'kafkajs';
 import pg from 'pg';
@@ -22,7 +24,22 @@ import { deadLetterHeaders, deadLetterMessage, headerText, readDeadLetter, repla
 import { buildEvent, InvalidEventError } from '../../platform/events/envelope.js';
 import { RecordProcessor } from '../../platform/record-processor.js';
 import { selectForReplay } from '../../consumers/dead-letters/replay.js';
+import { metricNames } from '../../platform/telemetry/metrics.js';
 import { sampleEventData } from './fixtures.js';
+
+// The metrics the processor counts, read back in memory.
+const metricReader = new (class extends metrics.MetricReader {
+  protected override async onShutdown() {}
+  protected override async onForceFlush() {}
+})();
+metricsApi.setGlobalMeterProvider(new metrics.MeterProvider({ readers: [metricReader] }));
+
+/** The data points of one counter: attributes and value. */
+async function counted(name: string): Promise<{ attributes: Record<string, unknown>; value: number }[]> {
+  const { resourceMetrics } = await metricReader.collect();
+  const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === name);
+  return (metric?.dataPoints ?? []).map((point) => ({ attributes: point.attributes, value: point.value as number }));
+}
 
 const policy: RetryPolicy = { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 1000 };
 
@@ -209,7 +226,7 @@ test('a replay picks one dead letter per record (its latest), applies the filter
 
   const every = selectForReplay(all, { maxReplays: 3 });
   t.deepEqual(every.replay.map((d) => d.originalSource).sort(), ['o/0/1', 'o/0/2'], 'once per record, whichever groups dead-lettered it');
-  t.deepEqual(every.skipped.map((s) => [s.deadLetter.position, s.why]), [['dlq/0/9', 'already replayed 3 times (limit 3)']]);
+  t.deepEqual(every.skipped.map((s) => [s.deadLetter.position, s.kind, s.why]), [['dlq/0/9', 'replay-limit', 'already replayed 3 times (limit 3)']]);
 
   t.deepEqual(selectForReplay(all, { maxReplays: 3, consumerGroup: 'notification' }).replay, [n1]);
   t.deepEqual(selectForReplay(all, { maxReplays: 3, since: new Date('2026-11-28T08:20:00Z') }).replay, [b]);
@@ -258,6 +275,8 @@ test('with its database unreachable, a valid event is retried with a capped back
   t.deepEqual(delays.slice(0, 5), [100, 200, 400, 800, 1000]);
   t.true(delays.every((delay) => delay <= policy.maxDelayMs));
   t.is(processor.pendingRecords, 1, 'the record is still owed');
+  const retries = (await counted(metricNames.consumerRetries)).find((point) => point.attributes['error.class'] === 'transient');
+  t.true((retries?.value ?? 0) >= policy.maxAttempts * 3, 'consumer.retries counts every transient failure');
 });
 
 test('a record that is not a valid event is dead-lettered on its first attempt, without touching the database', async (t) => {
@@ -278,6 +297,12 @@ test('a record that is not a valid event is dead-lettered on its first attempt, 
   t.is(deadLetters.length, 1);
   t.is(headerText(deadLetters[0]!.headers, deadLetterHeaders.reason), 'subject-mismatch');
   t.is(processor.pendingRecords, 0);
+  const points = await counted(metricNames.consumerDeadLetters);
+  t.deepEqual(
+    points.filter((point) => point.attributes.reason === 'subject-mismatch'),
+    [{ attributes: { 'messaging.consumer.group.name': 'unit-test', reason: 'subject-mismatch', 'error.class': 'permanent' }, value: 1 }],
+    'consumer.dead_letters counts it by group, reason and class',
+  );
 });
 
 test('when the dead-letter topic cannot take the record, it is retried and dead-lettered on the next attempt', async (t) => {
