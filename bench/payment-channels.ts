@@ -252,12 +252,22 @@ function renderReport(results: ChannelResult[], committed: number): string {
         `| ${result.channel} | ${result.ledger} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} |`,
     ),
     '',
+    goalVerdict(durable),
     `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive (${ledgers[0]} ledger). Reproduce: \`npx tsx bench/payment-channels.ts\`` +
       (concurrency === 8 ? '.' : ` with \`BENCH_CONCURRENCY=${concurrency}\`.`),
   ].join('\n');
 }
 
 const HEADING = '## Payment channels';
+
+/** The TCP line's goal, read off the first ledger measured (postgres: the simulator as deployed). */
+function goalVerdict(results: ChannelResult[]): string {
+  const met = results.filter((result) => result.channel.startsWith('TCP') && result.perSecond >= 25_000 && result.p99Ms <= 2);
+  const ledger = results[0]?.ledger ?? 'postgres';
+  return met.length > 0
+    ? `Goal (TCP ≥ 25,000 approvals/s with p99 ≤ 2 ms, ${ledger} ledger): **met** by ${met.map((result) => result.channel).join(', ')}.`
+    : `Goal (TCP ≥ 25,000 approvals/s with p99 ≤ 2 ms, ${ledger} ledger): **missed** in this run.`;
+}
 
 
 function format(value: number): string {
