@@ -26,15 +26,16 @@ source "$ROOT/infra/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, 
 # The test identity, exported so every service started below and every test inherit it (services.sh
 # passes the environment through). `user_identity` keeps the caller's own values of the same
 # variables (or unsets them), for the census of the user's estate.
-identity=() user_identity=()
+identity=() user_identity=() user_unset=()
 mapfile -t identity < <(npx tsx infra/setup/test-estate.ts env) || die test "deriving the test identity failed"
 (( ${#identity[@]} )) || die test "deriving the test identity failed"
 for assignment in "${identity[@]}"; do
   name="${assignment%%=*}"
-  if [[ -n "${!name+set}" ]]; then user_identity+=("$name=${!name}"); else user_identity+=(-u "$name"); fi
+  if [[ -n "${!name+set}" ]]; then user_identity+=("$name=${!name}"); else user_unset+=(-u "$name"); fi
 done
 export "${identity[@]}"
-in_user_identity() { env "${user_identity[@]}" "$@"; }
+# env's -u options before its assignments
+in_user_identity() { env "${user_unset[@]}" "${user_identity[@]}" "$@"; }
 
 # What the services started below export to (services.sh passes the environment through): the
 # receiver, with short batching and metric intervals so a test sees its data within seconds, and
