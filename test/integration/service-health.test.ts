@@ -7,11 +7,14 @@
  *   naming the cause (a supervisor then restarts it);
  * - POST /orders with Temporal not answering holds no database connection: with a pool of one,
  *   /health/live answers, /health/ready says Temporal is the problem and the database is fine, the
- *   order is accepted, and its saga starts once Temporal answers again (the sweeper).
+ *   order is accepted, and its saga starts once Temporal answers again (the sweeper). That service
+ *   has its order tables in a schema of its own, so its sweeper never touches the suite's orders.
  */
 import test from 'ava';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
 import { config } from '../../platform/config.js';
 import { workflowIdFor } from '../../platform/contracts/workflow.js';
 import { orderIdFor } from '../../workers/order/api.js';
@@ -21,6 +24,24 @@ import { startTestTemporal } from '../support/temporal.js';
 import { PLANTED_WORKER_ERROR } from '../support/worker-fault.js';
 
 let temporal: TestWorkflowEnvironment;
+
+/** The order service's tables in a fresh schema of the orders database, and the URL that uses it. */
+async function scratchOrderSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = config().ORDER_DATABASE_URL;
+  const schema = `health_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await runner({
+    databaseUrl: base,
+    dir: fileURLToPath(new URL('../../activities/order/migrations', import.meta.url)),
+    schema,
+    createSchema: true,
+    direction: 'up',
+    migrationsTable: 'schema_migrations',
+    log: () => undefined,
+  });
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: async () => void (await queryDatabase(base, `DROP SCHEMA ${schema} CASCADE`)) };
+}
 /** Kafka where nothing listens: these processes must not publish into any estate. */
 let noKafka: string;
 
@@ -63,6 +84,13 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
   const proxy = new FreezableProxy({ host: temporal.address.split(':')[0]!, port: Number(temporal.address.split(':')[1]) });
   await proxy.start();
   t.teardown(() => proxy.close());
+  const customerId = `health-${randomUUID().slice(0, 8)}`;
+  const key = randomUUID();
+  const orderId = orderIdFor(customerId, key);
+  // A schema of its own in the orders database: this service's sweeper must never take the saga
+  // starts of the suite's order service (it would start them on this file's Temporal).
+  const { url: orders, drop } = await scratchOrderSchema();
+  t.teardown(drop);
   const order = await startServiceProcess({
     entry: 'workers/order/main.ts',
     portVariable: 'ORDER_PORT',
@@ -70,6 +98,7 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
       TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
       TEMPORAL_NAMESPACE: 'default',
       KAFKA_BROKERS: noKafka,
+      ORDER_DATABASE_URL: orders,
       DATABASE_POOL_SIZE: '1',
       ORDER_WORKFLOW_START_TIMEOUT_MS: '6000',
       READINESS_CHECK_TIMEOUT_MS: '1500',
@@ -77,18 +106,8 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
       ORDER_SAGA_SWEEP_AFTER_MS: '1000',
     },
   });
-  t.teardown(() => order.stop());
+  t.teardown(() => order.stop()); // before the schema goes (teardowns run last registered first)
   await waitForHealth(order, '/health/ready');
-
-  const customerId = `health-${randomUUID().slice(0, 8)}`;
-  const key = randomUUID();
-  const orderId = orderIdFor(customerId, key);
-  t.teardown(async () => {
-    // no debris in the suite's order database: this order's saga ran on this file's Temporal only
-    for (const table of ['order_saga_starts', 'order_status_history', 'orders']) {
-      await queryDatabase(config().ORDER_DATABASE_URL, `DELETE FROM ${table} WHERE order_id = $1`, [orderId]);
-    }
-  });
 
   proxy.freeze();
   let answered = false;
@@ -108,7 +127,7 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
 
   // The order is committed before the saga start is asked for…
   await eventually('the PENDING order committed while its saga start waits on Temporal', async () => {
-    const rows = await queryDatabase<{ status: string }>(config().ORDER_DATABASE_URL, 'SELECT status FROM orders WHERE order_id = $1', [orderId]);
+    const rows = await queryDatabase<{ status: string }>(orders, 'SELECT status FROM orders WHERE order_id = $1', [orderId]);
     return rows[0]?.status === 'PENDING' ? true : undefined;
   }, 15_000);
   t.false(answered, 'the request still waits for Temporal');
@@ -129,7 +148,7 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
   // Temporal answers again: the sweeper starts the saga (once: the workflow id is the order's).
   proxy.thaw();
   const description = await eventually('the sweeper to start the saga', async () => {
-    const rows = await queryDatabase(config().ORDER_DATABASE_URL, 'SELECT 1 FROM order_saga_starts WHERE order_id = $1', [orderId]);
+    const rows = await queryDatabase(orders, 'SELECT 1 FROM order_saga_starts WHERE order_id = $1', [orderId]);
     if (rows.length > 0) return undefined;
     return temporal.client.workflow.getHandle(workflowIdFor(orderId)).describe();
   }, 60_000, 500);
