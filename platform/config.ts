@@ -115,7 +115,7 @@ export const environmentSchema = z.object({
   /** Wait before a consumer's second attempt at a record; it doubles per attempt, with jitter. */
   CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(200),
   /** The longest wait between two attempts (the partition stays paused meanwhile; the others go on). */
-  CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(30_000),
+  CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),
 
   /**
    * How long a service's stop sequence may take (worker drain, connections closed, telemetry

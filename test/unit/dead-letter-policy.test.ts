@@ -52,7 +52,7 @@ test('the configuration has the documented defaults and refuses nonsense', (t) =
   const defaults = parseEnvironment({});
   t.is(defaults.CONSUMER_MAX_ATTEMPTS, 5);
   t.is(defaults.CONSUMER_RETRY_INITIAL_MS, 200);
-  t.is(defaults.CONSUMER_RETRY_MAX_MS, 30_000);
+  t.is(defaults.CONSUMER_RETRY_MAX_MS, 10_000);
   t.throws(() => parseEnvironment({ CONSUMER_MAX_ATTEMPTS: '0' }), { message: /CONSUMER_MAX_ATTEMPTS/ });
   t.throws(() => parseEnvironment({ CONSUMER_RETRY_MAX_MS: 'soon' }), { message: /CONSUMER_RETRY_MAX_MS/ });
 });
