@@ -1,7 +1,8 @@
 /**
  * The running analytics and notification consumers, through real Kafka: an event is applied once
  * however often it is delivered, and records that are not valid events go to the dead-letter topic
- * with the reason while the consumers carry on.
+ * with the reason while the consumers carry on (records the database refuses, outages and replays:
+ * dead-letters.test.ts).
  *
  * Waiting is by partition order: every topic is keyed by order id, so once a consumer has applied a
  * later event for the same order (same key, same topic, same partition), it has also handled every
@@ -216,6 +217,8 @@ test('records that are not valid events are dead-lettered with the reason, and t
       t.true(deadLettered.length >= 1, `${reason} (${key}) dead-lettered by ${group}`);
       for (const record of deadLettered) {
         t.is(header(record, 'dlq-reason'), reason, key);
+        t.is(header(record, 'dlq-error-class'), 'permanent', `${key}: not a valid event, never will be`);
+        t.is(header(record, 'dlq-attempts'), '1', `${key}: dead-lettered on the first attempt`);
         t.regex(header(record, 'dlq-source') ?? '', new RegExp(`^${topics.order.replaceAll('.', '\\.')}/\\d+/\\d+$`));
         t.truthy(header(record, 'dlq-detail'));
         t.is(header(record, 'x-test-case'), key, 'the original headers travel with the record');
