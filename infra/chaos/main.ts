@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { appendToBenchmarks } from '../../bench/benchmarks-doc.js';
 import { helpText, parseChaosCommandLine, UsageError, type ParsedChaosCommandLine } from './options.js';
 import { formatReport } from './report.js';
-import { runChaos } from './run.js';
+import { cleanUpInterruptedRun, runChaos } from './run.js';
 
 let parsed: ParsedChaosCommandLine;
 try {
@@ -25,6 +25,12 @@ const { options, warnings } = parsed;
 for (const warning of warnings) process.stderr.write(`chaos: note: ${warning}\n`);
 
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: putting back what the run changed (latency settings, a planted violation), then stopping without a verdict`);
+    void cleanUpInterruptedRun().finally(() => process.exit(130));
+  });
+}
 const report = await runChaos(options, say);
 const text = formatReport(report);
 process.stdout.write(`\n${text}\n`);

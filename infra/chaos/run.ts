@@ -33,6 +33,15 @@ import { KillSchedule, LatencySchedule } from './schedule.js';
 
 export type Say = (line: string) => void;
 
+/** What must be undone if the run is interrupted: open latency windows, a planted violation. */
+const pendingCleanups = new Set<() => Promise<void>>();
+
+/** Ctrl-C or SIGTERM (an ava timeout): put back what the run changed in the estate. Kills need no undoing. */
+export async function cleanUpInterruptedRun(): Promise<void> {
+  await Promise.allSettled([...pendingCleanups].map((cleanup) => cleanup()));
+  pendingCleanups.clear();
+}
+
 const HEALTH_POLL_MS = 250;
 const PROBE_POLL_MS = 500;
 const PROGRESS_EVERY_MS = 5_000;
@@ -113,7 +122,10 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
       const atMs = clock.elapsedMs;
       say(`slow ${plan.steps.join('+')} by ${setting.latencyMs}-${setting.latencyMs + setting.jitterMs} ms for ${(lengthMs / 1000).toFixed(0)} s`);
       const window = await LatencyWindow.open(plan.steps, setting);
+      const end = () => window.end().then(() => undefined);
+      pendingCleanups.add(end);
       await pause(lengthMs);
+      pendingCleanups.delete(end);
       const notRestored = await window.end();
       const fault: LatencyFault = { kind: 'latency', n: 0, steps: plan.steps, atMs, endMs: clock.elapsedMs, ...setting, notRestored };
       faults.push(fault);
@@ -126,6 +138,7 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
   await pause(options.durationMs);
   await killing;
   run.stop('chaos: faults over');
+  const submissionEnded = Date.now();
   await Promise.all([loading, slowing]);
   clearInterval(progress);
   const loadEndedMs = clock.elapsedMs;
@@ -139,14 +152,17 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
   const unacknowledged = [...recorded].filter((orderId) => !acknowledged.has(orderId) && !probeIds.includes(orderId));
   const accepted = [...new Set([...acknowledged, ...probeIds, ...recorded])];
 
-  say(`waiting up to ${options.settleMs / 1000} s for ${accepted.length} accepted orders to be terminal…`);
-  const statuses = await waitUntilTerminal(accepted, options.settleMs, say);
+  // --settle counts from the end of submission: the load generator's following of its orders is part of it.
+  const settleLeftMs = Math.max(10_000, submissionEnded + options.settleMs - Date.now());
+  say(`waiting up to ${Math.round(settleLeftMs / 1000)} s for ${accepted.length} accepted orders to be terminal…`);
+  const statuses = await waitUntilTerminal(accepted, settleLeftMs, say);
   const nonTerminal = [...statuses].filter(([, status]) => !isTerminalStatus(status)).map(([orderId, status]) => ({ orderId, status }));
 
   let planted: PlantedViolation | undefined;
   if (options.plantViolation) {
     planted = await plantReleasedReservation([...statuses].filter(([, status]) => status === 'COMPLETED').map(([orderId]) => orderId));
     say(planted ? `planted: ${planted.what} (order ${planted.orderId})` : 'nothing to plant: no completed order with a shipped reservation');
+    if (planted) pendingCleanups.add(planted.undo);
   }
   say(`auditing ${accepted.length} orders…`);
   let auditSummary: AuditSummary | undefined;
@@ -155,7 +171,10 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
   } catch (error) {
     say(`the auditor failed: ${(error as Error).message}`);
   } finally {
-    await planted?.undo();
+    if (planted) {
+      pendingCleanups.delete(planted.undo);
+      await planted.undo();
+    }
   }
 
   const terminal: Record<string, number> = {};
