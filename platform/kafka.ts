@@ -232,9 +232,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
  * The offsets of records applied or dead-lettered, committed by hand at most 200 ms later: a commit
  * per record would cost a broker round trip each (measured on this machine, 1000 records, one
  * consumer: 330-370 records/s committing each, 470-640 with kafkajs' per-batch auto-commit,
- * 1100-1570 with this). Only records that
- * are done are ever committed; a crash or a rebalance before the flush redelivers the last few, and
- * the inbox skips them. A failed commit is not the record's failure: the next flush covers it.
+ * 1100-1570 with this). Only records that are done are ever committed; a crash or a rebalance
+ * before the flush redelivers the last few, and the inbox skips them. A failed commit is not the
+ * record's failure: it is tried again at the next flush.
  */
 class OffsetCommits {
   private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -246,12 +246,15 @@ class OffsetCommits {
   /** The record at `offset` is done: everything before `offset` + 1 may be committed. */
   done(topic: string, partition: number, offset: string): void {
     this.pending.set(`${topic}|${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
-    if (!this.timer && !this.stopped) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.flush();
-      }, this.intervalMs);
-    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.intervalMs);
   }
 
   async flush(): Promise<void> {
@@ -267,6 +270,7 @@ class OffsetCommits {
         const key = `${entry.topic}|${entry.partition}`;
         if (!this.pending.has(key)) this.pending.set(key, entry);
       }
+      this.schedule();
     }
   }
 
