@@ -120,7 +120,8 @@ spawn() {
       log "$name" "supervised (supervisor pid $(read_pid "$name.supervisor")): it restarts $name itself"
       return 0
     fi
-    rm -f "$pidf"
+    # the supervisor clears the pidfile itself, under its lock: a racing second `up` must not
+    # remove the pidfile of the piece the first one just started
     setsid "$ROOT/infra/dev/supervise.sh" "$name" exec "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
   else
     rm -f "$pidf"

@@ -14,6 +14,9 @@
 #                                     already running when supervision began
 #
 # Started by lib.sh (spawn, supervise_running) with setsid, its own pid in .state/pids/NAME.supervisor.pid.
+# One supervisor per piece: each holds .state/pids/NAME.supervisor.lock for its whole life (flock; the
+# kernel drops it when the supervisor dies, even by SIGKILL), so a second one, started by a racing
+# `up`, finds it held and leaves at once instead of fighting the first over the pidfile.
 # SIGTERM makes it stand down without touching the piece: stop_by_pidfile stops the supervisor first
 # and then the piece, so nothing is resurrected. A restart already under way is finished first.
 set -uo pipefail
@@ -28,6 +31,11 @@ WATCH_EVERY_S=0.5
 # A restart script must not put a second supervisor on the piece it starts.
 export DEV_SUPERVISE=0
 
+exec 9>"$PID_DIR/$NAME.supervisor.lock"
+if ! flock -n 9; then
+  printf '%s [%s] supervisor: another supervisor already watches %s; leaving\n' "$(date '+%F %T')" "$NAME" "$NAME" >>"$(log_file "$NAME")"
+  exit 0
+fi
 echo $$ >"$(pid_file "$NAME.supervisor")"
 stopping=0
 trap 'stopping=1' TERM INT
@@ -50,7 +58,7 @@ exit_description() {
 
 # pause_interruptibly SECONDS  -> false if told to stop meanwhile
 pause_interruptibly() {
-  sleep "$1" & local sleeper=$!
+  sleep "$1" 9>&- & local sleeper=$!
   wait "$sleeper" 2>/dev/null
   kill "$sleeper" 2>/dev/null
   (( ! stopping ))
@@ -59,7 +67,7 @@ pause_interruptibly() {
 # run_to_end CMD...  run CMD in the background and wait for its end even if told to stop meanwhile
 # (a half-done start would leave a piece the caller's stop cannot see); returns CMD's status.
 run_to_end() {
-  "$@" & local job=$!
+  "$@" 9>&- & local job=$!
   local rc=0
   while true; do
     wait "$job"; rc=$?
@@ -74,8 +82,9 @@ start_child() {
   local pidf; pidf="$(pid_file "$NAME")"
   rm -f "$pidf"
   printf '\n===== %s: starting %s =====\n' "$(date '+%F %T')" "$NAME" >>"$(log_file "$NAME")"
+  # fd 9 (the lock) closed: a piece outliving its supervisor must not keep the next one out
   setsid --wait bash -c 'echo $$ >"$1"; shift; exec "$@"' spawn "$pidf" "$@" \
-    </dev/null >>"$(log_file "$NAME")" 2>&1 &
+    </dev/null >>"$(log_file "$NAME")" 2>&1 9>&- &
   child=$!
   local _
   for _ in $(seq 1 50); do
