@@ -19,6 +19,9 @@
 # `up`, finds it held and leaves at once instead of fighting the first over the pidfile.
 # SIGTERM makes it stand down without touching the piece: stop_by_pidfile stops the supervisor first
 # and then the piece, so nothing is resurrected. A restart already under way is finished first.
+#
+# Running supervisors read this file as they go (bash does): change it by replacing the file (git
+# checkout, an editor that writes a new file, mv), never by rewriting it in place under them.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
