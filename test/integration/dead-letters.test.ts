@@ -287,14 +287,15 @@ async function openBench(t: import('ava').ExecutionContext, name: string): Promi
     topics: [bench.topic, bench.deadLetters].map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
   });
   await kafkaAdmin.disconnect();
+  // Each step on its own, so one that fails (after a failed test) does not leave the others' debris.
   t.teardown(async () => {
     await database.end().catch(() => undefined);
-    await proxy.close();
-    await admin.query(`DROP SCHEMA ${bench.schema} CASCADE`);
-    await admin.end();
+    await proxy.close().catch(() => undefined);
+    await admin.query(`DROP SCHEMA ${bench.schema} CASCADE`).catch((error) => t.log(`drop schema ${bench.schema}: ${error}`));
+    await admin.end().catch(() => undefined);
     const cleanup = kafka.admin();
     await cleanup.connect();
-    await cleanup.deleteTopics({ topics: [bench.topic, bench.deadLetters] }).catch(() => undefined);
+    await cleanup.deleteTopics({ topics: [bench.topic, bench.deadLetters] }).catch((error) => t.log(`delete topics: ${error}`));
     await cleanup.deleteGroups([bench.group]).catch(() => undefined);
     await cleanup.disconnect();
   });
@@ -366,7 +367,8 @@ test('a record waiting on a lock holds back only its own partition, and is appli
   const stuck = orderCreated();
   await bench.admin.query(`INSERT INTO ${bench.schema}.locks (order_id) VALUES ($1)`, [stuck.subject]);
   const holder = await bench.admin.connect();
-  t.teardown(() => holder.release());
+  // Closed, not returned to the pool: a test that failed with the lock held leaves its transaction open.
+  t.teardown(() => holder.release(true));
   await holder.query('BEGIN');
   await holder.query(`SELECT order_id FROM ${bench.schema}.locks WHERE order_id = $1 FOR UPDATE`, [stuck.subject]);
 
@@ -401,7 +403,8 @@ test('a consumer stopped while a record waits for its retry loses nothing: the n
   const stuck = orderCreated();
   await bench.admin.query(`INSERT INTO ${bench.schema}.locks (order_id) VALUES ($1)`, [stuck.subject]);
   const holder = await bench.admin.connect();
-  t.teardown(() => holder.release());
+  // Closed, not returned to the pool: a test that failed with the lock held leaves its transaction open.
+  t.teardown(() => holder.release(true));
   await holder.query('BEGIN');
   await holder.query(`SELECT order_id FROM ${bench.schema}.locks WHERE order_id = $1 FOR UPDATE`, [stuck.subject]);
   const stuckPartition = await publishTo(bench.topic, stuck);
