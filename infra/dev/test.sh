@@ -112,6 +112,24 @@ restore_foreign() {
   fi
 }
 
+# check_services_identity WHEN: every running service carries the test identity; names those that do
+# not (started from another shell, or by a supervisor that is not the suite's) and fails if any.
+check_services_identity() {
+  local name pid assignment wrong=0
+  for name in gateway order inventory fulfillment analytics notification payment-sim; do
+    pid="$(read_pid "$name")"
+    [[ -n "$pid" && -r "/proc/$pid/environ" ]] || continue
+    for assignment in "${identity[@]}"; do
+      if ! grep -qxF -- "$assignment" < <(tr '\0' '\n' <"/proc/$pid/environ"); then
+        log test "WARNING: $name (pid $pid, parent $(ps -o ppid= -p "$pid" | tr -d ' ')) is not running under the test identity $1: something outside the suite (another shell, a supervisor not started by it) started it"
+        wrong=1
+        break
+      fi
+    done
+  done
+  return "$wrong"
+}
+
 # The census of the user's estate (test/support/estate-census.ts), taken once its services are
 # stopped (or were never running) and compared after the suite.
 census="$STATE_DIR/user-estate-census.json" census_taken=0
@@ -128,6 +146,8 @@ start_receiver
 check_foreign
 take_census
 "$HERE/services.sh" up || die test "the services did not start"
+# The suite would wait on work that lands in the user's estate instead: stop here, naming the service.
+check_services_identity "at the start" || die test "a service runs under another identity; stop whatever restarts it and run make test again"
 npx tsx infra/setup/seed.ts || die test "seeding failed"
 log test "estate ready for the suite in $(elapsed_since "$began")"
 
@@ -135,18 +155,12 @@ export TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$("$ROOT/infra/temporal/bin-path.
 report="$STATE_DIR/test-report.txt"
 npx ava "$@" 2>&1 | tee "$report"
 status="${PIPESTATUS[0]}"
-# The chaos suite's short run kills pieces the other tests use: on its own, after them (docs/chaos.md).
-if [[ $# -eq 0 ]]; then
-  ORDERSAGA_CHAOS_TEST=1 npx ava test/e2e/chaos.test.ts 2>&1 | tee -a "$report"
-  chaos_status="${PIPESTATUS[0]}"
-  (( status == 0 )) && status="$chaos_status"
-fi
 
 # ava's closing lines: "N tests passed", "N tests failed", "N known failures", "N uncaught
 # exceptions", "N unhandled rejections", "N hooks failed". When a hook fails it prints no "passed"
 # line and names the tests it never ran ("✘ N tests remaining …"): those count as failed, and the
 # passed ones are counted from their ✔ lines.
-passed="$(grep -oE '^ *[0-9]+ tests? passed' "$report" | grep -oE '[0-9]+' | awk '{ sum += $1 } END { if (NR) print sum }')"
+passed="$(grep -oE '^ *[0-9]+ tests? passed' "$report" | tail -n1 | grep -oE '[0-9]+')"
 [[ -z "$passed" ]] && passed="$(grep -cE '^ *✔ ' "$report")"
 failed="$(grep -oE '^ *([0-9]+) (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?|hooks? failed)|✘ [0-9]+ tests? remaining' "$report" | grep -oE '[0-9]+' | awk '{ sum += $1 } END { print sum + 0 }')"
 [[ -z "$failed" ]] && failed=0
@@ -154,16 +168,7 @@ if (( status != 0 && failed == 0 )); then failed=1; fi   # ava itself failed (e.
 log test "suite finished in $(elapsed_since "$began") (exit $status)"
 # A service restarted during the run from another shell runs under that shell's identity: its work
 # then lands in the user's estate (and the census says so). Name it, so the cause is plain.
-for name in gateway order inventory fulfillment analytics notification payment-sim; do
-  pid="$(read_pid "$name")"
-  [[ -n "$pid" && -r "/proc/$pid/environ" ]] || continue
-  for assignment in "${identity[@]}"; do
-    if ! grep -qxF -- "$assignment" < <(tr '\0' '\n' <"/proc/$pid/environ"); then
-      log test "WARNING: $name (pid $pid) is not running under the test identity: it was restarted during the suite from outside it"
-      break
-    fi
-  done
-done
+check_services_identity "during the suite" || true
 # The user's estate as the suite found it: counted as one more check, failed when anything changed.
 if (( census_taken )); then
   if in_user_identity npx tsx test/support/estate-census.ts compare "$census"; then
