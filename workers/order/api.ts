@@ -9,7 +9,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import { type OrderStore } from '../../activities/order/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
-import { isTerminal, orderRequestSchema } from '../../platform/contracts/order.js';
+import { cancelRequestSchema, isTerminal, orderRequestSchema } from '../../platform/contracts/order.js';
 import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
@@ -17,8 +17,6 @@ import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
 import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
 import { startSaga } from './saga-starts.js';
-
-const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
 const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
 
