@@ -179,7 +179,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       if (error.status === 415) {
         return problem(c, { status: 415, type: 'https://ordersaga.dev/problems/unsupported-media-type', title: 'Unsupported Media Type', detail: 'send the body as application/json' });
       }
-      if (error.status === 400) {
+      if (error.status === 400 && /malformed json/i.test(error.message)) {
         return problem(c, {
           status: 400,
           type: 'https://ordersaga.dev/problems/malformed-json',

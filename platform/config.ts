@@ -169,13 +169,17 @@ export class ConfigurationError extends Error {
   }
 }
 
+const SECRET_VARIABLE = /SECRET|PASSWORD|API_KEY/;
+
 /** Parses an environment (default: `process.env`), naming each variable that is wrong. */
 export function parseEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const result = environmentSchema.safeParse(source);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = String(issue.path[0]);
-    return { variable, text: `${variable}: ${issue.message} (got ${JSON.stringify(source[variable])})` };
+    // A secret's value never reaches a log line, only its length.
+    const got = SECRET_VARIABLE.test(variable) ? `${String(source[variable] ?? '').length} characters, not shown` : JSON.stringify(source[variable]);
+    return { variable, text: `${variable}: ${issue.message} (got ${got})` };
   });
   throw new ConfigurationError(
     problems.map((problem) => problem.variable),

@@ -135,3 +135,30 @@ test('an unsigned token (alg none) is refused', async (t) => {
   const answer = await gateway.request('http://gateway.test/analytics/kpis', { headers: { authorization: `Bearer ${header}.${payload}.` } });
   t.is(answer.status, 401);
 });
+
+test('bodies are checked before any service sees them: media type, JSON, fields (RFC 9457 problems with pointers)', async (t) => {
+  const before = standIns.received.filter((request) => request.service === 'order').length;
+  const post = (body: string, headers: Record<string, string>) => call('/orders', { method: 'POST', body, headers });
+  const valid = JSON.stringify(validOrderBody({ customerId: 'cust-kim' }));
+  for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }]) {
+    const answer = await post(valid, headers);
+    t.is(answer.status, 415, JSON.stringify(headers));
+    t.like(await answer.json(), { type: 'https://ordersaga.dev/problems/unsupported-media-type' });
+  }
+  const malformed = await post('{"items": [', { 'content-type': 'application/json' });
+  t.is(malformed.status, 400);
+  t.like(await malformed.json(), { type: 'https://ordersaga.dev/problems/malformed-json', errors: [{ pointer: '' }] });
+  const { shippingAddress: _, ...withoutAddress } = validOrderBody({ customerId: 'cust-kim' });
+  const missing = await post(JSON.stringify({ ...withoutAddress, coupon: 'FREE' }), { 'content-type': 'application/json; charset=utf-8' });
+  t.is(missing.status, 400);
+  const problem = (await missing.json()) as { type: string; errors: { pointer: string }[] };
+  t.is(problem.type, 'https://ordersaga.dev/problems/invalid-request');
+  t.deepEqual(problem.errors.map((error) => error.pointer).sort(), ['/coupon', '/shippingAddress']);
+  const badId = await call('/orders/not-a-uuid');
+  t.is(badId.status, 400);
+  t.like(await badId.json(), { errors: [{ pointer: '/orderId' }] });
+  const unknownSku = await post(JSON.stringify(validOrderBody({ customerId: 'cust-kim', items: [{ sku: 'NOPE-1', quantity: 1 }] })), { 'content-type': 'application/json' });
+  t.is(unknownSku.status, 422);
+  t.like(await unknownSku.json(), { type: 'https://ordersaga.dev/problems/unknown-sku', errors: [{ pointer: '/items/0/sku' }] });
+  t.is(standIns.received.filter((request) => request.service === 'order').length, before, 'no bad order reached the order service');
+});
