@@ -140,7 +140,8 @@ test('bodies are checked before any service sees them: media type, JSON, fields 
   const before = standIns.received.filter((request) => request.service === 'order').length;
   const post = (body: string, headers: Record<string, string>) => call('/orders', { method: 'POST', body, headers });
   const valid = JSON.stringify(validOrderBody({ customerId: 'cust-kim' }));
-  for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }]) {
+  const notJson: Record<string, string>[] = [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }];
+  for (const headers of notJson) {
     const answer = await post(valid, headers);
     t.is(answer.status, 415, JSON.stringify(headers));
     t.like(await answer.json(), { type: 'https://ordersaga.dev/problems/unsupported-media-type' });
