@@ -223,6 +223,9 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     return { customerId: caller.customerId };
   }
 
+  // The handlers below answer with the services' own answers, relayed as they are, and with
+  // problems; their shapes are documented in gateway/routes.ts, but the route types cannot follow a
+  // relayed Response, hence the `as never` on those returns.
   app.openapi(submitOrderRoute, async (c) => {
     const caller = c.get('caller');
     const order = c.req.valid('json');
