@@ -36,7 +36,14 @@ export type Verification = { ok: true; caller: Caller } | { ok: false; reason: s
 /** Verifies one token: signature, algorithm, issuer, audience, expiry, then the claims' shape. */
 export function createTokenVerifier(options: IdentityOptions): (token: string) => Promise<Verification> {
   const material = keyMaterialOf(options);
-  const verifyOptions = { issuer: options.GATEWAY_JWT_ISSUER, audience: options.GATEWAY_JWT_AUDIENCE, algorithms: material.algorithms, clockTolerance: 5 };
+  // A token without an expiry would be valid for ever: `exp` is required, as are whose (`sub`) and for whom (`iss`, `aud`).
+  const verifyOptions = {
+    issuer: options.GATEWAY_JWT_ISSUER,
+    audience: options.GATEWAY_JWT_AUDIENCE,
+    algorithms: material.algorithms,
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: 5,
+  };
   return async (token) => {
     try {
       // The only key comparison at the edge: jose checks an HS256 signature with WebCrypto's HMAC

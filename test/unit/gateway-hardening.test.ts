@@ -163,3 +163,15 @@ test('bodies are checked before any service sees them: media type, JSON, fields 
   t.like(await unknownSku.json(), { type: 'https://ordersaga.dev/problems/unknown-sku', errors: [{ pointer: '/items/0/sku' }] });
   t.is(standIns.received.filter((request) => request.service === 'order').length, before, 'no bad order reached the order service');
 });
+
+test('a token that never expires is refused, even when signed with the right secret', async (t) => {
+  const forever = await new SignJWT({ role: 'admin' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('ops')
+    .setIssuer('ordersaga-local')
+    .setAudience('ordersaga-gateway')
+    .sign(new TextEncoder().encode(TEST_SECRET));
+  const answer = await gateway.request('http://gateway.test/analytics/kpis', { headers: { authorization: `Bearer ${forever}` } });
+  t.is(answer.status, 401);
+  t.regex(answer.headers.get('www-authenticate') ?? '', /exp/);
+});
