@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo bundle check record-histories load chaos bench-payments bench-saga test test-unit typecheck schemas dlq-replay
+.PHONY: help up up-detached down status fetch stack services setup seed demo token bundle check record-histories load chaos bench-payments bench-saga test test-unit typecheck schemas dlq-replay
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ seed: ## stock the catalogue and set demo customers' preferences (needs the serv
 
 demo: ## submit the demo batch through the gateway and wait for it (needs the services)
 	@npx tsx infra/setup/demo.ts
+
+token: ## a bearer token for the local gateway, e.g. TOKEN=$$(make -s token CUSTOMER=cust-kim) (ROLE=admin, TTL=1h; docs/security.md)
+	@npx tsx infra/setup/token.ts --customer "$(CUSTOMER)" --role "$(ROLE)" --ttl "$(TTL)"
 
 check: ## audit the running estate: reconcile every order with stock, shipments, the payment ledger, analytics, notifications (CHECK_FLAGS="--json", "--help")
 	@npx tsx infra/checks/invariants.ts $(CHECK_FLAGS)

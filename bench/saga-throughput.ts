@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { catalogue } from '../infra/setup/catalogue.js';
 import { customerPool } from '../loadgen/customers.js';
-import { GatewayClient } from '../loadgen/gateway-client.js';
+import { GatewayClient, gatewayCredentials } from '../loadgen/gateway-client.js';
 import { checkTarget, isLoopbackHost } from '../loadgen/options.js';
 import { errorKind } from '../loadgen/order-journey.js';
 import { checkGateway } from '../loadgen/preflight.js';
@@ -120,7 +120,7 @@ function failureOf(error: unknown, abandon: AbortSignal): string {
 function sagaJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {
   return async (abandon) => {
     const load = nextOrder();
-    const gateway = new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 10_000, signal: abandon });
+    const gateway = new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 10_000, signal: abandon, ...gatewayCredentials(undefined) });
     const submittedAt = performance.now();
     const submitted = await gateway.submitOrder(load.order, orderTraceContext(), load.idempotencyKey);
     if (submitted.kind !== 'answer' || submitted.status !== 202 || !submitted.body) {
@@ -189,7 +189,7 @@ async function main(): Promise<number> {
   if (othersAtStart.length) say(`note: other heavy work is running, numbers will be noisy: ${othersAtStart.join('; ')}`);
   say(`host load average ${loadAtStart.map((load) => load.toFixed(2)).join(' / ')}`);
 
-  await checkGateway(new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 5_000 }), gatewayUrl);
+  await checkGateway(new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 5_000, ...gatewayCredentials(undefined) }), gatewayUrl);
   say(`stocked ${await stockBenchProducts()} BENCH-* products to ${BENCH_STOCK.toLocaleString('en-US')} units each`);
   const pieces = estatePieces(root);
   say(`estate: ${pieces.map((piece) => `${piece.name} (${piece.pid})`).join(', ')}`);

@@ -35,6 +35,7 @@ import { availableParallelism, loadavg, release, totalmem, type as osType } from
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { config } from '../platform/config.js';
+import { localAuthorization } from '../platform/identity.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ordersPerPhase = Number(process.env.BENCH_ORDERS ?? 200);
@@ -122,7 +123,8 @@ function withoutTelemetrySettings(): NodeJS.ProcessEnv {
 }
 
 function phaseEnvironment(mode: Mode, sinkPort: number): NodeJS.ProcessEnv {
-  const base = { ...withoutTelemetrySettings(), LOG_LEVEL: 'warn' };
+  // One customer's orders as fast as the gateway takes them: its per-token rate limit would be what is measured.
+  const base = { ...withoutTelemetrySettings(), LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_PER_TOKEN: '0', GATEWAY_RATE_LIMIT_PER_ADDRESS: '0' };
   const exporting = { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}` };
   switch (mode) {
     case 'off':
@@ -147,6 +149,7 @@ async function restock(sku: string): Promise<void> {
 
 /** Submits `count` orders for `customerId` with `clients` concurrent callers. */
 async function submit(count: number, customerId: string, sku: string): Promise<void> {
+  const authorization = await localAuthorization(customerId);
   let next = 0;
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -154,7 +157,7 @@ async function submit(count: number, customerId: string, sku: string): Promise<v
         const response = await fetch(`${gateway}/orders`, {
           method: 'POST',
           // No traceparent: the gateway starts each order's trace, so its sampler decides (all, or one in ten).
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...authorization },
           body: JSON.stringify({
             customerId,
             items: [{ sku, quantity: 1 }],

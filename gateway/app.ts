@@ -1,46 +1,156 @@
 /**
- * The gateway: the one public edge. It checks who is calling, gives every request an id, validates
- * orders completely before any service sees them (so a bad order never starts a saga), and reads
- * through the services' APIs; it owns no data.
+ * The gateway: the one public edge (docs/security.md). Closed by default: every route but health,
+ * `/openapi.json` and `/docs` needs a bearer token, and the customer a request acts for comes from
+ * that token, never from its body. A customer sees and cancels only their own orders and
+ * notifications (anyone else's answer 404, as an id that does not exist would); listings across
+ * customers are for admins; the services' internal routes (`/orders/ids`, `/orders/summary`,
+ * `/admin/*`) are not routed here at all. It validates orders completely before any service sees
+ * them (so a bad order never starts a saga), reads through the services' APIs, and owns no data.
+ *
+ * Every route is declared in gateway/routes.ts from the zod schemas that validate it, which also
+ * make `/openapi.json`.
  */
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { type Context, type Hono } from 'hono';
+import type { BlankEnv } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
-import { orderRequestSchema } from '../platform/contracts/order.js';
+import { secureHeaders } from 'hono/secure-headers';
 import { type Environment } from '../platform/config.js';
 import { mountHealth } from '../platform/health.js';
 import { callService, problem, PROBLEM_CONTENT_TYPE, ServiceCallError, withProblemDefaults } from '../platform/http.js';
+import type { Caller } from '../platform/identity.js';
+import { logger } from '../platform/logger.js';
 import { zodProblem } from '../platform/validation.js';
+import { mountDocs } from './docs.js';
+import { createTokenVerifier, requireAdmin, requireCaller, type IdentityOptions } from './identity.js';
+import { RateLimiter, rateLimit } from './rate-limit.js';
+import {
+  cancelOrderRoute,
+  kpisRoute,
+  listOrdersRoute,
+  notificationsRoute,
+  publicRoutes,
+  readOrderRoute,
+  readSagaRoute,
+  rolesDescription,
+  shipmentsRoute,
+  stockRoute,
+  submitOrderRoute,
+} from './routes.js';
 
 const CANCEL_TIMEOUT_MS = 20_000;
+/** Paths that answer without a token: probes, and the API's own description. */
+const PUBLIC_PATHS = /^\/(health(\/live|\/ready)?|openapi\.json|docs(\/assets\/[^/]+)?)$/;
 
 type Services = Pick<Environment, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL'>;
-export type GatewayOptions = Services & Pick<Environment, 'GATEWAY_API_KEYS' | 'GATEWAY_BODY_LIMIT_BYTES'>;
+export type GatewayOptions = Services &
+  IdentityOptions &
+  Pick<
+    Environment,
+    'GATEWAY_BODY_LIMIT_BYTES' | 'GATEWAY_CORS_ORIGINS' | 'GATEWAY_RATE_LIMIT_PER_ADDRESS' | 'GATEWAY_RATE_LIMIT_PER_TOKEN' | 'GATEWAY_TRUST_FORWARDED_FOR'
+  >;
 
+/** A failed request check answers as an RFC 9457 problem naming each field (platform/validation.ts). */
+const validationProblem: Hook<unknown, any, any, any> = (result, c) => {
+  if (!result.success) return zodProblem(c, result.error);
+};
+
+/**
+ * The gateway app. Throws a ConfigurationError (naming GATEWAY_JWT_SECRET / GATEWAY_JWKS_URL)
+ * when it has no key material: it never starts open.
+ */
 export function createGatewayApp(options: GatewayOptions): Hono {
-  const app = withProblemDefaults(new Hono(), 'gateway');
+  const verify = createTokenVerifier(options);
+  const app = new OpenAPIHono<BlankEnv>({ defaultHook: validationProblem });
+  withProblemDefaults(app, 'gateway');
+  const log = logger('gateway');
+  app.onError((error, c) => answerError(c, error));
 
   app.use(requestId());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI sets style attributes on its elements.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'none'"],
+      },
+    }),
+  );
+  app.use(
+    cors({
+      // Only the configured origins; any other gets no Access-Control-Allow-Origin at all.
+      origin: (origin) => (options.GATEWAY_CORS_ORIGINS.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'traceparent', 'x-request-id'],
+      exposeHeaders: ['location', 'retry-after', 'x-request-id', 'www-authenticate'],
+      maxAge: 600,
+    }),
+  );
+  const perAddress = new RateLimiter({ perSecond: options.GATEWAY_RATE_LIMIT_PER_ADDRESS });
+  app.use(rateLimit(perAddress, 'address', (c) => clientAddress(c, options.GATEWAY_TRUST_FORWARDED_FOR)));
+  app.use(
+    bodyLimit({
+      maxSize: options.GATEWAY_BODY_LIMIT_BYTES,
+      onError: (c) =>
+        problem(c, {
+          status: 413,
+          type: 'https://ordersaga.dev/problems/content-too-large',
+          title: 'Content Too Large',
+          detail: `request bodies are limited to ${options.GATEWAY_BODY_LIMIT_BYTES} bytes`,
+        }),
+    }),
+  );
+
   // Liveness and readiness (platform/health.ts): the gateway needs no dependency of its own to be ready.
   mountHealth(app);
-
-  if (options.GATEWAY_API_KEYS.length > 0) {
-    app.use(async (c, next) => {
-      const key = c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
-      if (!key || !options.GATEWAY_API_KEYS.includes(key)) {
-        return problem(c, { status: 401, title: 'Unauthorized', detail: 'send Authorization: Bearer <api key>' });
-      }
-      await next();
+  mountDocs(app);
+  for (const route of publicRoutes) app.openAPIRegistry.registerPath(route);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: rolesDescription });
+  let document: unknown;
+  app.get('/openapi.json', (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'ordersaga gateway',
+        version: '1',
+        description: 'The public edge of ordersaga. Every route but health, this document and /docs needs a bearer token (docs/security.md).',
+      },
+      security: [{ bearerAuth: [] }],
     });
-  }
+    return c.json(document);
+  });
 
-  /** Relays a downstream answer as it is (status, JSON or problem body); an unreachable service is a 503. */
+  // Everything below needs a token; then a rate per token subject.
+  const authenticate = requireCaller(verify);
+  app.use(async (c, next) => (PUBLIC_PATHS.test(c.req.path) ? next() : authenticate(c, next)));
+  const perToken = new RateLimiter({ perSecond: options.GATEWAY_RATE_LIMIT_PER_TOKEN });
+  app.use(rateLimit(perToken, 'token', (c) => {
+    const caller = c.get('caller') as Caller | undefined;
+    return caller ? `${caller.role}|${caller.customerId}` : undefined;
+  }));
+
+  /**
+   * Relays a downstream answer (status, JSON or problem body). An unreachable service is a 503 and
+   * a failing one keeps its 5xx status, both with a body that names the service but never its
+   * address; what happened is logged with the request and trace ids.
+   */
   async function relay(c: Context, service: string, url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response> {
     try {
       const answer = await callService(service, url, {
         ...init,
         headers: { ...(init?.headers as Record<string, string>), 'x-request-id': c.get('requestId') },
       });
+      if (answer.status >= 500) return serviceFailed(c, service, answer.status, answer.body);
       const location = answer.headers.get('location');
       if (location) c.header('Location', location);
       const contentType = answer.headers.get('content-type') ?? 'application/json';
@@ -49,104 +159,203 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       });
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
-      return problem(c, { status: 503, title: 'Service Unavailable', detail: error.message, service });
+      return serviceUnreachable(c, service, error);
     }
   }
 
-  app.post(
-    '/orders',
-    bodyLimit({
-      maxSize: options.GATEWAY_BODY_LIMIT_BYTES,
-      onError: (c) =>
-        problem(c, { status: 413, title: 'Content Too Large', detail: `request bodies are limited to ${options.GATEWAY_BODY_LIMIT_BYTES} bytes` }),
-    }),
-    async (c) => {
-      if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
-        return problem(c, { status: 415, title: 'Unsupported Media Type', detail: 'send the order as application/json' });
+  function serviceUnreachable(c: Context, service: string, error: ServiceCallError): Response {
+    log.error({ service, err: error, requestId: c.get('requestId') }, `${service} unreachable`);
+    return problem(c, { status: 503, title: 'Service Unavailable', detail: `the ${service} service did not answer; request id ${c.get('requestId')}`, service });
+  }
+
+  function serviceFailed(c: Context, service: string, status: number, body: unknown): Response {
+    log.error({ service, status, body, requestId: c.get('requestId') }, `${service} answered ${status}`);
+    return problem(c, { status, title: status === 503 ? 'Service Unavailable' : 'Bad Gateway', detail: `the ${service} service failed; request id ${c.get('requestId')}`, service });
+  }
+
+  function answerError(c: Context, error: Error): Response {
+    if (error instanceof HTTPException) {
+      // Raised by the request validators before a handler runs: the body's media type or its JSON.
+      if (error.status === 415) {
+        return problem(c, { status: 415, type: 'https://ordersaga.dev/problems/unsupported-media-type', title: 'Unsupported Media Type', detail: 'send the body as application/json' });
       }
-      let json: unknown;
-      try {
-        json = await c.req.json();
-      } catch (error) {
+      if (error.status === 400 && /malformed json/i.test(error.message)) {
         return problem(c, {
           status: 400,
           type: 'https://ordersaga.dev/problems/malformed-json',
           title: 'Malformed JSON',
-          detail: `the body is not valid JSON: ${(error as Error).message}`,
+          detail: 'the body is not valid JSON',
           errors: [{ pointer: '', detail: 'not valid JSON' }],
         });
       }
-      const parsed = orderRequestSchema.safeParse(json);
-      if (!parsed.success) return zodProblem(c, parsed.error);
+      return problem(c, { status: error.status, title: error.message || 'Error' });
+    }
+    log.error({ err: error, path: c.req.path, requestId: c.get('requestId') }, 'request failed');
+    return problem(c, { status: 500, title: 'Internal Server Error', detail: `the gateway could not handle the request; request id ${c.get('requestId')}` });
+  }
 
-      const unknownSkus = await findUnknownSkus(parsed.data.items.map((item) => item.sku));
-      if (unknownSkus instanceof Response) return unknownSkus;
-      if (unknownSkus.length > 0) {
-        return problem(c, {
-          status: 422,
-          type: 'https://ordersaga.dev/problems/unknown-sku',
-          title: 'Unknown SKU',
-          detail: `not in the catalogue: ${unknownSkus.join(', ')}`,
-          errors: parsed.data.items
-            .map((item, index) => ({ item, index }))
-            .filter(({ item }) => unknownSkus.includes(item.sku))
-            .map(({ item, index }) => ({ pointer: `/items/${index}/sku`, detail: `unknown SKU ${item.sku}` })),
-        });
-      }
-      const idempotencyKey = c.req.header('idempotency-key');
-      return relay(c, 'order', `${options.ORDER_URL}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
-        body: JSON.stringify(parsed.data),
-      });
+  const notFound = (c: Context, what: string) => problem(c, { status: 404, title: 'Not Found', detail: `no ${what}` });
 
-      async function findUnknownSkus(skus: string[]): Promise<string[] | Response> {
-        try {
-          const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${skus.map(encodeURIComponent).join(',')}`);
-          if (answer.status !== 200) {
-            return problem(c, { status: 503, title: 'Service Unavailable', detail: `inventory answered ${answer.status} to a catalogue lookup`, service: 'inventory' });
-          }
-          const known = new Set((answer.body as { products: { sku: string }[] }).products.map((product) => product.sku));
-          return skus.filter((sku) => !known.has(sku));
-        } catch (error) {
-          if (!(error instanceof ServiceCallError)) throw error;
-          return problem(c, { status: 503, title: 'Service Unavailable', detail: error.message, service: 'inventory' });
-        }
-      }
-    },
-  );
-
-  app.get('/orders/:orderId', (c) => relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}`));
-  app.post('/orders/:orderId/cancel', async (c) => {
-    const text = await c.req.text();
-    return relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}/cancel`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: text || '{}',
-      // The answer waits for the saga itself to accept or refuse, which a busy worker can delay.
-      timeoutMs: CANCEL_TIMEOUT_MS,
-    });
-  });
-  app.get('/orders/:orderId/saga', (c) => relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(c.req.param('orderId'))}/saga`));
-  app.get('/orders', (c) => relay(c, 'order', `${options.ORDER_URL}/orders?${new URLSearchParams(c.req.query())}`));
-
-  app.get('/inventory', async (c) => {
+  /**
+   * The order, when the caller may see it; otherwise the answer to give: 404 alike for an order
+   * that does not exist and for another customer's, so an answer never confirms that an id exists.
+   */
+  async function ownOrder(c: Context, orderId: string): Promise<{ order: { customerId: string } } | { answer: Response }> {
+    const caller = c.get('caller') as Caller;
     try {
-      const answer = await callService('inventory', `${options.INVENTORY_URL}/products`);
-      if (answer.status !== 200) return relay(c, 'inventory', `${options.INVENTORY_URL}/products`);
-      const { products } = answer.body as { products: { sku: string; name: string; available: number; unitPriceMinor: number; currency: string }[] };
-      return c.json({
-        items: products.map(({ sku, name, available, unitPriceMinor, currency }) => ({ sku, name, available, unitPriceMinor, currency })),
-      });
+      const found = await callService('order', `${options.ORDER_URL}/orders/${encodeURIComponent(orderId)}`, { headers: { 'x-request-id': c.get('requestId') } });
+      if (found.status === 404) return { answer: notFound(c, `order ${orderId}`) };
+      if (found.status !== 200) return { answer: found.status >= 500 ? serviceFailed(c, 'order', found.status, found.body) : serviceFailed(c, 'order', 502, found.body) };
+      const order = found.body as { customerId: string };
+      if (caller.role !== 'admin' && order.customerId !== caller.customerId) return { answer: notFound(c, `order ${orderId}`) };
+      return { order };
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
-      return problem(c, { status: 503, title: 'Service Unavailable', detail: error.message, service: 'inventory' });
+      return { answer: serviceUnreachable(c, 'order', error) };
+    }
+  }
+
+  /** Whose data a listing is for: the token's customer, or for an admin whoever the query names. */
+  function listingCustomer(c: Context, requested: string | undefined): { customerId: string | undefined } | { answer: Response } {
+    const caller = c.get('caller') as Caller;
+    if (caller.role === 'admin') return { customerId: requested };
+    if (requested !== undefined && requested !== caller.customerId) return { answer: notFound(c, `customer ${requested}`) };
+    return { customerId: caller.customerId };
+  }
+
+  // The handlers below answer with the services' own answers, relayed as they are, and with
+  // problems; their shapes are documented in gateway/routes.ts, but the route types cannot follow a
+  // relayed Response, hence the `as never` on those returns.
+  app.openapi(submitOrderRoute, async (c) => {
+    const caller = c.get('caller');
+    const order = c.req.valid('json');
+    if (order.customerId !== undefined && order.customerId !== caller.customerId) {
+      return problem(c, {
+        status: 403,
+        type: 'https://ordersaga.dev/problems/customer-mismatch',
+        title: 'Customer mismatch',
+        detail: "an order is placed for the token's customer; leave customerId out or make it the token's",
+        errors: [{ pointer: '/customerId', detail: "is not the token's customer" }],
+      }) as never;
+    }
+    const items = order.items;
+    const unknownSkus = await findUnknownSkus(items.map((item) => item.sku));
+    if (unknownSkus instanceof Response) return unknownSkus as never;
+    if (unknownSkus.length > 0) {
+      return problem(c, {
+        status: 422,
+        type: 'https://ordersaga.dev/problems/unknown-sku',
+        title: 'Unknown SKU',
+        detail: `not in the catalogue: ${unknownSkus.join(', ')}`,
+        errors: items
+          .map((item, index) => ({ item, index }))
+          .filter(({ item }) => unknownSkus.includes(item.sku))
+          .map(({ item, index }) => ({ pointer: `/items/${index}/sku`, detail: `unknown SKU ${item.sku}` })),
+      }) as never;
+    }
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    return relay(c, 'order', `${options.ORDER_URL}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+      body: JSON.stringify({ ...order, customerId: caller.customerId }),
+    }) as never;
+
+    async function findUnknownSkus(skus: string[]): Promise<string[] | Response> {
+      try {
+        const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${skus.map(encodeURIComponent).join(',')}`);
+        if (answer.status !== 200) return serviceFailed(c, 'inventory', 503, answer.body);
+        const known = new Set((answer.body as { products: { sku: string }[] }).products.map((product) => product.sku));
+        return skus.filter((sku) => !known.has(sku));
+      } catch (error) {
+        if (!(error instanceof ServiceCallError)) throw error;
+        return serviceUnreachable(c, 'inventory', error);
+      }
     }
   });
 
-  app.get('/shipments', (c) => relay(c, 'fulfillment', `${options.FULFILLMENT_URL}/shipments?${new URLSearchParams(c.req.query())}`));
-  app.get('/analytics/kpis', (c) => relay(c, 'analytics', `${options.ANALYTICS_URL}/analytics/kpis`));
-  app.get('/notifications', (c) => relay(c, 'notification', `${options.NOTIFICATION_URL}/notifications?${new URLSearchParams(c.req.query())}`));
+  app.openapi(readOrderRoute, async (c) => {
+    const owned = await ownOrder(c, c.req.valid('param').orderId);
+    if ('answer' in owned) return owned.answer as never;
+    return c.json(owned.order, 200) as never;
+  });
+
+  app.openapi(cancelOrderRoute, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const owned = await ownOrder(c, orderId);
+    if ('answer' in owned) return owned.answer as never;
+    return relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(orderId)}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(c.req.valid('json') ?? {}),
+      // The answer waits for the saga itself to accept or refuse, which a busy worker can delay.
+      timeoutMs: CANCEL_TIMEOUT_MS,
+    }) as never;
+  });
+
+  app.openapi(readSagaRoute, async (c) => {
+    const { orderId } = c.req.valid('param');
+    const owned = await ownOrder(c, orderId);
+    if ('answer' in owned) return owned.answer as never;
+    return relay(c, 'order', `${options.ORDER_URL}/orders/${encodeURIComponent(orderId)}/saga`) as never;
+  });
+
+  app.openapi(listOrdersRoute, async (c) => {
+    const whose = listingCustomer(c, c.req.valid('query').customerId);
+    if ('answer' in whose) return whose.answer as never;
+    const query = new URLSearchParams(whose.customerId === undefined ? {} : { customerId: whose.customerId });
+    return relay(c, 'order', `${options.ORDER_URL}/orders?${query}`) as never;
+  });
+
+  app.openapi(notificationsRoute, async (c) => {
+    const { customerId, orderId } = c.req.valid('query');
+    const whose = listingCustomer(c, customerId);
+    if ('answer' in whose) return whose.answer as never;
+    const query = new URLSearchParams({ ...(whose.customerId === undefined ? {} : { customerId: whose.customerId }), ...(orderId ? { orderId } : {}) });
+    return relay(c, 'notification', `${options.NOTIFICATION_URL}/notifications?${query}`) as never;
+  });
+
+  app.openapi(stockRoute, async (c) => {
+    try {
+      const answer = await callService('inventory', `${options.INVENTORY_URL}/products`);
+      if (answer.status !== 200) return relay(c, 'inventory', `${options.INVENTORY_URL}/products`) as never;
+      const { products } = answer.body as { products: { sku: string; name: string; available: number; unitPriceMinor: number; currency: string }[] };
+      return c.json({ items: products.map(({ sku, name, available, unitPriceMinor, currency }) => ({ sku, name, available, unitPriceMinor, currency })) }, 200);
+    } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
+      return serviceUnreachable(c, 'inventory', error) as never;
+    }
+  });
+
+  app.openapi(shipmentsRoute, async (c) => {
+    const { orderId } = c.req.valid('query');
+    if (orderId === undefined) {
+      // Every shipment, with its address: for admins only.
+      if (c.get('caller').role !== 'admin') {
+        return problem(c, { status: 403, type: 'https://ordersaga.dev/problems/forbidden', title: 'Forbidden', detail: 'listing every shipment is for admins; ask for your order with ?orderId=' }) as never;
+      }
+      return relay(c, 'fulfillment', `${options.FULFILLMENT_URL}/shipments`) as never;
+    }
+    const owned = await ownOrder(c, orderId);
+    if ('answer' in owned) return owned.answer as never;
+    return relay(c, 'fulfillment', `${options.FULFILLMENT_URL}/shipments?${new URLSearchParams({ orderId })}`) as never;
+  });
+
+  app.use('/analytics/kpis', requireAdmin());
+  app.openapi(kpisRoute, (c) => relay(c, 'analytics', `${options.ANALYTICS_URL}/analytics/kpis`) as never);
 
   return app;
+}
+
+/** The client's address: the socket's, or (behind our own proxy) the last X-Forwarded-For entry. */
+function clientAddress(c: Context, trustForwardedFor: boolean): string {
+  if (trustForwardedFor) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // In-process requests (app.request in tests) have no socket.
+    return 'unknown';
+  }
 }

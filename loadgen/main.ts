@@ -5,7 +5,7 @@
  */
 import { access, constants } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { GatewayClient } from './gateway-client.js';
+import { GatewayClient, gatewayCredentials } from './gateway-client.js';
 import { customerPool } from './customers.js';
 import { LiveView, type RunPhase } from './live-view.js';
 import { LoadRun } from './load-run.js';
@@ -42,7 +42,14 @@ if (options.jsonFile) {
     process.exit(2);
   }
 }
-const clientSettings = { baseUrl: options.baseUrl, requestTimeoutMs: options.requestTimeoutMs, apiKey: options.apiKey };
+let credentials: ReturnType<typeof gatewayCredentials>;
+try {
+  credentials = gatewayCredentials(options.apiKey);
+} catch (error) {
+  process.stderr.write(`loadgen: ${(error as Error).message}; or pass --api-key <token> (make token CUSTOMER=<id>)\n`);
+  process.exit(2);
+}
+const clientSettings = { baseUrl: options.baseUrl, requestTimeoutMs: options.requestTimeoutMs, ...credentials };
 
 const preflight = new GatewayClient(clientSettings);
 try {

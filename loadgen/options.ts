@@ -59,7 +59,8 @@ What is ordered:
 Talking to the gateway:
   --url <url>              gateway base URL (default $GATEWAY_URL or ${DEFAULT_BASE_URL})
   --allow-remote           allow a target that is not this machine (loopback only otherwise)
-  --api-key <key>          sent as Authorization: Bearer (default $GATEWAY_API_KEY)
+  --api-key <token>        a fixed bearer token whose customer places every order (default $GATEWAY_API_KEY;
+                           without it, each customer's token is minted from the local secret, .state/gateway-secret)
   --poll-interval <ms>     first status poll after acceptance; backs off x1.5 (default 250)
   --poll-max-interval <ms> longest pause between polls of one order (default 2000)
   --poll-concurrency <n>   status polls in flight at once, all orders together (default 8, cap ${hardCaps.pollConcurrency})

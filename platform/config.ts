@@ -96,11 +96,35 @@ export const environmentSchema = z.object({
   PAYMENT_HTTP_URL: url.default('http://localhost:9090'),
   PAYMENT_TCP_ADDRESS: z.string().default('localhost:9091'),
 
-  /** Comma-separated API keys the gateway accepts as `Authorization: Bearer <key>`; empty = open (dev). */
-  GATEWAY_API_KEYS: z
+  /**
+   * The gateway's key material for bearer tokens (docs/security.md). Closed by default: the gateway
+   * refuses to start unless exactly one of these is set (gateway/identity.ts), never open.
+   * GATEWAY_JWT_SECRET: an HS256 secret of at least 32 characters, for local use (`make up` writes
+   * one to .state/gateway-secret); GATEWAY_JWKS_URL: the identity provider's JWKS (RS256/ES256), for production.
+   */
+  GATEWAY_JWT_SECRET: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)),
+    .refine((value) => value === '' || value.length >= 32, 'must be at least 32 characters (256 bits for HS256); `openssl rand -base64 32` makes one'),
+  GATEWAY_JWKS_URL: z.union([z.literal(''), url]).default(''),
+  /** The `iss` and `aud` every token must carry. */
+  GATEWAY_JWT_ISSUER: z.string().min(1).default('ordersaga-local'),
+  GATEWAY_JWT_AUDIENCE: z.string().min(1).default('ordersaga-gateway'),
+  /** Browser origins allowed to call the gateway cross-origin (comma-separated); empty = none. */
+  GATEWAY_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /** Requests per second one client address may make (bursts up to twice that); 0 = no limit. */
+  GATEWAY_RATE_LIMIT_PER_ADDRESS: z.coerce.number().min(0).default(300),
+  /** Requests per second one token subject (customer or admin) may make (bursts up to twice that); 0 = no limit. */
+  GATEWAY_RATE_LIMIT_PER_TOKEN: z.coerce.number().min(0).default(30),
+  /**
+   * Take the client address from the last X-Forwarded-For entry (the one our own proxy or ingress
+   * appended) instead of the socket. Only behind a proxy that sets it; otherwise a client picks its own address.
+   */
+  GATEWAY_TRUST_FORWARDED_FOR: flag.default(false),
   /** Largest request body the gateway accepts, in bytes. */
   GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   /** Timeout for one HTTP call from an activity or the gateway to another service. */
@@ -145,13 +169,17 @@ export class ConfigurationError extends Error {
   }
 }
 
+const SECRET_VARIABLE = /SECRET|PASSWORD|API_KEY/;
+
 /** Parses an environment (default: `process.env`), naming each variable that is wrong. */
 export function parseEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const result = environmentSchema.safeParse(source);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = String(issue.path[0]);
-    return { variable, text: `${variable}: ${issue.message} (got ${JSON.stringify(source[variable])})` };
+    // A secret's value never reaches a log line, only its length.
+    const got = SECRET_VARIABLE.test(variable) ? `${String(source[variable] ?? '').length} characters, not shown` : JSON.stringify(source[variable]);
+    return { variable, text: `${variable}: ${issue.message} (got ${got})` };
   });
   throw new ConfigurationError(
     problems.map((problem) => problem.variable),

@@ -12,7 +12,7 @@
  *   5. the auditor over all of them (./audit.ts), and the report (./report.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { GatewayClient } from '../../loadgen/gateway-client.js';
+import { GatewayClient, gatewayCredentials } from '../../loadgen/gateway-client.js';
 import { customerPool } from '../../loadgen/customers.js';
 import { LoadRun } from '../../loadgen/load-run.js';
 import { isLoopbackHost, parseCommandLine as parseLoadCommandLine, type LoadOptions } from '../../loadgen/options.js';
@@ -63,7 +63,7 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
 
   const tag = randomBytes(3).toString('hex');
   const load = parseLoadOptions(options);
-  const clientSettings = { baseUrl: load.baseUrl, requestTimeoutMs: load.requestTimeoutMs, apiKey: load.apiKey };
+  const clientSettings = { baseUrl: load.baseUrl, requestTimeoutMs: load.requestTimeoutMs, ...gatewayCredentials(load.apiKey) };
   const gateway = new GatewayClient(clientSettings);
   await checkGateway(gateway, load.baseUrl);
   const stock = await basketSkus(gateway);

@@ -19,6 +19,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
 cd "$ROOT"
+# The gateway's token secret (docs/security.md): made once, kept in .state/gateway-secret; without key material it does not start.
+[[ -n "${GATEWAY_JWKS_URL:-}" ]] || export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-$("$HERE/gateway-secret.sh")}"
 
 # name  entry point  HTTP port  [other ports]
 SERVICES=(

@@ -58,9 +58,11 @@ log up "5/5 seeding the catalogue and running the demo batch…"
 cat <<SUMMARY
 
   ordersaga is up ($(elapsed_since "$began") in all)
-    gateway      http://localhost:8080   (try: curl localhost:8080/inventory)
+    gateway      http://localhost:8080   (API reference: http://localhost:8080/docs)
+    a token      TOKEN=\$(make -s token CUSTOMER=cust-kim)   (ROLE=admin for KPIs and listings; docs/security.md)
+                 curl -H "Authorization: Bearer \$TOKEN" localhost:8080/orders
     Temporal UI  http://localhost:8233   (filter: OrderStatus = "COMPLETED")
-    KPIs         http://localhost:8080/analytics/kpis
+    KPIs         curl -H "Authorization: Bearer \$(make -s token CUSTOMER=ops ROLE=admin)" localhost:8080/analytics/kpis
     logs         $ROOT/.state/logs/<service>.log
 
 SUMMARY

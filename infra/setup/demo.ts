@@ -6,6 +6,7 @@
 import { config } from '../../platform/config.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { isTerminal, type OrderStatus } from '../../platform/contracts/order.js';
+import { localAuthorization } from '../../platform/identity.js';
 
 export interface DemoOrder {
   label: string;
@@ -31,20 +32,22 @@ export function demoBatch(): DemoOrder[] {
 interface Submitted {
   label: string;
   orderId: string;
+  customerId: string;
   status: OrderStatus;
 }
 
 export async function runDemo(gatewayUrl: string, batch = demoBatch(), deadlineMs = 60_000): Promise<Submitted[]> {
   const submitted: Submitted[] = [];
   for (const { label, order } of batch) {
+    // Each order as its own customer: the gateway takes the customer from the token (docs/security.md).
     const response = await fetch(`${gatewayUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await localAuthorization(order.customerId)) },
       body: JSON.stringify(order),
     });
     const body = (await response.json()) as { orderId: string; status: OrderStatus };
     if (response.status !== 202) throw new Error(`demo order "${label}" was refused: ${response.status} ${JSON.stringify(body)}`);
-    submitted.push({ label, orderId: body.orderId, status: body.status });
+    submitted.push({ label, orderId: body.orderId, customerId: order.customerId, status: body.status });
   }
   const deadline = Date.now() + deadlineMs;
   while (submitted.some((order) => !isTerminal(order.status))) {
@@ -54,7 +57,7 @@ export async function runDemo(gatewayUrl: string, batch = demoBatch(), deadlineM
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
     for (const order of submitted.filter((candidate) => !isTerminal(candidate.status))) {
-      const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`);
+      const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`, { headers: await localAuthorization(order.customerId) });
       if (response.ok) order.status = ((await response.json()) as { status: OrderStatus }).status;
     }
     const done = submitted.filter((order) => isTerminal(order.status)).length;

@@ -40,6 +40,10 @@ export const orderRequestSchema = z.strictObject({
 });
 
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
+
+/** The body of `POST /orders/:orderId/cancel`, checked by the gateway and again by the order service. */
+export const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+export type CancelRequest = z.infer<typeof cancelRequestSchema>;
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
 export const terminalStatuses = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'] as const;

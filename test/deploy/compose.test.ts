@@ -21,6 +21,7 @@ import {
   longestActivityTimeoutSeconds,
   ordersagaServices,
   read,
+  requiredComposeVariables,
   root,
   serviceEntries,
   telemetryFlushSeconds,
@@ -178,4 +179,15 @@ test('the instana profile runs the agent in the host network, where the services
     t.true(service.extra_hosts.includes('host.docker.internal:host-gateway'), name);
   }
   t.is(ordersagaServices(compose).filter(([, service]) => service.profiles).length, 0, 'the estate itself is in no profile');
+});
+
+test('compose refuses to start without the gateway secret (closed by default), and only the gateway gets it', (t) => {
+  const required = requiredComposeVariables();
+  t.deepEqual([...required.keys()], ['GATEWAY_JWT_SECRET']);
+  t.regex(required.get('GATEWAY_JWT_SECRET')!, /GATEWAY_JWT_SECRET/, 'the message names the variable');
+  t.is(envExample().get('GATEWAY_JWT_SECRET'), '', '.env.example leaves it to be made, never a shared value');
+  for (const [name, service] of ordersagaServices(compose)) {
+    t.is('GATEWAY_JWT_SECRET' in (service.environment ?? {}), name === 'gateway', name);
+  }
+  t.is(compose.services.gateway.environment.GATEWAY_JWT_SECRET, '${GATEWAY_JWT_SECRET:?' + required.get('GATEWAY_JWT_SECRET') + '}');
 });

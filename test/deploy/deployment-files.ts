@@ -51,6 +51,12 @@ export function processEnvReads(): { read: Set<string>; selfAssigned: Set<string
   return { read: reads, selfAssigned };
 }
 
+/**
+ * Secrets only the gateway reads: compose gives them to the gateway alone (least privilege), not to
+ * every service as it does the rest of the configuration.
+ */
+export const gatewayOnlyVariables = ['GATEWAY_JWT_SECRET'];
+
 /** Every variable a deployment must set: the configuration schema, direct reads, library ones. */
 export function expectedVariables(): Set<string> {
   return new Set([...Object.keys(environmentSchema.shape), ...processEnvReads().read, ...libraryVariables]);
@@ -249,11 +255,15 @@ export function composeDocument(text = read(composeFile)): any {
   return parse(text, { merge: true });
 }
 
-/** `${NAME}`, `${NAME:-default}` and `${NAME-default}` references with their defaults. */
+/**
+ * `${NAME}`, `${NAME:-default}` and `${NAME-default}` references with their defaults; a required
+ * one (`${NAME:?message}`: compose refuses to start without it) has none.
+ */
 export function composeVariables(text = read(composeFile)): Map<string, string | undefined> {
   const variables = new Map<string, string | undefined>();
-  for (const match of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}/g)) {
-    const [, name, fallback] = match;
+  for (const match of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g)) {
+    const [, name, operator, text] = match;
+    const fallback = operator === '?' ? undefined : text;
     if (variables.has(name!) && variables.get(name!) !== fallback) throw new Error(`${name}: two different defaults in ${composeFile}`);
     variables.set(name!, fallback);
   }
@@ -270,9 +280,19 @@ export function envExample(text = read(envExampleFile)): Map<string, string> {
   return entries;
 }
 
-/** Interpolates the compose text with the given values (as compose does with a .env file). */
+/** Required variables (`${NAME:?message}`): compose refuses to start without them. */
+export function requiredComposeVariables(text = read(composeFile)): Map<string, string> {
+  return new Map([...text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*):\?([^}]*)\}/g)].map((match) => [match[1]!, match[2]!]));
+}
+
+/**
+ * Interpolates the compose text with the given values (as compose does with a .env file). A
+ * required variable without a value interpolates to '' here; compose itself would refuse.
+ */
 export function interpolate(text: string, values: Map<string, string>): string {
-  return text.replace(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}/g, (_, name: string, fallback?: string) => values.get(name) ?? fallback ?? '');
+  return text.replace(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g, (_, name: string, operator?: string, fallback?: string) =>
+    values.get(name) ?? (operator === '?' ? '' : fallback) ?? '',
+  );
 }
 
 /** Compose services built from this repository's image (the seven services and the setup job). */

@@ -15,6 +15,7 @@ import {
   environmentDrift,
   environmentOf,
   expectedVariables,
+  gatewayOnlyVariables,
   interpolationHelpers,
   type K8sObject,
   ordersagaServices,
@@ -26,9 +27,12 @@ import {
 
 const expected = expectedVariables();
 
-/** Per compose service built from the image: its drift. */
+/** Per compose service built from the image: its drift. The gateway's secret is the gateway's alone. */
 function composeDrift(compose: any): Record<string, { missing: string[]; unread: string[] }> {
-  return Object.fromEntries(ordersagaServices(compose).map(([name, service]) => [name, environmentDrift(Object.keys(service.environment ?? {}), expected)]));
+  const withoutGatewayOnly = new Set([...expected].filter((name) => !gatewayOnlyVariables.includes(name)));
+  return Object.fromEntries(
+    ordersagaServices(compose).map(([name, service]) => [name, environmentDrift(Object.keys(service.environment ?? {}), name === 'gateway' ? expected : withoutGatewayOnly)]),
+  );
 }
 
 /** For an overlay: variables no container sets, and per container the ones nothing reads. */

@@ -16,7 +16,7 @@ import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } 
 import { poolMetricNames } from '../../platform/telemetry/db-pool-metrics.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
 import { eventually } from '../integration/support.js';
-import { databaseNameOf, gatewayUrl, stockTestProduct } from '../support/estate.js';
+import { asAdmin, asCustomer, databaseNameOf, gatewayUrl, stockTestProduct } from '../support/estate.js';
 import { OtlpReceiverClient, otlpReceiverUrl } from '../support/otlp-client.js';
 import type { ReceivedMetricPoint, ReceivedSpan } from '../support/otlp-receiver.js';
 import { analyseTree, renderTree, type TreeReport } from '../support/otlp-traces.js';
@@ -74,7 +74,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A status read that joins the order's trace id but is not sampled, so polling adds no spans to it. */
 async function readStatus(order: SubmittedOrder): Promise<OrderStatus | undefined> {
-  const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`, { headers: { traceparent: `00-${order.traceId}-${hex(8)}-00` } });
+  const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`, { headers: { traceparent: `00-${order.traceId}-${hex(8)}-00`, ...(await asAdmin()) } });
   if (!response.ok) return undefined;
   return ((await response.json()) as { status: OrderStatus }).status;
 }
@@ -149,10 +149,11 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
         const { path, channel } = plan[index]!;
         const traceId = hex(16);
         const clientSpanId = hex(8);
+        const request = orderFor(path, channel, index);
         const response = await fetch(`${gatewayUrl}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${clientSpanId}-01` },
-          body: JSON.stringify(orderFor(path, channel, index)),
+          headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${clientSpanId}-01`, ...(await asCustomer(request.customerId)) },
+          body: JSON.stringify(request),
         });
         const body = (await response.json()) as { orderId: string };
         if (response.status !== 202) throw new Error(`order ${index} (${path}) answered ${response.status}: ${JSON.stringify(body)}`);
@@ -160,7 +161,7 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
         submitted.push(order);
         if (path === 'cancel') {
           // A request of its own, in a trace of its own: the order's trace is the saga's.
-          await fetch(`${gatewayUrl}/orders/${order.orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          await fetch(`${gatewayUrl}/orders/${order.orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await asCustomer(request.customerId)) }, body: '{}' });
         }
       }
     }),
@@ -197,7 +198,8 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
   // One request to each service's own API (through the gateway), so every HTTP server has RED metrics.
   const someOrderId = submitted[0]!.orderId;
   for (const path of ['/inventory', `/shipments?orderId=${someOrderId}`, '/analytics/kpis', `/notifications?customerId=obs-${tag}-0`, `/orders/${someOrderId}`]) {
-    const response = await fetch(`${gatewayUrl}${path}`);
+    // An admin: the KPIs and shipment reads across customers are for admins.
+    const response = await fetch(`${gatewayUrl}${path}`, { headers: await asAdmin() });
     if (response.status >= 500) throw new Error(`GET ${path} answered ${response.status}`);
   }
 });

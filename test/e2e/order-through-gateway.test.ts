@@ -6,7 +6,7 @@ import { Connection, Client } from '@temporalio/client';
 import test from 'ava';
 import { config } from '../../platform/config.js';
 import { workflowIdFor } from '../../platform/contracts/workflow.js';
-import { eventually, queryDatabase, stockTestProduct, submitOrder, waitForStatus } from '../support/estate.js';
+import { asCustomer, eventually, queryDatabase, stockTestProduct, submitOrder, waitForStatus } from '../support/estate.js';
 
 const customerId = `e2e-${Date.now()}`;
 
@@ -72,7 +72,7 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
   t.true(notifications.every((row) => row.channel === 'email' && row.locale === 'ko'), 'a customer without preferences hears by email, in Korean');
   t.regex(notifications.find((row) => row.event_type === 'order.v1.completed')!.body, /완료/);
 
-  const viaGateway = (await (await fetch(`http://localhost:${config().GATEWAY_PORT}/notifications?customerId=${customerId}`)).json()) as { notifications: unknown[] };
+  const viaGateway = (await (await fetch(`http://localhost:${config().GATEWAY_PORT}/notifications`, { headers: await asCustomer(customerId) })).json()) as { notifications: unknown[] };
   t.is(viaGateway.notifications.length, notified.length);
 
   const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { checkInvariants } from '../../infra/checks/invariants.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
-import { gatewayUrl, stockTestProduct, submitOrder } from '../support/estate.js';
+import { asOwnerOf, gatewayUrl, stockTestProduct, submitOrder } from '../support/estate.js';
 
 const BATCH_SIZE = 240;
 
@@ -47,7 +47,11 @@ test('after a mixed batch of 240 orders over every path and both channels, every
         }
         submitted.push({ orderId: answer.body.orderId, path });
         if (path === 'cancel') {
-          const cancel = await fetch(`${gatewayUrl}/orders/${answer.body.orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          const cancel = await fetch(`${gatewayUrl}/orders/${answer.body.orderId}/cancel`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(await asOwnerOf(answer.body.orderId)) },
+            body: '{}',
+          });
           t.true([202, 409].includes(cancel.status), `cancel answered ${cancel.status}: ${await cancel.text()}`);
         }
       }

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { config } from '../../platform/config.js';
 import { type OrderState, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { demoBatch } from '../../infra/setup/demo.js';
-import { eventually, gatewayUrl, submitOrder, waitForStatus } from '../support/estate.js';
+import { asOwnerOf, eventually, gatewayUrl, submitOrder, waitForStatus } from '../support/estate.js';
 import { temporalCliPath } from '../support/temporal.js';
 
 const base = demoBatch()[0]!.order;
@@ -86,7 +86,7 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
   if (path.name === 'compensation-retried') {
     // Let two rounds of the undo fail, as the saga's own query reports them, then let it through.
     await eventually('two failed rounds of cancelShipment', async () => {
-      const response = await fetch(`${gatewayUrl}/orders/${orderId}/saga`);
+      const response = await fetch(`${gatewayUrl}/orders/${orderId}/saga`, { headers: await asOwnerOf(orderId) });
       const saga = response.ok ? ((await response.json()) as OrderState) : undefined;
       const undo = saga?.compensations?.find((progress) => progress.name === 'cancelShipment');
       return undo && undo.status === 'failing' && undo.rounds >= 2 ? true : undefined;
@@ -94,7 +94,11 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
     await send(path.race!.hold.clear.url, path.race!.hold.clear.method);
   }
   if (path.cancel) {
-    const response = await fetch(`${gatewayUrl}/orders/${orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reason":"recorded cancel"}' });
+    const response = await fetch(`${gatewayUrl}/orders/${orderId}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await asOwnerOf(orderId)) },
+      body: '{"reason":"recorded cancel"}',
+    });
     if (response.status !== 202) throw new Error(`${path.name}: cancel answered ${response.status} ${await response.text()}`);
   }
   const order = await waitForStatus(orderId, (status) => ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'].includes(status), 90_000);

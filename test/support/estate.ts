@@ -1,10 +1,11 @@
 /**
- * Helpers for tests against the running estate (started by `make test`): the gateway's address,
- * read-only database access for assertions, and polling with a deadline.
+ * Helpers for tests against the running estate (started by `make test`): the gateway's address and
+ * the tokens it wants, read-only database access for assertions, and polling with a deadline.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { config } from '../../platform/config.js';
+import { localAuthorization } from '../../platform/identity.js';
 
 export const gatewayUrl = process.env.GATEWAY_URL ?? `http://localhost:${config().GATEWAY_PORT}`;
 
@@ -56,18 +57,38 @@ export async function stockTestProduct(quantity: number, unitPriceMinor = 10_000
   return sku;
 }
 
+// ---- tokens: minted from the local secret the services run with (platform/identity.ts) -----------
+
+/** `Authorization` of a customer: the gateway takes the customer from it. */
+export const asCustomer = (customerId: string) => localAuthorization(customerId);
+/** `Authorization` of an admin, for the listings across customers and the KPIs. */
+export const asAdmin = () => localAuthorization('test-suite', 'admin');
+
+/** Whose each order placed through submitOrder is, so it is read with its own customer's token. */
+const customerOfOrder = new Map<string, string>();
+/** `Authorization` of the customer who placed an order through submitOrder (an admin's for any other). */
+export function asOwnerOf(orderId: string): Promise<{ authorization: string }> {
+  const customerId = customerOfOrder.get(orderId);
+  return customerId ? asCustomer(customerId) : asAdmin();
+}
+
+/** POSTs an order as the customer its body names (any customer when it names none). */
 export async function submitOrder(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; location: string | null }> {
+  const named = (body as { customerId?: unknown } | null)?.customerId;
+  const customerId = typeof named === 'string' && named ? named : 'test-suite-customer';
   const response = await fetch(`${gatewayUrl}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(await asCustomer(customerId)), ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: await response.json(), location: response.headers.get('location') };
+  const answer = { status: response.status, body: (await response.json()) as any, location: response.headers.get('location') };
+  if (typeof answer.body?.orderId === 'string') customerOfOrder.set(answer.body.orderId, customerId);
+  return answer;
 }
 
 export async function waitForStatus(orderId: string, accept: (status: string) => boolean, timeoutMs = 60_000): Promise<any> {
   return eventually(`order ${orderId} to reach the expected status`, async () => {
-    const response = await fetch(`${gatewayUrl}/orders/${orderId}`);
+    const response = await fetch(`${gatewayUrl}/orders/${orderId}`, { headers: await asOwnerOf(orderId) });
     if (!response.ok) return undefined;
     const order = (await response.json()) as { status: string };
     return accept(order.status) ? order : undefined;

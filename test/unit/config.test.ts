@@ -28,7 +28,14 @@ test('an empty environment parses to the documented dev defaults', (t) => {
     ORDER_URL: 'http://localhost:8081',
     INVENTORY_URL: 'http://localhost:8082',
     PAYMENT_TCP_ADDRESS: 'localhost:9091',
-    GATEWAY_API_KEYS: [],
+    GATEWAY_JWT_SECRET: '',
+    GATEWAY_JWKS_URL: '',
+    GATEWAY_JWT_ISSUER: 'ordersaga-local',
+    GATEWAY_JWT_AUDIENCE: 'ordersaga-gateway',
+    GATEWAY_CORS_ORIGINS: [],
+    GATEWAY_RATE_LIMIT_PER_ADDRESS: 300,
+    GATEWAY_RATE_LIMIT_PER_TOKEN: 30,
+    GATEWAY_TRUST_FORWARDED_FOR: false,
     GATEWAY_BODY_LIMIT_BYTES: 65_536,
     HTTP_CLIENT_TIMEOUT_MS: 5000,
     DATABASE_POOL_SIZE: 10,
@@ -53,13 +60,13 @@ test('values given as strings are coerced and lists are split and trimmed', (t) 
   const environment = parseEnvironment({
     GATEWAY_PORT: '18080',
     KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092 ,,',
-    GATEWAY_API_KEYS: ' key-a ,key-b,',
+    GATEWAY_CORS_ORIGINS: ' https://shop.example ,http://localhost:5173,',
     GATEWAY_BODY_LIMIT_BYTES: '2048',
     LOG_LEVEL: 'debug',
   });
   t.is(environment.GATEWAY_PORT, 18080);
   t.deepEqual(environment.KAFKA_BROKERS, ['kafka-1:9092', 'kafka-2:9092']);
-  t.deepEqual(environment.GATEWAY_API_KEYS, ['key-a', 'key-b']);
+  t.deepEqual(environment.GATEWAY_CORS_ORIGINS, ['https://shop.example', 'http://localhost:5173']);
   t.is(environment.GATEWAY_BODY_LIMIT_BYTES, 2048);
   t.is(environment.LOG_LEVEL, 'debug');
 });
@@ -80,6 +87,9 @@ const wrongValues: [variable: string, value: string][] = [
   ['GATEWAY_BODY_LIMIT_BYTES', '100'],
   ['HTTP_CLIENT_TIMEOUT_MS', 'soon'],
   ['KAFKA_BROKERS', ''],
+  ['GATEWAY_JWKS_URL', 'not-a-url'],
+  ['GATEWAY_CORS_ORIGINS', '*'],
+  ['GATEWAY_RATE_LIMIT_PER_TOKEN', '-1'],
 ];
 
 for (const [variable, value] of wrongValues) {
@@ -98,6 +108,14 @@ test('every wrong variable is named, not only the first', (t) => {
   t.true(error?.message.includes('GATEWAY_PORT'));
   t.true(error?.message.includes('ORDER_DATABASE_URL'));
   t.false(error?.message.includes('ORDER_URL:'), 'a valid variable is not blamed');
+});
+
+test('a gateway secret that is too short is refused without its value in the message', (t) => {
+  const error = configurationError(t, { GATEWAY_JWT_SECRET: 'hunter2-is-short' });
+  t.deepEqual(error?.variables, ['GATEWAY_JWT_SECRET']);
+  t.true(error?.message.includes('at least 32 characters'), error?.message);
+  t.false(error?.message.includes('hunter2'), 'the secret is not in the message');
+  t.true(error?.message.includes('16 characters, not shown'), error?.message);
 });
 
 test('variables the schema does not know are ignored', (t) => {

@@ -7,9 +7,9 @@ import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
-import { type OrderStore } from '../../activities/order/store.js';
+import { type OrderRecord, type OrderStore } from '../../activities/order/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
-import { isTerminal, orderRequestSchema } from '../../platform/contracts/order.js';
+import { cancelRequestSchema, isTerminal, type OrderRequest, orderRequestSchema } from '../../platform/contracts/order.js';
 import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
@@ -17,8 +17,6 @@ import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
 import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
 import { startSaga } from './saga-starts.js';
-
-const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
 const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
 
@@ -28,6 +26,28 @@ const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
  */
 export function orderIdFor(customerId: string, idempotencyKey: string | undefined): string {
   return idempotencyKey ? uuidv5(`${customerId}|${idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : randomUUID();
+}
+
+/**
+ * Whether a retry under the same Idempotency-Key (so the same order id) carries the order that was
+ * recorded. A different one is refused with 422, as the IETF idempotency-key draft says, instead of
+ * answering with the first order. Only what this service keeps can be compared: it keeps a card's
+ * last four digits, never the number, so bodies that differ only in a card's other digits count as
+ * the same. Key order in objects and the order of the lines do not matter.
+ */
+export function isSameSubmission(recorded: Pick<OrderRecord, 'customerId' | 'paymentChannel' | 'cardLast4' | 'items' | 'shippingAddress'>, request: OrderRequest): boolean {
+  const canonical = (value: unknown): string =>
+    JSON.stringify(value, (_key, inner: unknown) =>
+      inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b))) : inner,
+    );
+  const lines = (items: OrderRequest['items']) => canonical([...items].sort((a, b) => a.sku.localeCompare(b.sku)));
+  return (
+    recorded.customerId === request.customerId &&
+    recorded.paymentChannel === request.payment.channel &&
+    recorded.cardLast4 === request.payment.cardNumber.slice(-4) &&
+    lines(recorded.items) === lines(request.items) &&
+    canonical(recorded.shippingAddress) === canonical(request.shippingAddress)
+  );
 }
 
 /**
@@ -49,12 +69,23 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
     // 1. The order (PENDING) and its saga start (the outbox row), committed together in one
     //    statement; no transaction stays open past it.
     const { created } = await store.acceptPending(input);
-    c.header('Location', `/orders/${orderId}`);
     if (!created) {
       // A retry of an accepted order (same Idempotency-Key): its saga runs or the sweeper starts it.
+      // The same key with another order is the client's mistake, not a retry.
       const existing = await store.find(orderId);
+      if (existing && !isSameSubmission(existing, order)) {
+        return problem(c, {
+          status: 422,
+          type: 'https://ordersaga.dev/problems/idempotency-key-reused',
+          title: 'Idempotency-Key reused',
+          detail: 'this Idempotency-Key was already used for a different order; send a new key for a new order',
+          errors: [{ pointer: '', detail: 'differs from the order first sent with this Idempotency-Key' }],
+        });
+      }
+      c.header('Location', `/orders/${orderId}`);
       return c.json({ orderId, status: existing?.status ?? 'PENDING', duplicate: true }, 200);
     }
+    c.header('Location', `/orders/${orderId}`);
     // 2. The saga, outside any transaction. If Temporal does not answer in time the order is still
     //    accepted: its start stays in the outbox and the sweeper makes it (docs/saga.md).
     const start = await startSaga({ store, temporal }, input, deps.sagaStartTimeoutMs);
