@@ -64,6 +64,7 @@ cat <<SUMMARY
     Temporal UI  http://localhost:8233   (filter: OrderStatus = "COMPLETED")
     KPIs         curl -H "Authorization: Bearer \$(make -s token CUSTOMER=ops ROLE=admin)" localhost:8080/analytics/kpis
     logs         $ROOT/.state/logs/<service>.log
+    supervised   a process that dies is restarted with backoff ($ROOT/.state/logs/supervisor.log)
 
 SUMMARY
 
