@@ -66,7 +66,9 @@ test('has a health check on the service’s /health', (t) => {
 
 test('starts like infra/dev/services.sh, and ships every folder an entry point needs', (t) => {
   const entrypoint = JSON.parse(find(runtime, 'ENTRYPOINT').at(-1)!.argument) as string[];
-  const devCommand = /spawn "\$name" (node [^\n]+)/.exec(read('infra/dev/services.sh'))![1]!;
+  // services.sh builds one command line (supervised or not): `local command=(node …)`.
+  const devCommand = /command=\((node [^)\n]+)\)/.exec(read('infra/dev/services.sh'))?.[1] ?? '';
+  t.not(devCommand, '', 'the node command line in infra/dev/services.sh');
   for (const flag of ['--enable-source-maps', '--import tsx']) {
     t.true(devCommand.includes(flag));
     t.true(entrypoint.join(' ').includes(flag), flag);
