@@ -27,7 +27,7 @@ export interface CeilingActivities {
   recordOrderTransition(input: { orderId: string; status: OrderStatus }): Promise<void>;
   preparePayment(input: { orderId: string; subtotalMinor: number; currency: string }): Promise<{ amountMinor: number }>;
   reserveStock(input: { orderId: string; customerId: string; items: OrderLine[] }): Promise<{ totalMinor: number; currency: string }>;
-  authorizePayment(input: { orderId: string; cardNumber: string; amountMinor: number; currency: string }): Promise<{ paymentId: string }>;
+  authorizePayment(input: { orderId: string; cardToken: string; amountMinor: number; currency: string }): Promise<{ paymentId: string }>;
   scheduleShipment(input: { orderId: string; customerId: string; items: OrderLine[]; shippingAddress: OrderWorkflowInput['order']['shippingAddress'] }): Promise<{ shipmentId: string }>;
   commitStock(input: { orderId: string }): Promise<void>;
 }
@@ -77,7 +77,7 @@ export async function CeilingOrderWorkflow(input: OrderWorkflowInput): Promise<{
   const prepared = await bookkeeping.preparePayment({ orderId, subtotalMinor: reservation.totalMinor, currency: reservation.currency });
   await authorization.authorizePayment({
     orderId,
-    cardNumber: order.payment.cardNumber,
+    cardToken: 'cardToken' in order.payment ? order.payment.cardToken : '',
     amountMinor: prepared.amountMinor,
     currency: reservation.currency,
   });

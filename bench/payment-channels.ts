@@ -24,6 +24,7 @@ import { availableParallelism, loadavg, totalmem, type as osType, release } from
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { AuthorizationRequest, PaymentGateway } from '../activities/payment/gateway.js';
+import { CardVaultClient } from '../platform/card-vault.js';
 import { config } from '../platform/config.js';
 import { migrateService } from '../platform/migrations.js';
 import { HttpPaymentGateway } from '../activities/payment/http-gateway.js';
@@ -82,6 +83,8 @@ async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[
   const sim = startSimulator(httpPort, tcpPort, databaseUrl);
   try {
     await waitForHealth(`http://127.0.0.1:${httpPort}/health`, 15_000);
+    // The lines carry the vault's token, never the number: one card, vaulted once (docs/decisions.md).
+    benchCardToken = (await new CardVaultClient(`http://127.0.0.1:${httpPort}`).tokenize('4242424242424242')).cardToken;
     const address = `127.0.0.1:${tcpPort}`;
     const results: ChannelResult[] = [];
     const channels: [string, () => PaymentGateway][] = [
@@ -170,9 +173,12 @@ async function drive(gateway: PaymentGateway, durationSeconds: number) {
   return { approvals: latencies.length, errors, perSecond: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
+/** The approved test card's token in the simulator under test, set once it is up. */
+let benchCardToken = '';
+
 function newRequest(): AuthorizationRequest {
   const orderId = randomUUID();
-  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242' };
+  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardToken: benchCardToken };
 }
 
 function startSimulator(httpPort: number, tcpPort: number, databaseUrl: string | undefined): ChildProcess {

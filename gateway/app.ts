@@ -7,6 +7,10 @@
  * `/admin/*`) are not routed here at all. It validates orders completely before any service sees
  * them (so a bad order never starts a saga), reads through the services' APIs, and owns no data.
  *
+ * Card numbers stop here: an order's card number is exchanged for a token at payment-sim's card
+ * vault before the order is relayed, so the order service, Temporal and everything after them see
+ * only the token and the last four digits (docs/decisions.md, "Card data").
+ *
  * Every route is declared in gateway/routes.ts from the zod schemas that validate it, which also
  * make `/openapi.json`.
  */
@@ -21,6 +25,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { type Environment } from '../platform/config.js';
 import { mountHealth } from '../platform/health.js';
+import { CardVaultClient, CardVaultError } from '../platform/card-vault.js';
 import { callService, problem, PROBLEM_CONTENT_TYPE, ServiceCallError, withProblemDefaults } from '../platform/http.js';
 import type { Caller } from '../platform/identity.js';
 import { logger } from '../platform/logger.js';
@@ -46,7 +51,7 @@ const CANCEL_TIMEOUT_MS = 20_000;
 /** Paths that answer without a token: probes, and the API's own description. */
 const PUBLIC_PATHS = /^\/(health(\/live|\/ready)?|openapi\.json|docs(\/assets\/[^/]+)?)$/;
 
-type Services = Pick<Environment, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL'>;
+type Services = Pick<Environment, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'>;
 export type GatewayOptions = Services &
   IdentityOptions &
   Pick<
@@ -65,6 +70,7 @@ const validationProblem: Hook<unknown, any, any, any> = (result, c) => {
  */
 export function createGatewayApp(options: GatewayOptions): Hono {
   const verify = createTokenVerifier(options);
+  const vault = new CardVaultClient(options.PAYMENT_VAULT_URL);
   const app = new OpenAPIHono<BlankEnv>({ defaultHook: validationProblem });
   withProblemDefaults(app, 'gateway');
   const log = logger('gateway');
@@ -253,12 +259,28 @@ export function createGatewayApp(options: GatewayOptions): Hono {
           .map(({ item, index }) => ({ pointer: `/items/${index}/sku`, detail: `unknown SKU ${item.sku}` })),
       }) as never;
     }
+    const card = await tokenize(order.payment.cardNumber);
+    if (card instanceof Response) return card as never;
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     return relay(c, 'order', `${options.ORDER_URL}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
-      body: JSON.stringify({ ...order, customerId: caller.customerId }),
+      body: JSON.stringify({ ...order, customerId: caller.customerId, payment: { channel: order.payment.channel, ...card } }),
     }) as never;
+
+    /**
+     * The card number for the vault's token, last, once the order is known to be valid (nothing is
+     * vaulted for an order that would be refused). A vault that fails is a 503 like any service's.
+     */
+    async function tokenize(cardNumber: string) {
+      try {
+        return await vault.tokenize(cardNumber, { 'x-request-id': c.get('requestId') });
+      } catch (error) {
+        if (error instanceof ServiceCallError) return serviceUnreachable(c, 'payment-sim', error);
+        if (error instanceof CardVaultError) return serviceFailed(c, 'payment-sim', 503, error.message);
+        throw error;
+      }
+    }
 
     async function findUnknownSkus(skus: string[]): Promise<string[] | Response> {
       try {

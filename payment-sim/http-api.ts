@@ -15,12 +15,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { parsePageQuery } from '../platform/admin-pages.js';
-import { paymentChannels } from '../platform/contracts/order.js';
+import { cardNumberSchema, paymentChannels } from '../platform/contracts/order.js';
 import { mountHealth, type ReadinessCheck } from '../platform/health.js';
 import { problem, withProblemDefaults } from '../platform/http.js';
 import { attemptKeyOf, type CancelResult, type Payment, type ReversalResult } from './ledger.js';
 import { scenarioSchema } from './scenarios.js';
-import { authorizationInputSchema, MAX_ATTEMPT, orderIdSchema, type AuthorizationAnswer, type PaymentSimulator } from './simulator.js';
+import { authorizationRequestSchema, MAX_ATTEMPT, orderIdSchema, type AuthorizationAnswer, type PaymentSimulator } from './simulator.js';
 
 const cancelSchema = z.strictObject({ reason: z.string().max(200).default('merchant request') });
 const voidByOrderSchema = z.strictObject({ orderId: orderIdSchema, reason: z.string().max(200).default('void by order id') });
@@ -31,6 +31,7 @@ const reverseAttemptSchema = z.strictObject({
 });
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const vaultCardSchema = z.strictObject({ cardNumber: cardNumberSchema });
 
 /** `readiness`: what must answer for the simulator to be ready (its ledger's database, when it has one). */
 export function createPaymentApi(simulator: PaymentSimulator, readiness: ReadinessCheck[] = []): Hono {
@@ -51,9 +52,12 @@ export function createPaymentApi(simulator: PaymentSimulator, readiness: Readine
         header: 'Idempotency-Key',
       });
     }
-    const parsed = await parseBody(c, authorizationInputSchema);
+    const parsed = await parseBody(c, authorizationRequestSchema);
     if (!parsed.ok) return parsed.response;
+    // The request as sent (with its token, never the number) is what a retry must repeat.
     const fingerprint = JSON.stringify(['authorize', parsed.value]);
+    // Before the ledger is looked at: from the look to the booking nothing may wait.
+    const input = await simulator.detokenize(parsed.value);
 
     const stored = ledger.storedAnswer(key);
     if (stored) {
@@ -69,7 +73,7 @@ export function createPaymentApi(simulator: PaymentSimulator, readiness: Readine
       return replay(stored.status, stored.body);
     }
 
-    const { answer, latencyMs, hold } = simulator.authorize(parsed.value, 'http');
+    const { answer, latencyMs, hold } = simulator.authorize(input, 'http');
     const { status, body } = authorizationResponse(answer);
     if (status < 500) {
       ledger.storeAnswer(key, {
@@ -85,6 +89,17 @@ export function createPaymentApi(simulator: PaymentSimulator, readiness: Readine
     }
     await Promise.all([ledger.durable(), latencyMs > 0 ? sleep(latencyMs) : undefined]);
     return respond(status, body);
+  });
+
+  /**
+   * The card vault (payment-sim/vault.ts): a card number in, a token and what may be shown of the
+   * card out. Only the gateway calls it, once per order, before the order goes anywhere; the
+   * number is kept encrypted and never answered again (the simulator alone turns a token back).
+   */
+  app.post('/vault/cards', async (c) => {
+    const parsed = await parseBody(c, vaultCardSchema);
+    if (!parsed.ok) return parsed.response;
+    return c.json(await simulator.vault.tokenize(parsed.value.cardNumber), 201);
   });
 
   /**

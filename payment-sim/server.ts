@@ -5,6 +5,7 @@
  * in memory only).
  */
 import type { AddressInfo } from 'node:net';
+import { config } from '../platform/config.js';
 import { openDatabase, type Database } from '../platform/db.js';
 import { databaseReady } from '../platform/health.js';
 import { closeHttpServer, startHttpServer } from '../platform/http.js';
@@ -13,6 +14,7 @@ import { createPaymentApi } from './http-api.js';
 import { PaymentLedger } from './ledger.js';
 import { PostgresLedgerJournal, type LedgerStoreOptions } from './ledger-store.js';
 import { PaymentSimulator } from './simulator.js';
+import { CardVault, DEV_KEY_PREFIX, MemoryCardStore, PostgresCardStore, type VaultKey } from './vault.js';
 import { startTelegramServer, type RunningTelegramServer, type TelegramServerOptions } from './tcp-server.js';
 
 export interface PaymentSimOptions {
@@ -25,6 +27,8 @@ export interface PaymentSimOptions {
    */
   databaseUrl?: string;
   ledger?: LedgerStoreOptions;
+  /** The card vault's keys (the first encrypts); default: PAYMENT_VAULT_SECRET_KEYS. Its cards live in the same database. */
+  vaultKeys?: readonly VaultKey[];
 }
 
 export interface RunningPaymentSim {
@@ -56,7 +60,15 @@ export async function startPaymentSim(options: PaymentSimOptions): Promise<Runni
       'ledger loaded from the payments database',
     );
   }
-  const simulator = new PaymentSimulator(ledger);
+  const vaultKeys = options.vaultKeys ?? config().PAYMENT_VAULT_SECRET_KEYS;
+  const vault = new CardVault(vaultKeys, db ? new PostgresCardStore(db) : new MemoryCardStore());
+  if (vault.activeKeyId.startsWith(DEV_KEY_PREFIX)) {
+    logger('payment-sim').warn(
+      { keyId: vault.activeKeyId },
+      'the card vault encrypts with the public development key; set PAYMENT_VAULT_SECRET_KEYS outside development (docs/decisions.md)',
+    );
+  }
+  const simulator = new PaymentSimulator(ledger, vault);
   const closeJournal = async () => {
     await journal?.close();
     await db?.end();

@@ -4,11 +4,13 @@
  * translate their wire formats to and from these calls.
  */
 import { z } from 'zod';
-import type { PaymentChannel } from '../platform/contracts/order.js';
+import { config } from '../platform/config.js';
+import { cardTokenSchema, type PaymentChannel } from '../platform/contracts/order.js';
 import { declineMessages, type DeclineCode } from './decline-codes.js';
 import { attemptKeyOf, PaymentLedger, type Payment, type Refusal } from './ledger.js';
 import { ScenarioBook } from './scenarios.js';
 import { decideCard } from './test-cards.js';
+import { CardVault } from './vault.js';
 
 /** Order ids travel in a 36-byte telegram field too, so both lines accept the same ids. */
 export const orderIdSchema = z.string().regex(/^[\x21-\x7e]{1,36}$/, 'must be 1 to 36 printable ASCII characters');
@@ -16,7 +18,10 @@ export const orderIdSchema = z.string().regex(/^[\x21-\x7e]{1,36}$/, 'must be 1 
 /** The telegram's attemptNumber field holds 4 digits; 0 there means "no attempt named". */
 export const MAX_ATTEMPT = 9_999;
 
-/** What either line must supply to authorize; both validate against this one schema. */
+/**
+ * What the simulator decides on: the card number itself, which only the vault gives it (the lines
+ * carry a token: authorizationRequestSchema).
+ */
 export const authorizationInputSchema = z.strictObject({
   orderId: orderIdSchema,
   amountMinor: z.number().int().min(0).max(999_999_999_999),
@@ -32,9 +37,15 @@ export const authorizationInputSchema = z.strictObject({
   attempt: z.number().int().min(1).max(MAX_ATTEMPT).optional(),
 });
 
+/**
+ * What either line must supply to authorize; both validate against this one schema. The card is the
+ * vault's token (POST /vault/cards); the simulator turns it back into the number (docs/decisions.md).
+ */
+export const authorizationRequestSchema = authorizationInputSchema.omit({ cardNumber: true }).extend({ cardToken: cardTokenSchema });
+export type AuthorizationRequest = z.output<typeof authorizationRequestSchema>;
 
-
-export type AuthorizationInput = z.output<typeof authorizationInputSchema>;
+/** `cardNumber` undefined: the token named no card the vault holds, declined as an invalid card. */
+export type AuthorizationInput = Omit<z.output<typeof authorizationInputSchema>, 'cardNumber'> & { cardNumber: string | undefined };
 
 export type AuthorizationAnswer =
   /** `repeated`: the order already had this approval; it is returned again, never charged twice. */
@@ -58,8 +69,23 @@ export class PaymentSimulator {
   readonly scenarios = new ScenarioBook();
   private readonly releaseHeld = new Set<() => void>();
 
-  /** Default: an in-memory ledger (unit tests); the service passes one restored from PostgreSQL. */
-  constructor(readonly ledger = new PaymentLedger()) {}
+  /**
+   * Default: an in-memory ledger and vault (unit tests); the service passes ones kept in PostgreSQL.
+   */
+  constructor(
+    readonly ledger = new PaymentLedger(),
+    readonly vault = new CardVault(config().PAYMENT_VAULT_SECRET_KEYS),
+  ) {}
+
+  /**
+   * A line's request with the card number the vault holds for its token in place of the token.
+   * Called before `authorize`, which stays synchronous: nothing may come between its look at the
+   * ledger and its booking.
+   */
+  async detokenize(request: AuthorizationRequest): Promise<AuthorizationInput> {
+    const { cardToken, ...rest } = request;
+    return { ...rest, cardNumber: await this.vault.reveal(cardToken) };
+  }
 
   authorize(input: AuthorizationInput, channel: PaymentChannel): AuthorizationOutcome {
     const roll = this.scenarios.roll(channel);
@@ -87,7 +113,7 @@ export class PaymentSimulator {
       const sameTerms =
         standing.amountMinor === input.amountMinor &&
         standing.currency === input.currency &&
-        standing.cardLast4 === input.cardNumber.slice(-4);
+        standing.cardLast4 === input.cardNumber?.slice(-4);
       return sameTerms
         ? { kind: 'approved', payment: standing, repeated: true }
         : {
@@ -98,10 +124,11 @@ export class PaymentSimulator {
     }
     if (roll.error) return { kind: 'processing_error', message: 'simulated gateway error (scenario errorRate)' };
     if (roll.decline) return declined('generic_decline');
+    if (input.cardNumber === undefined) return declined('invalid_card');
     const decision = decideCard(input.cardNumber);
     switch (decision.kind) {
       case 'approve':
-        return { kind: 'approved', payment: this.ledger.recordApproval({ ...input, channel }), repeated: false };
+        return { kind: 'approved', payment: this.ledger.recordApproval({ ...input, cardNumber: input.cardNumber, channel }), repeated: false };
       case 'decline':
         return declined(decision.declineCode);
       case 'processing_error':

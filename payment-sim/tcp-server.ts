@@ -10,10 +10,9 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { maskCardNumber } from '../platform/contracts/order.js';
 import { logger } from '../platform/logger.js';
 import type { AuthorizationAnswer, PaymentSimulator } from './simulator.js';
-import { authorizationInputSchema } from './simulator.js';
+import { authorizationRequestSchema } from './simulator.js';
 import { telegramCodec, type TelegramError } from './telegram/codec.js';
 import { TelegramFramer } from './telegram/framer.js';
 import { isRequestType, responseTypeOf, type RequestType, type Telegram } from './telegram/layout.js';
@@ -30,12 +29,19 @@ export interface TelegramServerOptions {
   maxFrameBytes?: number;
   /** Above this many unanswered requests on one connection, the server stops reading from it. */
   maxInFlightPerConnection?: number;
+  /**
+   * Connections held at once (PAYMENT_SIM_TCP_MAX_CONNECTIONS); one more is closed at once, with a
+   * log line naming its peer: a client that opens connections without end cannot exhaust the process.
+   */
+  maxConnections?: number;
 }
 
 export interface RunningTelegramServer {
   port: number;
   /** Connections open right now. */
   connections(): number;
+  /** Connections closed on arrival because the server held maxConnections already. */
+  refusedConnections(): number;
   close(): Promise<void>;
 }
 
@@ -43,6 +49,7 @@ export const telegramServerDefaults = {
   idleTimeoutMs: 90_000,
   maxFrameBytes: 1024,
   maxInFlightPerConnection: 1024,
+  maxConnections: 256,
 } as const;
 
 /** The system code the simulator uses when it speaks first (a reject to a telegram it could not read). */
@@ -56,7 +63,19 @@ export function startTelegramServer(simulator: PaymentSimulator, options: Telegr
   const settings = { ...telegramServerDefaults, ...options };
   const log = logger('telegram-server');
   const sockets = new Set<Socket>();
+  let refused = 0;
   const server = createServer((socket) => {
+    if (sockets.size >= settings.maxConnections) {
+      // Closed before a byte is read: no telegram has arrived, so there is no trace number to answer.
+      refused += 1;
+      log.warn(
+        { peer: `${socket.remoteAddress}:${socket.remotePort}`, maxConnections: settings.maxConnections, refused },
+        'connection refused: the 전문 server holds PAYMENT_SIM_TCP_MAX_CONNECTIONS connections already',
+      );
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     new TelegramSession(socket, simulator, settings, log);
@@ -73,6 +92,7 @@ export function startTelegramServer(simulator: PaymentSimulator, options: Telegr
       resolve({
         port,
         connections: () => sockets.size,
+        refusedConnections: () => refused,
         close: () =>
           new Promise<void>((closed) => {
             server.close(() => closed());
@@ -96,7 +116,7 @@ class TelegramSession {
   constructor(
     private readonly socket: Socket,
     private readonly simulator: PaymentSimulator,
-    private readonly settings: Required<Omit<TelegramServerOptions, 'host'>>,
+    private readonly settings: Required<Omit<TelegramServerOptions, 'host' | 'maxConnections'>>,
     private readonly log: ReturnType<typeof logger>,
   ) {
     this.framer = new TelegramFramer(settings.maxFrameBytes);
@@ -161,7 +181,7 @@ class TelegramSession {
     const key = inFlightKey(typed.messageType, typed.traceNumber);
     if (this.inFlight.has(key)) {
       this.log.warn({ peer: this.peer, traceNumber: typed.traceNumber }, 'trace number already in flight; answered 0094');
-      return this.send(responseTo(typed, { responseCode: '0094', cardNumber: maskCardNumber(typed.cardNumber) }));
+      return this.send(responseTo(typed, { responseCode: '0094' }));
     }
     this.inFlight.add(key);
     this.updateFlow();
@@ -188,7 +208,7 @@ class TelegramSession {
         (response) => this.finish(key, span, response),
         (error: unknown) => {
           this.log.error({ peer: this.peer, err: error }, 'telegram handling failed');
-          this.finish(key, span, responseTo(typed, { responseCode: '0096', cardNumber: maskCardNumber(typed.cardNumber) }));
+          this.finish(key, span, responseTo(typed, { responseCode: '0096' }));
         },
       );
     } else {
@@ -209,28 +229,30 @@ class TelegramSession {
   }
 
   private approve(request: Telegram & { messageType: RequestType }): Answer | Promise<Answer> {
-    const masked = maskCardNumber(request.cardNumber);
-    const input = authorizationInputSchema.safeParse({
+    const parsed = authorizationRequestSchema.safeParse({
       orderId: request.orderId,
       amountMinor: request.amount,
       currency: request.currency,
-      cardNumber: request.cardNumber,
+      cardToken: request.cardToken,
       installmentMonths: request.installmentMonths,
       ...(request.attemptNumber === 0 ? {} : { attempt: request.attemptNumber }),
     });
-    if (!input.success) {
-      const fields = input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
       this.log.warn({ peer: this.peer, traceNumber: request.traceNumber, fields }, 'approval request rejected: 0030');
-      return responseTo(request, { responseCode: '0030', cardNumber: masked });
+      return responseTo(request, { responseCode: '0030' });
     }
-    const { answer, latencyMs, hold } = this.simulator.authorize(input.data, 'tcp');
-    const response = responseTo(request, { cardNumber: masked, ...approvalAnswer(answer) });
-    // Never answered, and not counted in flight: a connection full of held requests must still be read.
-    if (hold) return undefined;
-    // Answered only once what the answer rests on is committed to the ledger's database.
-    const durable = this.simulator.ledger.durable();
-    if (latencyMs > 0) return Promise.all([durable, sleep(latencyMs)]).then(() => response);
-    return durable.then(() => response);
+    // The vault turns the token back into the card inside this process; the answer echoes the token.
+    return this.simulator.detokenize(parsed.data).then((input) => {
+      const { answer, latencyMs, hold } = this.simulator.authorize(input, 'tcp');
+      const response = responseTo(request, approvalAnswer(answer));
+      // Never answered, and not counted in flight: a connection full of held requests must still be read.
+      if (hold) return undefined;
+      // Answered only once what the answer rests on is committed to the ledger's database.
+      const durable = this.simulator.ledger.durable();
+      if (latencyMs > 0) return Promise.all([durable, sleep(latencyMs)]).then(() => response);
+      return durable.then(() => response);
+    });
   }
 
   /**
@@ -242,17 +264,16 @@ class TelegramSession {
    * cancelled, blank when there was none.
    */
   private reverse(request: Telegram & { messageType: RequestType }): Promise<Answer> | Answer {
-    const masked = maskCardNumber(request.cardNumber);
     const { ledger } = this.simulator;
-    if (request.orderId === '') return responseTo(request, { responseCode: '0030', cardNumber: masked });
+    if (request.orderId === '') return responseTo(request, { responseCode: '0030' });
     let response: Telegram;
     if (request.transactionId !== '') {
       const payment = ledger.find(request.transactionId);
       if (!payment || payment.orderId !== request.orderId) {
-        return responseTo(request, { responseCode: '0025', cardNumber: masked });
+        return responseTo(request, { responseCode: '0025' });
       }
       const result = ledger.void(payment.paymentId, 'void (0420)');
-      response = responseTo(request, { responseCode: result.outcome === 'done' ? '0000' : '0012', cardNumber: masked });
+      response = responseTo(request, { responseCode: result.outcome === 'done' ? '0000' : '0012' });
     } else {
       const result =
         request.attemptNumber > 0
@@ -261,7 +282,6 @@ class TelegramSession {
       response = responseTo(request, {
         responseCode: result.outcome === 'conflict' ? '0012' : '0000',
         transactionId: result.outcome === 'nothing' ? '' : result.payment.paymentId,
-        cardNumber: masked,
       });
     }
     return ledger.durable().then(() => response);

@@ -95,6 +95,36 @@ export const environmentSchema = z.object({
   NOTIFICATION_URL: url.default('http://localhost:8086'),
   PAYMENT_HTTP_URL: url.default('http://localhost:9090'),
   PAYMENT_TCP_ADDRESS: z.string().default('localhost:9091'),
+  /** payment-sim's card vault (`POST /vault/cards`), where the gateway exchanges a card number for a token (docs/decisions.md). */
+  PAYMENT_VAULT_URL: url.default('http://localhost:9090'),
+  /**
+   * The card vault's AES-256-GCM keys, `keyId:base64(32 bytes)`, comma-separated: the first encrypts
+   * new cards, the others only decrypt the cards stored under them (rotation: put the new key first,
+   * keep the old one until every card is re-encrypted or gone). The default is a FIXED, PUBLIC
+   * development key (its id says so); payment-sim logs a warning when it runs with it. Production
+   * sets its own from a secret store.
+   */
+  PAYMENT_VAULT_SECRET_KEYS: z
+    .string()
+    .default('dev-insecure-1:v2HNZGdrT8lPhiDYeipZzj6Td2MX6hrO4mTZQaOrlTc=')
+    .transform((value, context) => {
+      const keys = value.split(',').map((part) => part.trim()).filter(Boolean).map((entry) => {
+        const [id = '', encoded = ''] = entry.split(':');
+        return { id, key: Buffer.from(encoded, 'base64') };
+      });
+      const bad = keys.filter(({ id, key }) => !/^[A-Za-z0-9._-]{1,32}$/.test(id) || key.length !== 32);
+      if (keys.length === 0 || bad.length > 0) {
+        context.addIssue({ code: 'custom', message: 'must be keyId:base64-of-32-bytes[,keyId:…] (ids of 1–32 letters, digits, . _ -); `openssl rand -base64 32` makes a key' });
+        return z.NEVER;
+      }
+      if (new Set(keys.map(({ id }) => id)).size !== keys.length) {
+        context.addIssue({ code: 'custom', message: 'key ids must be unique' });
+        return z.NEVER;
+      }
+      return keys;
+    }),
+  /** Largest number of TCP connections the payment simulator's 전문 server holds at once; one more is closed with a log line. */
+  PAYMENT_SIM_TCP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(256),
 
   /**
    * The gateway's key material for bearer tokens (docs/security.md). Closed by default: the gateway

@@ -253,7 +253,9 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     const authorized = await authorization.authorizePayment({
       orderId,
       channel: order.payment.channel,
-      cardNumber: order.payment.cardNumber,
+      // The vault's token; a saga started before tokenization has only the card number (activity
+      // arguments are not compared on replay, and the activity tokenizes it before it goes on).
+      ...('cardToken' in order.payment ? { cardToken: order.payment.cardToken } : { cardNumber: order.payment.cardNumber }),
       amountMinor: prepared.amountMinor,
       currency,
     });

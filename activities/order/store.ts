@@ -2,7 +2,7 @@
 import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { Database, Queryable } from '../../platform/db.js';
 import { withTransaction } from '../../platform/db.js';
-import { type OrderLine, type OrderRequest, type OrderStatus, type PaymentChannel, terminalStatuses } from '../../platform/contracts/order.js';
+import { isLegacyPayment, type OrderLine, type OrderRequest, type OrderStatus, type PaymentChannel, type SagaOrder, terminalStatuses } from '../../platform/contracts/order.js';
 
 export interface OrderRecord {
   orderId: string;
@@ -34,7 +34,7 @@ export class OrderStore {
   /** Records a newly accepted order as PENDING; recording it again changes nothing. */
   async insertPending(
     orderId: string,
-    order: OrderRequest,
+    order: SagaOrder,
     acceptedAt: string,
     on: Queryable = this.db,
   ): Promise<void> {
@@ -48,7 +48,7 @@ export class OrderStore {
         orderId,
         order.customerId,
         order.payment.channel,
-        order.payment.cardNumber.slice(-4),
+        cardLast4(order),
         JSON.stringify(order.items),
         JSON.stringify(order.shippingAddress),
         acceptedAt,
@@ -77,7 +77,7 @@ export class OrderStore {
         orderId,
         order.customerId,
         order.payment.channel,
-        order.payment.cardNumber.slice(-4),
+        cardLast4(order),
         JSON.stringify(order.items),
         JSON.stringify(order.shippingAddress),
         acceptedAt,
@@ -186,4 +186,9 @@ export class OrderStore {
     const orders = await Promise.all(rows.map((row) => this.find(row.orderId)));
     return orders.filter((order): order is OrderRecord => order !== undefined);
   }
+}
+
+/** The card's last four digits: from the vault's answer, or (a saga started before tokenization) from its number. */
+function cardLast4(order: SagaOrder): string {
+  return isLegacyPayment(order.payment) ? order.payment.cardNumber.slice(-4) : order.payment.last4;
 }

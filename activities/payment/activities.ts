@@ -3,7 +3,9 @@
  * order's channel, and void as a compensation.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { OrderRequest, PaymentChannel } from '../../platform/contracts/order.js';
+import { CardVaultClient, CardVaultError } from '../../platform/card-vault.js';
+import { config } from '../../platform/config.js';
+import type { PaymentChannel, SagaOrder } from '../../platform/contracts/order.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import { type AuthorizationResult, type PaymentGateway, PaymentGatewayError, type VoidResult } from './gateway.js';
@@ -16,20 +18,45 @@ const DEFAULT_START_TO_CLOSE_MS = 15_000;
 export interface AuthorizePaymentInput {
   orderId: string;
   channel: PaymentChannel;
-  cardNumber: string;
+  /** The card vault's token: what every saga started since tokenization passes (docs/decisions.md). */
+  cardToken?: string;
+  /** The card number itself: only sagas started before tokenization pass it; it is tokenized here first. */
+  cardNumber?: string;
   amountMinor: number;
   currency: string;
 }
 
-export function createPaymentActivities(gateways: Record<PaymentChannel, PaymentGateway>, events: EventPublisher) {
+/**
+ * `vault`: where a saga started before tokenization gets a token for the card number its input
+ * holds (default: PAYMENT_VAULT_URL), so that no payment line ever carries a number.
+ */
+export function createPaymentActivities(
+  gateways: Record<PaymentChannel, PaymentGateway>,
+  events: EventPublisher,
+  vault = new CardVaultClient(config().PAYMENT_VAULT_URL, config().HTTP_CLIENT_TIMEOUT_MS),
+) {
   const preparation = new PaymentPreparation();
+
+  /** The token to authorize with; an older saga's card number is exchanged for one (an unreachable vault is retried). */
+  async function cardTokenOf(input: AuthorizePaymentInput): Promise<string> {
+    if (input.cardToken !== undefined) return input.cardToken;
+    if (input.cardNumber === undefined) throw ApplicationFailure.nonRetryable(`order ${input.orderId}: the authorization names no card`, 'PaymentGatewayRejected');
+    try {
+      return (await vault.tokenize(input.cardNumber)).cardToken;
+    } catch (error) {
+      if (error instanceof CardVaultError && error.status < 500) {
+        throw ApplicationFailure.nonRetryable(`order ${input.orderId}: ${error.message}`, 'PaymentGatewayRejected');
+      }
+      throw error;
+    }
+  }
 
   function gatewayFor(channel: PaymentChannel): PaymentGateway {
     return gateways[channel];
   }
 
   return {
-    preparePayment(input: { orderId: string; order: OrderRequest; subtotalMinor: number; currency: string }): Promise<PreparationOutcome> {
+    preparePayment(input: { orderId: string; order: SagaOrder; subtotalMinor: number; currency: string }): Promise<PreparationOutcome> {
       return preparation.prepare(input.order, input.subtotalMinor, input.currency);
     },
 
@@ -47,6 +74,7 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
       const { attempt, startToCloseTimeoutMs } = activityInfo();
       const budget = paymentCallBudget(startToCloseTimeoutMs);
       const gateway = gatewayFor(input.channel);
+      const cardToken = await cardTokenOf(input);
       try {
         const earlier = Array.from({ length: attempt - 1 }, (_, index) => index + 1);
         await Promise.all(
@@ -64,7 +92,7 @@ export function createPaymentActivities(gateways: Record<PaymentChannel, Payment
             idempotencyKey: `authorize:${input.orderId}:${attempt}`,
             amountMinor: input.amountMinor,
             currency: input.currency,
-            cardNumber: input.cardNumber,
+            cardToken,
           },
           // Each call ends within its share (waiting for a connection included), so the three in a row
           // end inside the attempt's timeout.

@@ -16,7 +16,8 @@ export interface AuthorizationRequest {
   idempotencyKey: string;
   amountMinor: number;
   currency: string;
-  cardNumber: string;
+  /** The card vault's token (docs/decisions.md): payment-sim turns it back into the card; no line carries the number. */
+  cardToken: string;
   installmentMonths?: number;
 }
 

@@ -3,7 +3,8 @@
  * price). Each is a virtual service node, so the APM's dependency map shows them as services.
  */
 import { ServiceNode } from '../../platform/telemetry/service-node.js';
-import type { OrderRequest } from '../../platform/contracts/order.js';
+import { cardBrand, luhnValid } from '../../platform/card.js';
+import { isLegacyPayment, type SagaOrder } from '../../platform/contracts/order.js';
 
 export type PreparationOutcome =
   | { outcome: 'ready'; amountMinor: number; currency: string; cardBrand: string }
@@ -15,32 +16,22 @@ const DOMESTIC_SHIPPING_MINOR = 3_000;
 const FREE_DOMESTIC_SHIPPING_FROM_MINOR = 50_000;
 const INTERNATIONAL_SHIPPING_MINOR = 25_000;
 
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let index = 0; index < digits.length; index += 1) {
-    let digit = Number(digits[digits.length - 1 - index]);
-    if (index % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
+export { cardBrand, luhnValid };
 
-export function cardBrand(cardNumber: string): string {
-  if (cardNumber.startsWith('4')) return 'visa';
-  if (/^(5[1-5]|2[2-7])/.test(cardNumber)) return 'mastercard';
-  if (/^3[47]/.test(cardNumber)) return 'amex';
-  if (cardNumber.startsWith('9')) return 'local';
-  return 'other';
+/**
+ * What validation needs of the card: the vault worked both out when it stored the number. A saga
+ * started before tokenization has the number in its input, and they are worked out from it.
+ */
+function cardFacts(payment: SagaOrder['payment']): { luhnValid: boolean; brand: string } {
+  return isLegacyPayment(payment) ? { luhnValid: luhnValid(payment.cardNumber), brand: cardBrand(payment.cardNumber) } : payment;
 }
 
 export class PaymentPreparation {
   @ServiceNode('payment-validation')
-  async validateCard(cardNumber: string): Promise<{ valid: true; brand: string } | { valid: false; reason: string }> {
-    if (!luhnValid(cardNumber)) return { valid: false, reason: 'card number fails the Luhn check' };
-    return { valid: true, brand: cardBrand(cardNumber) };
+  async validateCard(card: { luhnValid: boolean; brand: string }): Promise<{ valid: true; brand: string } | { valid: false; reason: string }> {
+    // The vault's verdict on the number (the number itself never reaches the order service).
+    if (!card.luhnValid) return { valid: false, reason: 'card number fails the Luhn check' };
+    return { valid: true, brand: card.brand };
   }
 
   @ServiceNode('payment-risk')
@@ -58,8 +49,8 @@ export class PaymentPreparation {
   }
 
   /** Runs the three steps in order; the first that says no decides the outcome. */
-  async prepare(order: OrderRequest, subtotalMinor: number, currency: string): Promise<PreparationOutcome> {
-    const card = await this.validateCard(order.payment.cardNumber);
+  async prepare(order: SagaOrder, subtotalMinor: number, currency: string): Promise<PreparationOutcome> {
+    const card = await this.validateCard(cardFacts(order.payment));
     if (!card.valid) return { outcome: 'declined', declineCode: 'invalid_card', reason: card.reason };
     const risk = await this.screenRisk(subtotalMinor, order.shippingAddress.country);
     if (!risk.approved) {

@@ -90,11 +90,12 @@ export const telegramFields = [
   { name: 'amount', part: 'body', length: 12, kind: 'numeric', description: 'Amount in minor units (KRW has none: won)' },
   { name: 'currency', part: 'body', length: 3, kind: 'alpha', description: 'ISO 4217 currency code' },
   {
-    name: 'cardNumber',
+    name: 'cardToken',
     part: 'body',
-    length: 19,
+    length: 24,
     kind: 'alpha',
-    description: 'Card number: the full number in 0200, masked (all but the last 4 digits as *) everywhere else',
+    description:
+      'Card token (카드토큰) from the card vault (`POST /vault/cards`, `tok_` and 20 characters): in 0200 the card to charge, echoed in 0210; blank elsewhere. The line never carries a card number',
   },
   { name: 'installmentMonths', part: 'body', length: 2, kind: 'numeric', description: 'Installment months (할부개월), 00 = lump sum (일시불)' },
   { name: 'approvalNumber', part: 'body', length: 8, kind: 'alpha', description: 'Approval number (승인번호), 8 digits; blank until approved' },

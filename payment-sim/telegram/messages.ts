@@ -21,7 +21,7 @@ export function blankTelegram(fields: Partial<Telegram> & Pick<Telegram, 'messag
     attemptNumber: 0,
     amount: 0,
     currency: '',
-    cardNumber: '',
+    cardToken: '',
     installmentMonths: 0,
     approvalNumber: '',
     approvalDate: 0,

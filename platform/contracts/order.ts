@@ -1,6 +1,13 @@
 /**
  * The order contract shared by the gateway, the order service and the workflow: one zod schema
  * gives both the runtime check and the TypeScript type.
+ *
+ * Two shapes of one order (docs/decisions.md, "Card data"): what a client sends the gateway
+ * (`orderRequestSchema`, with the card number), and what the gateway relays to the order service
+ * once payment-sim's vault has exchanged that number for a token (`orderSchema`, with the token and
+ * the card's last four digits, brand and Luhn check). From the order service inward only the
+ * token travels: the order's database, its outbox, the workflow input, activity arguments, the
+ * payment lines.
  */
 import { z } from 'zod';
 
@@ -14,6 +21,31 @@ export const orderLineSchema = z.strictObject({
   quantity: z.number().int().min(1).max(100),
 });
 
+/** A card number as a client types it: separators (spaces, dashes) are dropped, 12–19 digits remain. */
+export const cardNumberSchema = z
+  .string()
+  .transform((raw) => raw.replace(/[\s-]/g, ''))
+  .pipe(z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits'));
+
+/**
+ * A vault token (payment-sim/vault.ts): `tok_` and 20 URL-safe characters, 24 in all (the 전문's
+ * cardToken field). It carries no digit of the card; only the vault can turn it back.
+ */
+export const CARD_TOKEN_PATTERN = /^tok_[A-Za-z0-9_-]{20}$/;
+export const CARD_TOKEN_LENGTH = 24;
+export const cardTokenSchema = z.string().regex(CARD_TOKEN_PATTERN, 'must be a card token from the vault (tok_ and 20 characters)');
+
+/** What the vault answers for a card, and what stands in for it from the gateway inward. */
+export const tokenizedCardSchema = z.strictObject({
+  cardToken: cardTokenSchema,
+  last4: z.string().regex(/^\d{4}$/),
+  brand: z.string().min(1).max(16),
+  /** The number's Luhn check digit is right; a wrong one is declined in payment preparation (docs/saga.md). */
+  luhnValid: z.boolean(),
+});
+export type TokenizedCard = z.infer<typeof tokenizedCardSchema>;
+
+/** The order a client sends the gateway (the public request, with the card number). */
 export const orderRequestSchema = z.strictObject({
   customerId: z.string().min(1).max(64),
   items: z
@@ -25,10 +57,7 @@ export const orderRequestSchema = z.strictObject({
     }),
   payment: z.strictObject({
     channel: z.enum(paymentChannels),
-    cardNumber: z
-      .string()
-      .transform((raw) => raw.replace(/[\s-]/g, ''))
-      .pipe(z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits')),
+    cardNumber: cardNumberSchema,
   }),
   shippingAddress: z.strictObject({
     name: z.string().min(1).max(100),
@@ -40,6 +69,28 @@ export const orderRequestSchema = z.strictObject({
 });
 
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
+
+/** The order from the gateway inward: the card is a vault token (docs/decisions.md). A card number is refused. */
+export const orderSchema = orderRequestSchema.extend({
+  payment: tokenizedCardSchema.extend({ channel: z.enum(paymentChannels) }),
+});
+export type Order = z.infer<typeof orderSchema>;
+
+/**
+ * The payment of a saga started before tokenization: the card number itself. Only recorded
+ * histories and sagas still in flight from then carry it; the workflow and the payment activities
+ * still accept it (and the activities tokenize it before it goes further).
+ */
+export interface LegacyCardPayment {
+  channel: PaymentChannel;
+  cardNumber: string;
+}
+/** An order as a workflow input may hold it: tokenized, or (older sagas) with the card number. */
+export type SagaOrder = Omit<Order, 'payment'> & { payment: Order['payment'] | LegacyCardPayment };
+
+export function isLegacyPayment(payment: SagaOrder['payment']): payment is LegacyCardPayment {
+  return 'cardNumber' in payment;
+}
 
 /** The body of `POST /orders/:orderId/cancel`, checked by the gateway and again by the order service. */
 export const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
@@ -61,7 +112,7 @@ export function isTerminal(status: OrderStatus): status is TerminalStatus {
   return (terminalStatuses as readonly string[]).includes(status);
 }
 
-/** Only the last four digits of a card ever leave the order service. */
+/** Only the last four digits of a card are shown anywhere (the number itself stays in the vault). */
 export function maskCardNumber(cardNumber: string): string {
   return `${'*'.repeat(Math.max(cardNumber.length - 4, 0))}${cardNumber.slice(-4)}`;
 }

@@ -3,12 +3,16 @@
  * workflow bundle imports it.
  */
 import type { Sinks } from '@temporalio/workflow';
-import type { OrderRequest, OrderStatus } from './order.js';
+import type { OrderStatus, SagaOrder } from './order.js';
 
-/** What the workflow is started with: the validated request plus the id the order service gave it. */
+/**
+ * What the workflow is started with: the validated order plus the id the order service gave it.
+ * The card is a vault token; sagas started before tokenization hold the card number (SagaOrder),
+ * and still replay and run.
+ */
 export interface OrderWorkflowInput {
   orderId: string;
-  order: OrderRequest;
+  order: SagaOrder;
   /** ISO time the order was accepted; the end-to-end latency is measured from it. */
   acceptedAt: string;
 }

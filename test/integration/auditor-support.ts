@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { CardVaultClient } from '../../platform/card-vault.js';
 import { config } from '../../platform/config.js';
 import type { OrderStatus } from '../../platform/contracts/order.js';
 
@@ -150,10 +151,12 @@ export class Planter {
   /** A live approval in payment-sim's ledger, through its own API (it is the owner); voided at clean-up. */
   async approval(orderId: string, amountMinor: number): Promise<string> {
     const url = config().PAYMENT_HTTP_URL;
+    // The line takes the vault's token, never the number (docs/decisions.md).
+    const { cardToken } = await new CardVaultClient(config().PAYMENT_VAULT_URL).tokenize('4242424242424242');
     const response = await fetch(`${url}/payments/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ orderId, amountMinor, currency: 'KRW', cardNumber: '4242424242424242' }),
+      body: JSON.stringify({ orderId, amountMinor, currency: 'KRW', cardToken }),
     });
     const body = (await response.json()) as { paymentId?: string; status?: string };
     if (!response.ok || !body.paymentId) throw new Error(`authorize for ${orderId}: ${response.status} ${JSON.stringify(body)}`);

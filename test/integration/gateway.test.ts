@@ -23,6 +23,7 @@ function options(overrides: Partial<GatewayOptions> = {}): GatewayOptions {
     FULFILLMENT_URL: environment.FULFILLMENT_URL,
     ANALYTICS_URL: environment.ANALYTICS_URL,
     NOTIFICATION_URL: environment.NOTIFICATION_URL,
+    PAYMENT_VAULT_URL: environment.PAYMENT_VAULT_URL,
   };
   return gatewayOptions({ urls }, { GATEWAY_BODY_LIMIT_BYTES: BODY_LIMIT, ...overrides });
 }

@@ -11,17 +11,21 @@ import { createPaymentActivities, type AuthorizePaymentInput } from '../../activ
 import type { AuthorizationResult } from '../../activities/payment/gateway.js';
 import { HttpPaymentGateway } from '../../activities/payment/http-gateway.js';
 import { TcpPaymentGateway } from '../../activities/payment/tcp/gateway.js';
+import { CardVaultClient } from '../../platform/card-vault.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
 
 let sim: RunningPaymentSim;
 let gateways: { http: HttpPaymentGateway; tcp: TcpPaymentGateway };
 let activities: ReturnType<typeof createPaymentActivities>;
+/** The approved test card, vaulted in this simulator: the activities authorize with its token. */
+let cardToken: string;
 
 test.before(async () => {
   sim = await startPaymentSim({ httpPort: 0, tcpPort: 0 });
   gateways = { http: new HttpPaymentGateway({ baseUrl: sim.httpUrl }), tcp: new TcpPaymentGateway({ address: sim.tcpAddress, poolSize: 2 }) };
-  activities = createPaymentActivities(gateways, { emit: async () => undefined } as unknown as EventPublisher);
+  activities = createPaymentActivities(gateways, { emit: async () => undefined } as unknown as EventPublisher, new CardVaultClient(sim.httpUrl));
+  cardToken = (await sim.simulator.vault.tokenize('4242424242424242')).cardToken;
 });
 
 test.after.always(async () => {
@@ -30,7 +34,7 @@ test.after.always(async () => {
 });
 
 function input(channel: 'http' | 'tcp'): AuthorizePaymentInput {
-  return { orderId: randomUUID(), channel, cardNumber: '4242424242424242', amountMinor: 45_000, currency: 'KRW' };
+  return { orderId: randomUUID(), channel, cardToken, amountMinor: 45_000, currency: 'KRW' };
 }
 
 function attempt(number: number, startToCloseTimeoutMs = 15_000) {
@@ -61,7 +65,10 @@ for (const channel of ['http', 'tcp'] as const) {
   test(`${channel}: attempt n first reverses what an earlier attempt left standing (its reversal was lost), then is approved`, async (t) => {
     const order = input(channel);
     // Attempt 1 was approved but its answer and its own reversal were lost.
-    const orphan = sim.simulator.authorize({ ...order, attempt: 1, installmentMonths: 0, currency: 'KRW' }, channel).answer;
+    const orphan = sim.simulator.authorize(
+      { orderId: order.orderId, amountMinor: order.amountMinor, cardNumber: '4242424242424242', attempt: 1, installmentMonths: 0, currency: 'KRW' },
+      channel,
+    ).answer;
     if (orphan.kind !== 'approved') return t.fail('setup approval failed');
     const third: AuthorizationResult = await attempt(3).run(activities.authorizePayment, order);
     if (third.outcome !== 'approved') return t.fail('attempt 3 was not approved');
@@ -80,3 +87,14 @@ test('a compensation that voids by order id stops a zombie attempt that arrives 
   t.is((zombie as { nonRetryable?: boolean } | undefined)?.nonRetryable, true);
   t.deepEqual(sim.simulator.ledger.paymentsOfOrder(order.orderId), []);
 });
+
+for (const channel of ['http', 'tcp'] as const) {
+  test(`${channel}: a saga started before tokenization passes the card number; it is vaulted first and the line carries a token`, async (t) => {
+    const orderId = randomUUID();
+    const legacy: AuthorizePaymentInput = { orderId, channel, cardNumber: '4000000000000002', amountMinor: 45_000, currency: 'KRW' };
+    // The simulator looks at the number behind the token: the generic-decline test card still declines.
+    t.like(await attempt(1).run(activities.authorizePayment, legacy), { outcome: 'declined', declineCode: 'generic_decline' });
+    const approved: AuthorizationResult = await attempt(1).run(activities.authorizePayment, { ...legacy, orderId: randomUUID(), cardNumber: '4242424242424242' });
+    t.like(approved, { outcome: 'approved' });
+  });
+}

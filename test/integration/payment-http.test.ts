@@ -8,14 +8,18 @@ import { HttpPaymentGateway } from '../../activities/payment/http-gateway.js';
 import { PaymentGatewayError, type AuthorizationRequest } from '../../activities/payment/gateway.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
 import { testCards } from '../../payment-sim/test-cards.js';
+import { vaultCards } from '../support/vaulted-cards.js';
 
 let sim: RunningPaymentSim;
 let gateway: HttpPaymentGateway;
 let sequence = 0;
+/** The token of a card vaulted in this simulator (the line carries tokens only). */
+let token: (cardNumber: string) => string;
 
 test.before(async () => {
   sim = await startPaymentSim({ httpPort: 0, tcpPort: 0 });
   gateway = new HttpPaymentGateway({ baseUrl: sim.httpUrl, timeoutMs: 2_000 });
+  token = await vaultCards(sim.simulator.vault, ['4242424242424241', '5555555555554444']);
 });
 
 test.after.always(async () => {
@@ -31,7 +35,7 @@ function newRequest(overrides: Partial<AuthorizationRequest> = {}): Authorizatio
     idempotencyKey: `authorize:${orderId}:1`,
     amountMinor: 12_900,
     currency: 'KRW',
-    cardNumber: '4242424242424242',
+    cardToken: token('4242424242424242'),
     ...overrides,
   };
 }
@@ -84,24 +88,24 @@ test('the raw approval answer is 201 with the documented fields', async (t) => {
 
 for (const card of testCards.filter((candidate) => candidate.decision.kind === 'decline')) {
   test(`test card ${card.number} (${card.behaviour}) is declined with its code`, async (t) => {
-    const request = newRequest({ cardNumber: card.number });
+    const request = newRequest({ cardToken: token(card.number) });
     const raw = await post('/payments/authorize', authorizeBody(request), { 'idempotency-key': `raw-${request.idempotencyKey}` });
     t.is(raw.status, 402);
     t.is(raw.type, 'application/problem+json');
     t.like(raw.body, { type: 'card_declined', code: 'card_declined' });
 
-    const result = await gateway.authorize(newRequest({ cardNumber: card.number }));
+    const result = await gateway.authorize(newRequest({ cardToken: token(card.number) }));
     t.like(result, { outcome: 'declined', declineCode: (card.decision as { declineCode: string }).declineCode });
   });
 }
 
 test('a Luhn-invalid number is an invalid-card decline; any other Luhn-valid number approves', async (t) => {
-  t.like(await gateway.authorize(newRequest({ cardNumber: '4242424242424241' })), { outcome: 'declined', declineCode: 'invalid_card' });
-  t.like(await gateway.authorize(newRequest({ cardNumber: '5555555555554444' })), { outcome: 'approved' });
+  t.like(await gateway.authorize(newRequest({ cardToken: token('4242424242424241') })), { outcome: 'declined', declineCode: 'invalid_card' });
+  t.like(await gateway.authorize(newRequest({ cardToken: token('5555555555554444') })), { outcome: 'approved' });
 });
 
 test('the processing-error card is a retryable gateway error and books nothing', async (t) => {
-  const request = newRequest({ cardNumber: '4000000000000119' });
+  const request = newRequest({ cardToken: token('4000000000000119') });
   const error = await t.throwsAsync(gateway.authorize(request), { instanceOf: PaymentGatewayError });
   t.true(error?.retryable);
   t.deepEqual((await get(`/payments?orderId=${request.orderId}`)).body.payments, []);
@@ -122,7 +126,7 @@ test('same key and same body replays the first answer; a different body is a 409
   const error = await t.throwsAsync(gateway.authorize({ ...request, amountMinor: 1 }), { instanceOf: PaymentGatewayError });
   t.false(error?.retryable);
 
-  const declineRequest = newRequest({ cardNumber: '4000000000000002' });
+  const declineRequest = newRequest({ cardToken: token('4000000000000002') });
   const declineHeaders = { 'idempotency-key': declineRequest.idempotencyKey };
   const declined = await post('/payments/authorize', authorizeBody(declineRequest), declineHeaders);
   const declinedAgain = await post('/payments/authorize', authorizeBody(declineRequest), declineHeaders);
@@ -208,7 +212,7 @@ test('bad input is a 400 problem naming the field', async (t) => {
     [{ ...authorizeBody(request), amountMinor: 1.5 }, '/amountMinor'],
     [{ ...authorizeBody(request), amountMinor: -1 }, '/amountMinor'],
     [{ ...authorizeBody(request), currency: 'USD' }, '/currency'],
-    [{ ...authorizeBody(request), cardNumber: '4242-4242' }, '/cardNumber'],
+    [{ ...authorizeBody(request), cardToken: '4242424242424242' }, '/cardToken'],
     [{ ...authorizeBody(request), orderId: '' }, '/orderId'],
     [{ ...authorizeBody(request), installmentMonths: 99 }, '/installmentMonths'],
   ];

@@ -14,13 +14,24 @@ import { openDatabase } from '../../platform/db.js';
 import { PaymentLedger, type Payment } from '../../payment-sim/ledger.js';
 import { PostgresLedgerJournal } from '../../payment-sim/ledger-store.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
+import { CardVault, PostgresCardStore } from '../../payment-sim/vault.js';
+import { config } from '../../platform/config.js';
 import { eventually } from '../support/estate.js';
 import { scratchLedgerDatabase, type ScratchLedgerDatabase } from './payment-ledger-support.js';
 
 let database: ScratchLedgerDatabase;
 
+/** The approved test card, vaulted once in the scratch database: every simulator started on it can use the token. */
+let cardToken: string;
+
 test.before(async () => {
   database = await scratchLedgerDatabase();
+  const db = openDatabase(database.url, 'payments-test');
+  try {
+    cardToken = (await new CardVault(config().PAYMENT_VAULT_SECRET_KEYS, new PostgresCardStore(db)).tokenize('4242424242424242')).cardToken;
+  } finally {
+    await db.end();
+  }
 });
 
 test.after.always(async () => {
@@ -28,7 +39,7 @@ test.after.always(async () => {
 });
 
 function request(orderId = randomUUID(), attempt = 1): AuthorizationRequest {
-  return { orderId, attempt, idempotencyKey: `authorize:${orderId}:${attempt}`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242' };
+  return { orderId, attempt, idempotencyKey: `authorize:${orderId}:${attempt}`, amountMinor: 45_000, currency: 'KRW', cardToken };
 }
 
 async function post(sim: RunningPaymentSim, path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -195,7 +206,10 @@ test.serial('property: whatever runs at once, the ledger rebuilt from the databa
         await Promise.all(
           operations.map(async ({ kind, order, attempt }) => {
             const orderId = orders[order]!;
-            if (kind === 'authorize') sim.simulator.authorize({ ...authorizeBody(request(orderId, attempt)), installmentMonths: 0, currency: 'KRW' }, 'tcp');
+            if (kind === 'authorize') {
+              const { cardToken: _token, ...body } = authorizeBody(request(orderId, attempt));
+              sim.simulator.authorize({ ...body, cardNumber: '4242424242424242', installmentMonths: 0, currency: 'KRW' }, 'tcp');
+            }
             else if (kind === 'reverse') ledger.reverseAttempt(orderId, attempt, 'property');
             else if (kind === 'void') ledger.voidOrder(orderId, 'property');
             else {

@@ -17,6 +17,7 @@ import { telegramCodec } from '../../payment-sim/telegram/codec.js';
 import { TelegramFramer } from '../../payment-sim/telegram/framer.js';
 import { fieldNamed, LENGTH_PREFIX_BYTES, type Telegram } from '../../payment-sim/telegram/layout.js';
 import { blankTelegram } from '../../payment-sim/telegram/messages.js';
+import { vaultCards } from '../support/vaulted-cards.js';
 
 const spans = new tracing.InMemorySpanExporter();
 const tracerProvider = new node.NodeTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(spans)] });
@@ -29,10 +30,13 @@ metricsApi.setGlobalMeterProvider(new metrics.MeterProvider({ readers: [metricRe
 
 let sim: RunningPaymentSim;
 let gateway: TcpPaymentGateway;
+/** The token of a card vaulted in this simulator (the 전문 carries tokens only). */
+let token: (cardNumber: string) => string;
 
 test.before(async () => {
   sim = await startPaymentSim({ httpPort: 0, tcpPort: 0 });
   gateway = new TcpPaymentGateway({ address: sim.tcpAddress, poolSize: 2, timeoutMs: 2_000 });
+  token = await vaultCards(sim.simulator.vault);
 });
 
 test.after.always(async () => {
@@ -42,7 +46,12 @@ test.after.always(async () => {
 
 function newRequest(overrides: Partial<AuthorizationRequest> = {}): AuthorizationRequest {
   const orderId = randomUUID();
-  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardNumber: '4242424242424242', ...overrides };
+  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardToken: token('4242424242424242'), ...overrides };
+}
+
+/** The approved test card's token in a simulator of a test's own (each has its own vault). */
+async function approvedCardIn(simulator: RunningPaymentSim): Promise<string> {
+  return (await simulator.simulator.vault.tokenize('4242424242424242')).cardToken;
 }
 
 /** Polls `check` until it holds; fails the test with `what` at the deadline. No fixed sleeps. */
@@ -99,8 +108,8 @@ function frame(fields: Partial<Telegram> & Pick<Telegram, 'messageType' | 'trace
   return encoded.frame;
 }
 
-function approvalFrame(traceNumber: number, orderId = randomUUID(), cardNumber = '4242424242424242'): Buffer {
-  return frame({ messageType: '0200', traceNumber, orderId, amount: 1_000, currency: 'KRW', cardNumber });
+function approvalFrame(traceNumber: number, orderId = randomUUID(), cardToken = token('4242424242424242')): Buffer {
+  return frame({ messageType: '0200', traceNumber, orderId, amount: 1_000, currency: 'KRW', cardToken });
 }
 
 test('an approval over TCP is booked on the tcp line and reported with its payment id', async (t) => {
@@ -115,13 +124,13 @@ test('an approval over TCP is booked on the tcp line and reported with its payme
 
 for (const card of testCards.filter((candidate) => candidate.decision.kind === 'decline')) {
   test(`test card ${card.number} (${card.behaviour}) is declined over TCP with the same code as over HTTP`, async (t) => {
-    const result = await gateway.authorize(newRequest({ cardNumber: card.number }));
+    const result = await gateway.authorize(newRequest({ cardToken: token(card.number) }));
     t.like(result, { outcome: 'declined', declineCode: (card.decision as { declineCode: string }).declineCode });
   });
 }
 
 test('the processing-error card is a retryable error (0096) and books nothing', async (t) => {
-  const request = newRequest({ cardNumber: '4000000000000119' });
+  const request = newRequest({ cardToken: token('4000000000000119') });
   const error = await t.throwsAsync(gateway.authorize(request), { instanceOf: PaymentGatewayError });
   t.true(error?.retryable);
   t.regex(error?.message ?? '', /0096/);
@@ -216,7 +225,7 @@ test('frames split across writes and frames coalesced into one write are all ans
     const answers = await Promise.all([1, 2, 3, 4].map((traceNumber) => probe.answerTo(traceNumber)));
     t.deepEqual(answers.map((answer) => answer.messageType), ['0210', '0810', '0210', '0210']);
     t.true(answers.every((answer) => answer.responseCode === '0000'));
-    t.regex(answers[0]!.cardNumber, /^\*{12}4242$/, 'the answer carries the card masked');
+    t.is(answers[0]!.cardToken, token('4242424242424242'), 'the answer echoes the token: the line never carries a card number');
   } finally {
     probe.close();
   }
@@ -233,7 +242,7 @@ test('malformed telegrams with a readable trace number get a 0030 answer and the
     badEucKr.fill(0xff, LENGTH_PREFIX_BYTES + fieldNamed('merchantName').offset, LENGTH_PREFIX_BYTES + fieldNamed('merchantName').offset + 2);
     const tooShort = Buffer.concat([Buffer.from('0100'), approvalFrame(13).subarray(LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + 100)]);
     const aResponse = frame({ messageType: '0210', traceNumber: 14 });
-    const notKrw = frame({ messageType: '0200', traceNumber: 15, orderId: randomUUID(), amount: 1, currency: 'USD', cardNumber: '4242424242424242' });
+    const notKrw = frame({ messageType: '0200', traceNumber: 15, orderId: randomUUID(), amount: 1, currency: 'USD', cardToken: token('4242424242424242') });
 
     probe.write(Buffer.concat([badAmount, unknownType, badEucKr, tooShort, aResponse, notKrw]));
     t.like(await probe.answerTo(10), { messageType: '0210', responseCode: '0030' });
@@ -337,11 +346,11 @@ test('an 0420 that overtakes its 0200 leaves a tombstone: the 0200 of that attem
     const orderId = randomUUID();
     probe.write(frame({ messageType: '0420', traceNumber: 11, orderId, attemptNumber: 1, amount: 1_000 }));
     t.like(await probe.answerTo(11), { messageType: '0430', responseCode: '0000', transactionId: '' });
-    probe.write(frame({ messageType: '0200', traceNumber: 12, orderId, attemptNumber: 1, amount: 1_000, currency: 'KRW', cardNumber: '4242424242424242' }));
+    probe.write(frame({ messageType: '0200', traceNumber: 12, orderId, attemptNumber: 1, amount: 1_000, currency: 'KRW', cardToken: token('4242424242424242') }));
     t.like(await probe.answerTo(12), { messageType: '0210', responseCode: '0058', approvalNumber: '', transactionId: '' });
     t.deepEqual(sim.simulator.ledger.paymentsOfOrder(orderId), []);
     // Only that attempt is refused.
-    probe.write(frame({ messageType: '0200', traceNumber: 13, orderId, attemptNumber: 2, amount: 1_000, currency: 'KRW', cardNumber: '4242424242424242' }));
+    probe.write(frame({ messageType: '0200', traceNumber: 13, orderId, attemptNumber: 2, amount: 1_000, currency: 'KRW', cardToken: token('4242424242424242') }));
     t.like(await probe.answerTo(13), { responseCode: '0000' });
   } finally {
     probe.close();
@@ -429,7 +438,7 @@ test('a reversal after a timeout is a child span of the authorization', async (t
 
 test.serial('payment.authorized counts by channel and outcome', async (t) => {
   await gateway.authorize(newRequest());
-  await gateway.authorize(newRequest({ cardNumber: '4000000000000002' }));
+  await gateway.authorize(newRequest({ cardToken: token('4000000000000002') }));
   const { resourceMetrics } = await metricReader.collect();
   const counter = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'payment.authorized');
   const points = (counter?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: number }[];
@@ -441,15 +450,17 @@ test.serial('payment.authorized counts by channel and outcome', async (t) => {
 test('idle connections send echoes and stay open past the server’s idle timeout', async (t) => {
   const strict = await startPaymentSim({ httpPort: 0, tcpPort: 0, tcp: { idleTimeoutMs: 300 } });
   const chatty = new TcpPaymentGateway({ address: strict.tcpAddress, poolSize: 1, echoIntervalMs: 50, timeoutMs: 1_000 });
+  // Another simulator, another vault: the card is vaulted in it.
+  const cardToken = await approvedCardIn(strict);
   try {
-    await chatty.authorize(newRequest());
+    await chatty.authorize(newRequest({ cardToken }));
     const echoesBefore = spans.getFinishedSpans().filter((span) => span.name === 'PaymentTelegram/Echo' && span.kind === SpanKind.SERVER).length;
     // Ten echoes at 50 ms apart span more than the 300 ms idle timeout.
     await eventually('ten echoes answered', () =>
       spans.getFinishedSpans().filter((span) => span.name === 'PaymentTelegram/Echo' && span.kind === SpanKind.SERVER).length >= echoesBefore + 10,
     );
     t.is(strict.tcp.connections(), 1, 'the same connection is still open');
-    t.like(await chatty.authorize(newRequest()), { outcome: 'approved' });
+    t.like(await chatty.authorize(newRequest({ cardToken })), { outcome: 'approved' });
   } finally {
     await chatty.close();
     await strict.close();
@@ -479,14 +490,16 @@ test('the client reconnects after the gateway restarts', async (t) => {
     reconnectMaxDelayMs: 100,
   });
   try {
-    t.like(await client.authorize(newRequest()), { outcome: 'approved' });
+    t.like(await client.authorize(newRequest({ cardToken: await approvedCardIn(restartable) })), { outcome: 'approved' });
     await restartable.close();
     const down = await t.throwsAsync(client.authorize(newRequest()), { instanceOf: PaymentGatewayError });
     t.true(down?.retryable);
+    // Without a database its vault starts empty, like its ledger: the card is vaulted again.
     restartable = await startPaymentSim({ httpPort: 0, tcpPort: port });
+    const cardToken = await approvedCardIn(restartable);
     const result = await eventually('an approval after the restart', async () => {
       try {
-        return await client.authorize(newRequest());
+        return await client.authorize(newRequest({ cardToken }));
       } catch {
         return undefined;
       }

@@ -15,6 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import { CardVaultClient } from '../../platform/card-vault.js';
 import { config } from '../../platform/config.js';
 import { workflowIdFor } from '../../platform/contracts/workflow.js';
 import { orderIdFor } from '../../workers/order/api.js';
@@ -109,6 +110,8 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
   t.teardown(() => order.stop()); // before the schema goes (teardowns run last registered first)
   await waitForHealth(order, '/health/ready');
 
+  // As the gateway relays an order: the vault's token, never the number (docs/decisions.md).
+  const card = await new CardVaultClient(config().PAYMENT_VAULT_URL).tokenize('4242424242424242');
   proxy.freeze();
   let answered = false;
   const accepted = fetch(order.url('/orders'), {
@@ -117,7 +120,7 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
     body: JSON.stringify({
       customerId,
       items: [{ sku: 'KB-001', quantity: 1 }],
-      payment: { channel: 'http', cardNumber: '4242424242424242' },
+      payment: { channel: 'http', ...card },
       shippingAddress: { name: 'Alex Smith', line1: '221B Baker Street', city: 'London', postalCode: 'NW1 6XE', country: 'GB' },
     }),
   }).then(async (response) => {

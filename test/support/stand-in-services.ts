@@ -17,7 +17,7 @@ export interface StandInOrder {
 }
 
 export interface StandIns {
-  urls: Pick<GatewayOptions, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL'>;
+  urls: Pick<GatewayOptions, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'>;
   /** Every request received, as `METHOD /path?query` with the service's name first. */
   received: { service: string; method: string; url: string; body: string; headers: IncomingMessage['headers'] }[];
   orders: Map<string, StandInOrder>;
@@ -78,6 +78,13 @@ export async function startStandIns(): Promise<StandIns> {
     return { status: 200, body: { shipments: orderId ? all.filter((shipment) => shipment.orderId === orderId) : all } };
   };
   const analytics: Handler = (_request, url) => (url.pathname === '/analytics/kpis' ? { status: 200, body: { ordersCreated: orders.size } } : problem(404, 'no route'));
+  /** payment-sim's card vault: a token for a card number, as payment-sim/vault.ts answers. */
+  const vault: Handler = (request, url, body) => {
+    if (request.method !== 'POST' || url.pathname !== '/vault/cards') return problem(404, 'no route');
+    const cardNumber = String((JSON.parse(body) as { cardNumber?: unknown }).cardNumber ?? '').replace(/[\s-]/g, '');
+    if (!/^\d{12,19}$/.test(cardNumber)) return problem(400, '/cardNumber: must be 12 to 19 digits');
+    return { status: 201, body: { cardToken: `tok_${randomUUID().replaceAll('-', '').slice(0, 20)}`, last4: cardNumber.slice(-4), brand: 'visa', luhnValid: true } };
+  };
   const notification: Handler = (_request, url) => {
     if (url.pathname !== '/notifications') return problem(404, 'no route');
     const customerId = url.searchParams.get('customerId');
@@ -110,6 +117,7 @@ export async function startStandIns(): Promise<StandIns> {
     FULFILLMENT_URL: await serve('fulfillment', fulfillment),
     ANALYTICS_URL: await serve('analytics', analytics),
     NOTIFICATION_URL: await serve('notification', notification),
+    PAYMENT_VAULT_URL: await serve('payment-sim', vault),
   };
   return {
     urls,

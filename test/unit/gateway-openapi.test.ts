@@ -11,7 +11,7 @@ import { gatewayOptions } from '../support/stand-in-services.js';
 
 const unreachable = 'http://127.0.0.1:1';
 const gateway = createGatewayApp(
-  gatewayOptions({ urls: { ORDER_URL: unreachable, INVENTORY_URL: unreachable, FULFILLMENT_URL: unreachable, ANALYTICS_URL: unreachable, NOTIFICATION_URL: unreachable } }),
+  gatewayOptions({ urls: { ORDER_URL: unreachable, INVENTORY_URL: unreachable, FULFILLMENT_URL: unreachable, ANALYTICS_URL: unreachable, NOTIFICATION_URL: unreachable, PAYMENT_VAULT_URL: unreachable } }),
 );
 
 interface Operation {

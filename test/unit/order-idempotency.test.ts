@@ -5,14 +5,17 @@
  */
 import test from 'ava';
 import { isSameSubmission } from '../../workers/order/api.js';
+import type { Order } from '../../platform/contracts/order.js';
 import { validOrder } from './fixtures.js';
 
-const order = validOrder({ items: [{ sku: 'KB-001', quantity: 2 }, { sku: 'MS-002', quantity: 1 }] });
+/** As the gateway relays it: the card is the vault's token and its last four digits (docs/decisions.md). */
+const { payment: _card, ...requested } = validOrder({ items: [{ sku: 'KB-001', quantity: 2 }, { sku: 'MS-002', quantity: 1 }] });
+const order: Order = { ...requested, payment: { channel: 'http', cardToken: 'tok_AAAAAAAAAAAAAAAAAAAA', last4: '4242', brand: 'visa', luhnValid: true } };
 /** What the order service recorded for `order` (it keeps the card's last four digits only). */
 const recorded = {
   customerId: order.customerId,
   paymentChannel: order.payment.channel,
-  cardLast4: order.payment.cardNumber.slice(-4),
+  cardLast4: order.payment.last4,
   items: order.items,
   // jsonb gives the keys back in its own order
   shippingAddress: Object.fromEntries(Object.entries(order.shippingAddress).reverse()) as typeof order.shippingAddress,
@@ -29,7 +32,7 @@ test('another basket, address, channel, card or customer under the same key is a
     { ...order, items: [{ sku: 'KB-001', quantity: 2 }] },
     { ...order, shippingAddress: { ...order.shippingAddress, line1: '다른 주소 1' } },
     { ...order, payment: { ...order.payment, channel: 'tcp' as const } },
-    { ...order, payment: { ...order.payment, cardNumber: '4000000000000002' } },
+    { ...order, payment: { ...order.payment, cardToken: 'tok_BBBBBBBBBBBBBBBBBBBB', last4: '0002' } },
     { ...order, customerId: 'someone-else' },
   ];
   for (const variant of variants) t.false(isSameSubmission(recorded, variant), JSON.stringify(variant));

@@ -69,7 +69,7 @@ const sample = blankTelegram({
   orderId: '3f2b8c1e-9d4a-4c6e-8b1f-2a7d5e9c0b13',
   amount: 12_900,
   currency: 'KRW',
-  cardNumber: '4242424242424242',
+  cardToken: 'tok_Xq3v9LkP0aZ2mB7cR4sT',
   merchantName: '오더사가 온라인 스토어',
 });
 

@@ -9,7 +9,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import { type OrderRecord, type OrderStore } from '../../activities/order/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
-import { cancelRequestSchema, isTerminal, type OrderRequest, orderRequestSchema } from '../../platform/contracts/order.js';
+import { cancelRequestSchema, isTerminal, type Order, orderSchema } from '../../platform/contracts/order.js';
 import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
@@ -35,16 +35,16 @@ export function orderIdFor(customerId: string, idempotencyKey: string | undefine
  * last four digits, never the number, so bodies that differ only in a card's other digits count as
  * the same. Key order in objects and the order of the lines do not matter.
  */
-export function isSameSubmission(recorded: Pick<OrderRecord, 'customerId' | 'paymentChannel' | 'cardLast4' | 'items' | 'shippingAddress'>, request: OrderRequest): boolean {
+export function isSameSubmission(recorded: Pick<OrderRecord, 'customerId' | 'paymentChannel' | 'cardLast4' | 'items' | 'shippingAddress'>, request: Order): boolean {
   const canonical = (value: unknown): string =>
     JSON.stringify(value, (_key, inner: unknown) =>
       inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b))) : inner,
     );
-  const lines = (items: OrderRequest['items']) => canonical([...items].sort((a, b) => a.sku.localeCompare(b.sku)));
+  const lines = (items: Order['items']) => canonical([...items].sort((a, b) => a.sku.localeCompare(b.sku)));
   return (
     recorded.customerId === request.customerId &&
     recorded.paymentChannel === request.payment.channel &&
-    recorded.cardLast4 === request.payment.cardNumber.slice(-4) &&
+    recorded.cardLast4 === request.payment.last4 &&
     lines(recorded.items) === lines(request.items) &&
     canonical(recorded.shippingAddress) === canonical(request.shippingAddress)
   );
@@ -60,7 +60,9 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
   const log = logger('order-api');
 
   app.post('/orders', async (c) => {
-    const parsed = orderRequestSchema.safeParse(await c.req.json().catch(() => undefined));
+    // The card is a vault token: the gateway exchanged the number before relaying (docs/decisions.md).
+    // A body with a card number is refused, so none is ever stored or handed to Temporal here.
+    const parsed = orderSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return zodProblem(c, parsed.error);
     const order = parsed.data;
     const orderId = orderIdFor(order.customerId, c.req.header('idempotency-key'));

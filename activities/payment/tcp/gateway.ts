@@ -18,7 +18,6 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { config } from '../../../platform/config.js';
-import { maskCardNumber } from '../../../platform/contracts/order.js';
 import { logger } from '../../../platform/logger.js';
 import { businessMetrics } from '../../../platform/telemetry/metrics.js';
 import { declineMessages } from '../../../payment-sim/decline-codes.js';
@@ -201,7 +200,7 @@ export class TcpPaymentGateway implements PaymentGateway {
           attemptNumber: request.attempt,
           amount: request.amountMinor,
           currency: request.currency,
-          cardNumber: request.cardNumber,
+          cardToken: request.cardToken,
           installmentMonths: request.installmentMonths ?? 0,
         },
         what,
@@ -267,7 +266,6 @@ export class TcpPaymentGateway implements PaymentGateway {
       merchantId: this.settings.merchantId,
       merchantName: this.settings.merchantName,
       ...fields,
-      cardNumber: fields.messageType === '0200' ? (fields.cardNumber ?? '') : maskCardNumber(fields.cardNumber ?? ''),
       traceNumber,
     });
     propagation.inject(trace.setSpan(context.active(), span), telegram, telegramSetter);
