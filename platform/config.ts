@@ -15,6 +15,8 @@ const csv = z
 const flag = z.stringbool();
 /** A path to a PEM file (a mounted Secret); empty = not used. Read at connect time (platform/connections.ts). */
 const pemFile = z.string().default('');
+/** The card vault's development key: FIXED and PUBLIC (it is in this repository), marked by its id. */
+const DEV_VAULT_KEY = 'dev-insecure-1:v2HNZGdrT8lPhiDYeipZzj6Td2MX6hrO4mTZQaOrlTc=';
 
 /** Every variable the services read, with its default. The README and deployment files mirror this list. */
 export const environmentSchema = z.object({
@@ -101,14 +103,14 @@ export const environmentSchema = z.object({
    * The card vault's AES-256-GCM keys, `keyId:base64(32 bytes)`, comma-separated: the first encrypts
    * new cards, the others only decrypt the cards stored under them (rotation: put the new key first,
    * keep the old one until every card is re-encrypted or gone). The default is a FIXED, PUBLIC
-   * development key (its id says so); payment-sim logs a warning when it runs with it. Production
-   * sets its own from a secret store.
+   * development key (its id says so), also when the variable is empty; payment-sim logs a warning
+   * when it runs with it. Production sets its own from a secret store.
    */
   PAYMENT_VAULT_SECRET_KEYS: z
     .string()
-    .default('dev-insecure-1:v2HNZGdrT8lPhiDYeipZzj6Td2MX6hrO4mTZQaOrlTc=')
+    .default('')
     .transform((value, context) => {
-      const keys = value.split(',').map((part) => part.trim()).filter(Boolean).map((entry) => {
+      const keys = (value.trim() || DEV_VAULT_KEY).split(',').map((part) => part.trim()).filter(Boolean).map((entry) => {
         const [id = '', encoded = ''] = entry.split(':');
         return { id, key: Buffer.from(encoded, 'base64') };
       });

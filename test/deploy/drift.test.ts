@@ -15,7 +15,7 @@ import {
   environmentDrift,
   environmentOf,
   expectedVariables,
-  gatewayOnlyVariables,
+  serviceOnlyVariables,
   interpolationHelpers,
   type K8sObject,
   ordersagaServices,
@@ -27,12 +27,10 @@ import {
 
 const expected = expectedVariables();
 
-/** Per compose service built from the image: its drift. The gateway's secret is the gateway's alone. */
+/** Per compose service built from the image: its drift. A service's own secret (the gateway's, the vault's) is its alone. */
 function composeDrift(compose: any): Record<string, { missing: string[]; unread: string[] }> {
-  const withoutGatewayOnly = new Set([...expected].filter((name) => !gatewayOnlyVariables.includes(name)));
-  return Object.fromEntries(
-    ordersagaServices(compose).map(([name, service]) => [name, environmentDrift(Object.keys(service.environment ?? {}), name === 'gateway' ? expected : withoutGatewayOnly)]),
-  );
+  const expectedOf = (service: string) => new Set([...expected].filter((name) => (serviceOnlyVariables[name] ?? service) === service));
+  return Object.fromEntries(ordersagaServices(compose).map(([name, service]) => [name, environmentDrift(Object.keys(service.environment ?? {}), expectedOf(name))]));
 }
 
 /** For an overlay: variables no container sets, and per container the ones nothing reads. */
