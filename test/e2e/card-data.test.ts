@@ -92,6 +92,20 @@ test('the orders completed and show only the last four digits', (t) => {
   t.is(orders.length, 2);
 });
 
+test('a number failing the Luhn check still ends PAYMENT_DECLINED, declined in preparation on the vault\'s check', async (t) => {
+  const wrongCheckDigit = `${pan.slice(0, -1)}${(Number(pan.at(-1)) + 1) % 10}`;
+  const submitted = await submitOrder({
+    customerId: `card-data-${randomUUID().slice(0, 8)}`,
+    items: [{ sku: await stockTestProduct(1, 1_000), quantity: 1 }],
+    payment: { channel: 'http', cardNumber: wrongCheckDigit },
+    shippingAddress: { name: '김민준', line1: '테헤란로 152', city: '서울', postalCode: '06236', country: 'KR' },
+  });
+  t.is(submitted.status, 202);
+  const order = await waitForStatus(submitted.body.orderId, (status) => !['PENDING', 'STOCK_RESERVED'].includes(status));
+  t.is(order.status, 'PAYMENT_DECLINED');
+  t.regex(order.reason ?? '', /Luhn/);
+});
+
 test('Temporal: no card number in the histories (payloads decoded)', async (t) => {
   const env = config();
   const connection = await Connection.connect(temporalConnectionSettings(env));
@@ -101,6 +115,7 @@ test('Temporal: no card number in the histories (payloads decoded)', async (t) =
       const history = await client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
       const text = historyText(history);
       t.true(text.includes(orderId) && text.includes(`"orderId":"${orderId}"`), `the history of ${orderId} was read, and its payloads decoded`);
+      t.regex(text, /"cardToken":"tok_[A-Za-z0-9_-]{20}"/, `the history of ${orderId} carries the vault's token`);
       t.false(pattern.test(text), `the history of order ${orderId} holds the card number`);
     }
   } finally {
