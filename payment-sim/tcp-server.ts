@@ -5,7 +5,10 @@
  *
  * Whatever arrives, the server neither crashes nor hangs: a telegram it cannot decode is answered
  * with response code 0030 when its trace number can be read; a stream it cannot frame any more is
- * closed with a log line.
+ * closed with a log line; a connection beyond `maxConnections` is closed on arrival, with a log line.
+ *
+ * An approval names the card by its vault token (`cardToken`); the simulator turns it back into the
+ * number in this process, and the answer echoes the token. No telegram carries a card number.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
