@@ -91,6 +91,8 @@ export interface ChaosReport {
     audited: number;
     terminal: Record<string, number>;
     nonTerminal: { orderId: string; status: string }[];
+    /** The load generator's failures by kind (`submit:http-503`, `poll:network-ECONNREFUSED`, …), most frequent first. */
+    errorsByKind: Record<string, number>;
     acceptedShare: { overall: number | null; duringFaults: number | null; outsideFaults: number | null };
   };
   throughput: { bucketMs: number; accepted: number[]; refused: number[] };
@@ -148,6 +150,8 @@ export function formatReport(report: ChaosReport, width = 60): string {
   lines.push('');
   lines.push('orders');
   lines.push(`  submitted ${o.submitted} · accepted ${o.accepted} · refused ${o.refused} · no answer ${o.submitFailed} · accepted unacknowledged ${o.acceptedUnacknowledged} · probes ${o.probes}`);
+  const errors = Object.entries(o.errorsByKind).slice(0, 6);
+  if (errors.length) lines.push(`  failures by kind: ${errors.map(([kind, count]) => `${kind} ${count}`).join(' · ')}`);
   lines.push(`  accepted share: ${percent(o.acceptedShare.overall)} overall, ${percent(o.acceptedShare.duringFaults)} during kills, ${percent(o.acceptedShare.outsideFaults)} outside them`);
   lines.push(`  audited ${o.audited}: ${Object.entries(o.terminal).map(([status, count]) => `${status} ${count}`).join(' · ') || 'none terminal'}${o.nonTerminal.length ? ` · NOT TERMINAL ${o.nonTerminal.length}` : ''}`);
   for (const order of o.nonTerminal.slice(0, 10)) lines.push(`    not terminal: ${order.orderId} (${order.status})`);

@@ -225,6 +225,7 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
       audited: accepted.length,
       terminal,
       nonTerminal,
+      errorsByKind: run.record.snapshot().errors,
       acceptedShare: { overall: share(records), duringFaults: share(records.filter(inKill)), outsideFaults: share(records.filter((order) => !inKill(order))) },
     },
     throughput: { bucketMs, accepted: acceptedPerBucket, refused: refusedPerBucket },

@@ -47,6 +47,7 @@ function cleanReport(): ReportWithoutVerdict {
       audited: 52,
       terminal: { COMPLETED: 40, CANCELLED: 12 },
       nonTerminal: [],
+      errorsByKind: { 'submit:http-503': 8, 'submit:network-ECONNREFUSED': 2 },
       acceptedShare: { overall: 50 / 60, duringFaults: 0.6, outsideFaults: 1 },
     },
     throughput: { bucketMs: 1_000, accepted: Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 0 : 1)), refused: Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 1 : 0)) },
@@ -85,6 +86,7 @@ test('the summary names each fault with its recovery, the shares, and the verdic
   t.regex(text, /kill gateway +5\.0 s +1\.0 s +3\.0 s +8\.0 s +6\/10/);
   t.regex(text, /slow reserve/);
   t.regex(text, /60\.0% during kills, 100\.0% outside them/);
+  t.regex(text, /failures by kind: submit:http-503 8 · submit:network-ECONNREFUSED 2/);
   t.regex(text, /verdict: PASS/);
 });
 
