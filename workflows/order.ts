@@ -11,8 +11,6 @@ import {
   type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
-  defineUpdate,
   isCancellation,
   patched,
   proxyActivities,
@@ -24,11 +22,11 @@ import {
 } from '@temporalio/workflow';
 import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
 import type { InventoryActivities } from '../activities/inventory/activities.js';
-import type { OrderActivities, OrderTransition } from '../activities/order/activities.js';
+import type { OrderActivities } from '../activities/order/activities.js';
 import type { PaymentActivities } from '../activities/payment/activities.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
 import { CompensationFailingAttribute, OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
-import { type CompensationProgress, type OrderState, type OrderWorkflowInput, type SagaSinks, taskQueues } from '../platform/contracts/workflow.js';
+import { cancelOrderUpdate, type CompensationProgress, type OrderState, type OrderTransition, type OrderWorkflowInput, orderStateQuery, type SagaSinks, taskQueues } from '../platform/contracts/workflow.js';
 
 /** Bookkeeping and stock: quick, and retried until they succeed (a database or Kafka blip must not fail an order). */
 const untilDone = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' };
@@ -90,11 +88,6 @@ const undo = {
   cancelShipment: proxyActivities<FulfillmentActivities>({ ...undoRound, taskQueue: taskQueues.fulfillment }).cancelShipment,
 };
 const { saga: sagaSink } = proxySinks<SagaSinks>();
-
-export const orderStateQuery = defineQuery<OrderState>('orderState');
-
-/** Asks the saga to cancel the order. Accepted until the order is handed to a carrier; rejected (with the reason) after. */
-export const cancelOrderUpdate = defineUpdate<{ accepted: true; status: OrderStatus }, [{ reason?: string }]>('cancelOrder');
 
 /** Statuses from which a customer can still cancel: nothing has left the warehouse yet. */
 const cancellableStatuses: readonly OrderStatus[] = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED'];

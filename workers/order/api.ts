@@ -10,12 +10,11 @@ import { z } from 'zod';
 import { type OrderRecord, type OrderStore } from '../../activities/order/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { cancelRequestSchema, isTerminal, type Order, orderSchema } from '../../platform/contracts/order.js';
-import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { cancelOrderUpdate, orderStateQuery, type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { zodProblem } from '../../platform/validation.js';
-import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
 import { startSaga } from './saga-starts.js';
 
 const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
