@@ -21,6 +21,7 @@ import { stopWorker, watchWorker } from '../../platform/worker-service.js';
 import { createOrderApi } from './api.js';
 import { sagaSinks } from './saga-sinks.js';
 import { SagaStartSweeper } from './saga-starts.js';
+import { orderWorkflowCode } from './workflow-code.js';
 
 await runService('order', async (lifecycle) => {
   const env = config();
@@ -32,7 +33,7 @@ await runService('order', async (lifecycle) => {
 
   const { worker, running } = await startWorker({
     taskQueue: taskQueues.orders,
-    withWorkflows: true,
+    workflows: orderWorkflowCode,
     sinks: sagaSinks(),
     activities: { ...createOrderActivities(store, events), ...createPaymentActivities(gateways, events) },
   });
