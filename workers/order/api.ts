@@ -14,7 +14,7 @@ import { cancelOrderUpdate, orderStateQuery, type OrderWorkflowInput, workflowId
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
-import { zodProblem } from '../../platform/validation.js';
+import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
 import { startSaga } from './saga-starts.js';
 
 const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
@@ -126,9 +126,8 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
 
   app.get('/orders/:orderId', async (c) => {
     const orderId = c.req.param('orderId');
-    if (!z.uuid().safeParse(orderId).success) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-    }
+    const invalid = rejectNonUuidOrderId(c, orderId);
+    if (invalid) return invalid;
     const order = await store.find(orderId);
     if (!order) return problem(c, { status: 404, title: 'Not Found', detail: `no order ${orderId}` });
     return c.json(toOrderView(order));
@@ -140,9 +139,8 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
    */
   app.post('/orders/:orderId/cancel', async (c) => {
     const orderId = c.req.param('orderId');
-    if (!z.uuid().safeParse(orderId).success) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-    }
+    const invalid = rejectNonUuidOrderId(c, orderId);
+    if (invalid) return invalid;
     const body = cancelRequestSchema.safeParse((await c.req.json().catch(() => ({}))) ?? {});
     if (!body.success) return zodProblem(c, body.error);
     try {
