@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { v5 as uuidv5 } from 'uuid';
-import { z } from 'zod';
 import { type OrderRecord, type OrderStore } from '../../activities/order/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { cancelRequestSchema, isTerminal, type Order, orderSchema } from '../../platform/contracts/order.js';
