@@ -26,9 +26,10 @@ import pg from 'pg';
 import type { AuthorizationRequest, PaymentGateway } from '../activities/payment/gateway.js';
 import { CardVaultClient } from '../platform/card-vault.js';
 import { config } from '../platform/config.js';
-import { migrateService } from '../platform/migrations.js';
+import { migrateService } from '../infra/setup/service-databases.js';
 import { HttpPaymentGateway } from '../activities/payment/http-gateway.js';
 import { TcpPaymentGateway } from '../activities/payment/tcp/gateway.js';
+import { demoCards } from '../platform/contracts/demo-triggers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -84,7 +85,7 @@ async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[
   try {
     await waitForHealth(`http://127.0.0.1:${httpPort}/health`, 15_000);
     // The lines carry the vault's token, never the number: one card, vaulted once (docs/decisions.md).
-    benchCardToken = (await new CardVaultClient(`http://127.0.0.1:${httpPort}`).tokenize('4242424242424242')).cardToken;
+    benchCardToken = (await new CardVaultClient(`http://127.0.0.1:${httpPort}`).tokenize(demoCards.approved)).cardToken;
     const address = `127.0.0.1:${tcpPort}`;
     const results: ChannelResult[] = [];
     const channels: [string, () => PaymentGateway][] = [

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
+import { demoCards } from '../platform/contracts/demo-triggers.js';
 import { formatMs } from '../loadgen/format.js';
 import type { LatencySummary } from '../loadgen/latency.js';
 import type { ProfileOutcome } from './saga-profile.js';
@@ -430,7 +431,7 @@ export function renderSection(result: BenchRun): string {
     'completed orders at which p99 submit→COMPLETED stays under 1 s, the same for a ceiling workflow with the',
     "saga's shape and no-op activities on the same Temporal server, the gateway's accept latency, and the",
     "estate's CPU and memory from /proc. Orders are the load generator's `happy` scenario (loadgen/scenarios.ts),",
-    'paid over HTTP with card 4242424242424242, for dedicated `BENCH-*` products stocked through the inventory',
+    `paid over HTTP with card ${demoCards.approved}, for dedicated \`BENCH-*\` products stocked through the inventory`,
     'admin API so stock never runs out. Each step is an open model (uniform arrivals) at a fixed rate; an order is',
     "followed with the Temporal client's long poll on `order-<orderId>` (`handle.result()`), not by polling the",
     'gateway. A step passes when every order completed, p99 < 1 s, and nothing was left open shortly after the',

@@ -15,14 +15,14 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
-import { catalogue } from '../infra/setup/catalogue.js';
+import { catalogue, scarceProduct } from '../platform/contracts/demo-triggers.js';
 import { customerPool } from '../loadgen/customers.js';
 import { GatewayClient, gatewayCredentials } from '../loadgen/gateway-client.js';
 import { checkTarget, isLoopbackHost } from '../loadgen/options.js';
 import { errorKind } from '../loadgen/order-journey.js';
 import { checkGateway } from '../loadgen/preflight.js';
 import { seededRandom } from '../loadgen/random.js';
-import { createOrderFactory, scarceProduct, type LoadOrder } from '../loadgen/scenarios.js';
+import { createOrderFactory, type LoadOrder } from '../loadgen/scenarios.js';
 import { orderTraceContext } from '../loadgen/traceparent.js';
 import { pause } from '../loadgen/pause.js';
 import { config } from '../platform/config.js';

@@ -35,6 +35,7 @@ import { availableParallelism, loadavg, release, totalmem, type as osType } from
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { config } from '../platform/config.js';
+import { demoCards } from '../platform/contracts/demo-triggers.js';
 import { localAuthorization } from '../platform/identity.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -161,7 +162,7 @@ async function submit(count: number, customerId: string, sku: string): Promise<v
           body: JSON.stringify({
             customerId,
             items: [{ sku, quantity: 1 }],
-            payment: { channel: index % 2 === 0 ? 'http' : 'tcp', cardNumber: '4242424242424242' },
+            payment: { channel: index % 2 === 0 ? 'http' : 'tcp', cardNumber: demoCards.approved },
             shippingAddress: { name: '벤치 마크', line1: '테헤란로 1', city: '서울', postalCode: '06236', country: 'KR' },
           }),
         });

@@ -6,8 +6,7 @@
  * addresses in Hangul with the 5-digit 국가기초구역 postal code of their district.
  */
 import type { OrderRequest } from '../platform/contracts/order.js';
-import { demoCustomers } from '../infra/setup/catalogue.js';
-import { UNDELIVERABLE_POSTAL_CODES } from '../activities/fulfillment/activities.js';
+import { demoCustomers, UNDELIVERABLE_POSTAL_CODES } from '../platform/contracts/demo-triggers.js';
 import { chooseWeighted, integerBetween, pickOne, type Random } from './random.js';
 
 export type ShippingAddress = OrderRequest['shippingAddress'];

@@ -2,9 +2,8 @@
  * Before the first order: is the gateway there, and which products can an ordinary basket hold
  * without running into an empty shelf (the catalogue is not restocked between runs).
  */
-import { catalogue } from '../infra/setup/catalogue.js';
+import { catalogue, scarceProduct } from '../platform/contracts/demo-triggers.js';
 import type { GatewayClient } from './gateway-client.js';
-import { scarceProduct } from './scenarios.js';
 
 /** Below this many units a product is left out of ordinary baskets, so `happy` stays happy. */
 export const LOW_STOCK_UNITS = 20;

@@ -6,9 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { OrderLine, OrderRequest, PaymentChannel, TerminalStatus } from '../platform/contracts/order.js';
-import { catalogue } from '../infra/setup/catalogue.js';
-import { testCards, type CardDecision } from '../payment-sim/test-cards.js';
-import { UNDELIVERABLE_POSTAL_CODES } from '../activities/fulfillment/activities.js';
+import { catalogue, demoCards, scarceProduct, undeliverablePostalCode } from '../platform/contracts/demo-triggers.js';
 import { shippingAddressFor, type LoadCustomer } from './customers.js';
 import { chooseWeighted, integerBetween, pickOne, type Random } from './random.js';
 
@@ -32,26 +30,6 @@ export const expectedStatus: Record<Scenario, TerminalStatus> = {
   cancel: 'CANCELLED',
 };
 
-function testCard(describe: string, matches: (decision: CardDecision) => boolean): string {
-  const card = testCards.find((candidate) => matches(candidate.decision));
-  if (!card) throw new Error(`payment-sim/test-cards.ts has no ${describe} card any more; the load generator needs one`);
-  return card.number;
-}
-
-const cards = {
-  approved: testCard('approving', (decision) => decision.kind === 'approve'),
-  declined: testCard('generic-decline', (decision) => decision.kind === 'decline' && decision.declineCode === 'generic_decline'),
-  insufficientFunds: testCard(
-    'insufficient-funds',
-    (decision) => decision.kind === 'decline' && decision.declineCode === 'insufficient_funds',
-  ),
-};
-
-/** The product the catalogue stocks least of (LTD-024, a handful): ordering more than it ever had is always refused. */
-export const scarceProduct = catalogue.reduce((least, product) => (product.quantity < least.quantity ? product : least));
-
-/** A postal code no carrier delivers to (99999 today). */
-const undeliverablePostalCode = [...UNDELIVERABLE_POSTAL_CODES].sort().at(-1)!;
 
 /** Lines per basket and units per line, weighted toward small baskets as in a real shop. */
 const linesPerBasket = [
@@ -112,14 +90,14 @@ export function createOrderFactory(options: OrderFactoryOptions): OrderFactory {
   return (scenario) => {
     const customer = pickOne(random, customers);
     let items = basket();
-    let cardNumber = cards.approved;
+    let cardNumber = demoCards.approved;
     let shippingAddress = shippingAddressFor(customer, random);
     switch (scenario) {
       case 'decline':
-        cardNumber = cards.declined;
+        cardNumber = demoCards.declined;
         break;
       case 'insufficient':
-        cardNumber = cards.insufficientFunds;
+        cardNumber = demoCards.insufficientFunds;
         break;
       case 'out-of-stock': {
         // More of the scarce product than was ever stocked, sometimes next to an ordinary line.

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { config } from '../platform/config.js';
 import { cardTokenSchema, type PaymentChannel } from '../platform/contracts/order.js';
-import { declineMessages, type DeclineCode } from './decline-codes.js';
+import { declineMessages, type DeclineCode } from '../platform/contracts/decline-codes.js';
 import { attemptKeyOf, PaymentLedger, type Payment, type Refusal } from './ledger.js';
 import { ScenarioBook } from './scenarios.js';
 import { decideCard } from './test-cards.js';

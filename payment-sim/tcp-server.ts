@@ -16,12 +16,12 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 import { logger } from '../platform/logger.js';
 import type { AuthorizationAnswer, PaymentSimulator } from './simulator.js';
 import { authorizationRequestSchema } from './simulator.js';
-import { telegramCodec, type TelegramError } from './telegram/codec.js';
-import { TelegramFramer } from './telegram/framer.js';
-import { isRequestType, responseTypeOf, type RequestType, type Telegram } from './telegram/layout.js';
-import { blankTelegram, responseTo, telegramClock } from './telegram/messages.js';
-import { responseCodeForDecline, type ResponseCode } from './telegram/response-codes.js';
-import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramGetter, telegramSpanName } from './telegram/tracing.js';
+import { telegramCodec, type TelegramError } from '../platform/contracts/telegram/codec.js';
+import { TelegramFramer } from '../platform/contracts/telegram/framer.js';
+import { isRequestType, responseTypeOf, type RequestType, type Telegram } from '../platform/contracts/telegram/layout.js';
+import { blankTelegram, responseTo, telegramClock } from '../platform/contracts/telegram/messages.js';
+import { responseCodeForDecline, type ResponseCode } from '../platform/contracts/telegram/response-codes.js';
+import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramGetter, telegramSpanName } from '../platform/contracts/telegram/tracing.js';
 
 export interface TelegramServerOptions {
   port: number;

@@ -3,7 +3,6 @@
  * cluster with the same tracing.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
@@ -62,21 +61,26 @@ export function tracingPlugin(): OpenTelemetryPlugin {
   return new OpenTelemetryPlugin({ ...exportTo, tracer: temporalTracer() });
 }
 
-/** The prebuilt workflow bundle, if `npm run bundle` made one; otherwise workers bundle at start. */
-export const workflowBundlePath = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/**
+ * Where a worker's workflow code is: the prebuilt bundle, used if `npm run bundle` made one, and the
+ * source entry it bundles at start otherwise. The worker that runs workflows says which (workers/order).
+ */
+export interface WorkflowCode {
+  bundlePath: string;
+  workflowsPath: string;
+}
 
 export async function startWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace' | 'plugins' | 'workflowBundle' | 'workflowsPath'> & {
-    withWorkflows?: boolean;
+    workflows?: WorkflowCode;
   },
 ): Promise<{ worker: Worker; running: Promise<void> }> {
-  const { withWorkflows, ...rest } = options;
+  const { workflows: code, ...rest } = options;
   const connection = await connectWorker();
-  const workflows = withWorkflows
-    ? existsSync(workflowBundlePath)
-      ? { workflowBundle: { codePath: workflowBundlePath } }
-      : { workflowsPath }
+  const workflows = code
+    ? existsSync(code.bundlePath)
+      ? { workflowBundle: { codePath: code.bundlePath } }
+      : { workflowsPath: code.workflowsPath }
     : {};
   const worker = await Worker.create({
     ...rest,

@@ -1,46 +1,67 @@
 /**
- * The shape every activity-worker service shares: its own database, an event publisher, a Temporal
- * worker on its task queue, and a small HTTP API with liveness and readiness (platform/health.ts),
- * stopped in reverse order. The worker is watched: if its `run()` fails, the process stops through
- * its stop sequence and exits 1 (platform/service.ts). Entry points only say which store,
- * activities and API are theirs.
+ * The shape every Temporal worker service shares (order, inventory, fulfillment): its own database,
+ * an event publisher, a Temporal worker on its task queue, and a small HTTP API with liveness and
+ * readiness (platform/health.ts), stopped in reverse order. The worker is watched: if its `run()`
+ * fails, the process stops through its stop sequence and exits 1 (platform/service.ts). Entry points
+ * only say which store, activities and API are theirs, and what more they hold: clients of other
+ * systems (`openParts`), workflow code, and work that runs beside the worker (`alongside`).
  */
-import type { Worker } from '@temporalio/worker';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
 import type { Hono } from 'hono';
 import { closeHttpServer, startHttpServer } from './http.js';
 import { type Database, openDatabase } from './db.js';
-import { databaseReady, mountHealth, temporalWorkerRunning } from './health.js';
+import { databaseReady, mountHealth, type ReadinessCheck, temporalWorkerRunning } from './health.js';
 import { EventPublisher, kafkaClient } from './kafka.js';
 import { runService, type ServiceLifecycle, type Stop } from './service.js';
-import { startWorker } from './temporal.js';
+import { startWorker, type WorkflowCode } from './temporal.js';
 
-export interface ActivityWorkerService<Store> {
+export interface WorkerService<Store, Parts extends object = object> {
   service: string;
   databaseUrl: string;
   databaseName: string;
   taskQueue: string;
   port: number;
   openStore: (db: Database) => Store;
-  activities: (store: Store, events: EventPublisher) => object;
-  api: (deps: { db: Database; store: Store }) => Hono;
+  /** What else the service holds (clients of other systems), opened before the worker; their stops run after it has stopped. */
+  openParts?: () => Promise<{ parts: Parts; stops: Stop[] }>;
+  activities: (store: Store, events: EventPublisher, parts: Parts) => object;
+  /** The workflows this worker runs, if any. */
+  workflows?: WorkflowCode;
+  /** The worker's sinks, made once the service has started (they log under its name). */
+  sinks?: () => WorkerOptions['sinks'];
+  /** Work started once the worker runs (a sweeper); its stop runs before the worker's. */
+  alongside?: (deps: { store: Store } & Parts) => Stop;
+  api: (deps: { db: Database; store: Store } & Parts) => Hono;
+  /** Readiness checks beyond the database and the worker. */
+  readiness?: (parts: Parts) => ReadinessCheck[];
 }
 
-export function runActivityWorkerService<Store>(definition: ActivityWorkerService<Store>): Promise<void> {
+export function runWorkerService<Store, Parts extends object = object>(definition: WorkerService<Store, Parts>): Promise<void> {
   return runService(definition.service, async (lifecycle): Promise<Stop[]> => {
     const db = openDatabase(definition.databaseUrl, definition.databaseName);
     const store = definition.openStore(db);
     const events = new EventPublisher(kafkaClient(definition.service), definition.service);
+    const { parts, stops: partStops } = definition.openParts ? await definition.openParts() : { parts: {} as Parts, stops: [] };
     const { worker, running } = await startWorker({
       taskQueue: definition.taskQueue,
-      activities: definition.activities(store, events),
+      ...(definition.workflows ? { workflows: definition.workflows } : {}),
+      ...(definition.sinks ? { sinks: definition.sinks() } : {}),
+      activities: definition.activities(store, events, parts),
     });
     watchWorker(lifecycle, worker, running, definition.taskQueue);
-    const app = mountHealth(definition.api({ db, store }), [databaseReady(db), temporalWorkerRunning(worker, definition.taskQueue)]);
+    const stopAlongside = definition.alongside?.({ store, ...parts });
+    const app = mountHealth(definition.api({ db, store, ...parts }), [
+      databaseReady(db),
+      temporalWorkerRunning(worker, definition.taskQueue),
+      ...(definition.readiness?.(parts) ?? []),
+    ]);
     const server = await startHttpServer(app, definition.port, `${definition.service} API`);
     return [
       () => db.end(),
       () => events.close(),
+      ...partStops,
       () => stopWorker(worker, running),
+      ...(stopAlongside ? [stopAlongside] : []),
       () => closeHttpServer(server),
     ];
   });

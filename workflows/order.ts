@@ -11,27 +11,37 @@ import {
   type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
-  defineUpdate,
   isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
+  type RetryPolicy,
   setHandler,
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
 import type { InventoryActivities } from '../activities/inventory/activities.js';
-import type { OrderActivities, OrderTransition } from '../activities/order/activities.js';
+import type { OrderActivities } from '../activities/order/activities.js';
 import type { PaymentActivities } from '../activities/payment/activities.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
 import { CompensationFailingAttribute, OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
-import { type CompensationProgress, type OrderState, type OrderWorkflowInput, type SagaSinks, taskQueues } from '../platform/contracts/workflow.js';
+import { cancelOrderUpdate, type CompensationProgress, type OrderState, type OrderTransition, type OrderWorkflowInput, orderStateQuery, type SagaSinks, taskQueues } from '../platform/contracts/workflow.js';
 
-/** Bookkeeping and stock: quick, and retried until they succeed (a database or Kafka blip must not fail an order). */
-const untilDone = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' };
+/** The saga's retry policies, each named once and used by the proxies below. */
+const retryPolicies = {
+  /** Bookkeeping and stock: quick, and retried until they succeed (a database or Kafka blip must not fail an order). */
+  untilDone: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  /**
+   * Authorization: a gateway that errors or times out is tried 5 times over about 15 s (1, 2, 4, 8 s
+   * apart); then the saga gives up, compensates and ends FAILED.
+   */
+  authorization: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '8 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['PaymentGatewayRejected'] },
+  fulfillment: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+  /** One round of a compensation: a few quick attempts (about 1.4 s); see `undoRound`. */
+  undoRound: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4 },
+} satisfies Record<string, RetryPolicy>;
 
 /**
  * The steps, proxied for one cancellation type (chosen once per saga, see `undoWaitsForStep`).
@@ -42,31 +52,31 @@ const untilDone = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInt
  */
 function stepsFor(cancellationType: ActivityCancellationType) {
   const step = { startToCloseTimeout: '10 seconds', cancellationType } satisfies ActivityOptions;
+  const untilDone = { ...step, retry: retryPolicies.untilDone } satisfies ActivityOptions;
   return {
-    orders: proxyActivities<OrderActivities>({ ...step, taskQueue: taskQueues.orders, retry: untilDone }),
-    inventory: proxyActivities<InventoryActivities>({ ...step, taskQueue: taskQueues.inventory, retry: untilDone }),
+    orders: proxyActivities<OrderActivities>({ ...untilDone, taskQueue: taskQueues.orders }),
+    inventory: proxyActivities<InventoryActivities>({ ...untilDone, taskQueue: taskQueues.inventory }),
     /**
      * v3: the order service's own bookkeeping and the payment preparation run as local activities in
      * the order worker, the process that runs this workflow: no task queue round trip through the
      * server, about half the server work per order. Same timeouts, same retry-until-done policy.
      */
-    localOrders: proxyLocalActivities<OrderActivities & Pick<PaymentActivities, 'preparePayment'>>({ ...step, retry: untilDone }),
-    payments: proxyActivities<Pick<PaymentActivities, 'preparePayment' | 'voidPayment'>>({ ...step, taskQueue: taskQueues.orders, retry: untilDone }),
+    localOrders: proxyLocalActivities<OrderActivities & Pick<PaymentActivities, 'preparePayment'>>(untilDone),
+    payments: proxyActivities<Pick<PaymentActivities, 'preparePayment' | 'voidPayment'>>({ ...untilDone, taskQueue: taskQueues.orders }),
     /**
-     * The authorization policy: a gateway that errors or times out is tried 5 times over about 15 s
-     * (1, 2, 4, 8 s apart); then the saga gives up, compensates and ends FAILED. 15 s per attempt:
-     * the client's request (≤ 5 s) and the reversal of an unanswered attempt (≤ 3 s) fit with margin.
+     * Authorization (retryPolicies.authorization). 15 s per attempt: the client's request (≤ 5 s)
+     * and the reversal of an unanswered attempt (≤ 3 s) fit with margin.
      */
     authorization: proxyActivities<Pick<PaymentActivities, 'authorizePayment'>>({
       ...step,
       taskQueue: taskQueues.orders,
       startToCloseTimeout: '15 seconds',
-      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '8 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['PaymentGatewayRejected'] },
+      retry: retryPolicies.authorization,
     }),
     fulfillment: proxyActivities<FulfillmentActivities>({
       ...step,
       taskQueue: taskQueues.fulfillment,
-      retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+      retry: retryPolicies.fulfillment,
     }),
   };
 }
@@ -81,7 +91,7 @@ const undoRound = {
   startToCloseTimeout: '10 seconds',
   // A service with no worker polling never starts the undo; a round that waits this long counts as failed, so it shows.
   scheduleToStartTimeout: '30 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4 },
+  retry: retryPolicies.undoRound,
 } satisfies ActivityOptions;
 const maxPauseBetweenUndoRoundsMs = 60_000;
 const undo = {
@@ -90,11 +100,6 @@ const undo = {
   cancelShipment: proxyActivities<FulfillmentActivities>({ ...undoRound, taskQueue: taskQueues.fulfillment }).cancelShipment,
 };
 const { saga: sagaSink } = proxySinks<SagaSinks>();
-
-export const orderStateQuery = defineQuery<OrderState>('orderState');
-
-/** Asks the saga to cancel the order. Accepted until the order is handed to a carrier; rejected (with the reason) after. */
-export const cancelOrderUpdate = defineUpdate<{ accepted: true; status: OrderStatus }, [{ reason?: string }]>('cancelOrder');
 
 /** Statuses from which a customer can still cancel: nothing has left the warehouse yet. */
 const cancellableStatuses: readonly OrderStatus[] = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED'];

@@ -5,14 +5,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { logger } from '../../platform/logger.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
+import { UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
-
-/**
- * Postal codes no carrier delivers to. Ordering to one is the documented way to make fulfillment
- * fail on purpose (demos, tests): the saga then voids the payment and releases the stock.
- */
-export const UNDELIVERABLE_POSTAL_CODES = new Set(['00000', '99999']);
 
 export interface ScheduleShipmentInput {
   orderId: string;

@@ -4,21 +4,11 @@
  * crash between them records nothing twice and republishes the same event id.
  */
 import { isTerminal } from '../../platform/contracts/order.js';
-import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
+import type { OrderTransition, OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import { logger } from '../../platform/logger.js';
 import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import type { OrderRecord, OrderStore } from './store.js';
-
-/** A step of the saga as the order records it; the fields are what its event needs. */
-export type OrderTransition =
-  | { status: 'STOCK_RESERVED'; amountMinor: number; currency: string }
-  /** `amountMinor` is what the card was charged (goods, shipping, fees): from here on the order's amount. */
-  | { status: 'PAYMENT_AUTHORIZED'; paymentId: string; approvalCode: string; amountMinor: number }
-  | { status: 'PAYMENT_DECLINED'; declineCode: string; reason: string }
-  | { status: 'SHIPMENT_SCHEDULED'; shipmentId: string }
-  | { status: 'COMPLETED' }
-  | { status: 'REJECTED' | 'FAILED' | 'CANCELLED'; reason: string };
 
 const log = logger('order');
 

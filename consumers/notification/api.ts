@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
-import { zodProblem } from '../../platform/validation.js';
+import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
 import type { NotificationStore } from './store.js';
 import { notifiedEventTypes } from './templates.js';
 
@@ -25,9 +25,8 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
     if (!customerId) {
       return problem(c, { status: 400, title: 'Bad Request', detail: 'customerId is required', errors: [{ pointer: '/customerId', detail: 'is required' }] });
     }
-    if (orderId !== undefined && !z.uuid().safeParse(orderId).success) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'orderId must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-    }
+    const invalid = orderId === undefined ? undefined : rejectNonUuidOrderId(c, orderId, 'orderId');
+    if (invalid) return invalid;
     return c.json({ notifications: await store.listForCustomer(customerId, orderId, 100) });
   });
 

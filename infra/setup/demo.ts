@@ -7,6 +7,7 @@ import { config } from '../../platform/config.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { isTerminal, type OrderStatus } from '../../platform/contracts/order.js';
 import { localAuthorization } from '../../platform/identity.js';
+import { demoCards, scarceProduct, undeliverablePostalCode } from '../../platform/contracts/demo-triggers.js';
 
 export interface DemoOrder {
   label: string;
@@ -19,13 +20,13 @@ const london = { name: 'Alex Smith', line1: '10 Downing Street', city: 'London',
 export function demoBatch(): DemoOrder[] {
   const card = (cardNumber: string, channel: 'http' | 'tcp' = 'http') => ({ channel, cardNumber });
   return [
-    { label: 'happy path, HTTP', order: { customerId: 'cust-kim', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }], payment: card('4242424242424242'), shippingAddress: seoul } },
-    { label: 'happy path, HTTP, abroad', order: { customerId: 'cust-smith', items: [{ sku: 'TE-012', quantity: 3 }], payment: card('4242424242424242'), shippingAddress: london } },
-    { label: 'happy path, TCP', order: { customerId: 'cust-lee', items: [{ sku: 'BK-015', quantity: 1 }], payment: card('4242424242424242', 'tcp'), shippingAddress: seoul } },
-    { label: 'card declined', order: { customerId: 'cust-park', items: [{ sku: 'SP-022', quantity: 1 }], payment: card('4000000000000002'), shippingAddress: seoul } },
-    { label: 'insufficient funds, TCP', order: { customerId: 'cust-garcia', items: [{ sku: 'HP-004', quantity: 1 }], payment: card('4000000000009995', 'tcp'), shippingAddress: london } },
-    { label: 'out of stock', order: { customerId: 'cust-kim', items: [{ sku: 'LTD-024', quantity: 50 }], payment: card('4242424242424242'), shippingAddress: seoul } },
-    { label: 'undeliverable address', order: { customerId: 'cust-lee', items: [{ sku: 'UM-018', quantity: 1 }], payment: card('4242424242424242'), shippingAddress: { ...seoul, postalCode: '99999' } } },
+    { label: 'happy path, HTTP', order: { customerId: 'cust-kim', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }], payment: card(demoCards.approved), shippingAddress: seoul } },
+    { label: 'happy path, HTTP, abroad', order: { customerId: 'cust-smith', items: [{ sku: 'TE-012', quantity: 3 }], payment: card(demoCards.approved), shippingAddress: london } },
+    { label: 'happy path, TCP', order: { customerId: 'cust-lee', items: [{ sku: 'BK-015', quantity: 1 }], payment: card(demoCards.approved, 'tcp'), shippingAddress: seoul } },
+    { label: 'card declined', order: { customerId: 'cust-park', items: [{ sku: 'SP-022', quantity: 1 }], payment: card(demoCards.declined), shippingAddress: seoul } },
+    { label: 'insufficient funds, TCP', order: { customerId: 'cust-garcia', items: [{ sku: 'HP-004', quantity: 1 }], payment: card(demoCards.insufficientFunds, 'tcp'), shippingAddress: london } },
+    { label: 'out of stock', order: { customerId: 'cust-kim', items: [{ sku: scarceProduct.sku, quantity: 50 }], payment: card(demoCards.approved), shippingAddress: seoul } },
+    { label: 'undeliverable address', order: { customerId: 'cust-lee', items: [{ sku: 'UM-018', quantity: 1 }], payment: card(demoCards.approved), shippingAddress: { ...seoul, postalCode: undeliverablePostalCode } } },
   ];
 }
 

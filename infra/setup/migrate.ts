@@ -1,5 +1,5 @@
 /** `npm run migrate [service...]`: applies every service's pending schema migrations. */
-import { migrateService, serviceDatabases } from '../../platform/migrations.js';
+import { migrateService, serviceDatabases } from './service-databases.js';
 
 const wanted = process.argv.slice(2);
 const services = wanted.length > 0 ? wanted : serviceDatabases.map((entry) => entry.service);

@@ -4,7 +4,7 @@
  * left as they are, so running it again does not add stock.
  */
 import { config } from '../../platform/config.js';
-import { catalogue, demoCustomers } from './catalogue.js';
+import { catalogue, demoCustomers } from '../../platform/contracts/demo-triggers.js';
 
 async function call(url: string, init?: RequestInit): Promise<unknown> {
   const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json' } });

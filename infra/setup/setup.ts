@@ -5,7 +5,7 @@
  */
 import { config } from '../../platform/config.js';
 import { ensureTopics, kafkaClient } from '../../platform/kafka.js';
-import { migrateService, serviceDatabases } from '../../platform/migrations.js';
+import { migrateService, serviceDatabases } from './service-databases.js';
 import { prepareNamespace } from './temporal-namespace.js';
 
 const started = Date.now();

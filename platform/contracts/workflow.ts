@@ -1,8 +1,10 @@
 /**
- * What the order workflow and its callers agree on. Kept free of runtime dependencies, because the
- * workflow bundle imports it.
+ * What the order workflow and its callers agree on: its input, its task queues, the transitions it
+ * records, its state, and the query and update the order API sends it. The workflow bundle imports
+ * it, so it holds types and definitions only: `defineQuery` / `defineUpdate` make plain descriptors
+ * (no workflow context needed), which the API's client and the workflow's handlers both use.
  */
-import type { Sinks } from '@temporalio/workflow';
+import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { OrderStatus, SagaOrder } from './order.js';
 
 /**
@@ -27,6 +29,16 @@ export const taskQueues = {
   inventory: 'inventory',
   fulfillment: 'fulfillment',
 } as const;
+
+/** A step of the saga as the order records it; the fields are what its event needs. */
+export type OrderTransition =
+  | { status: 'STOCK_RESERVED'; amountMinor: number; currency: string }
+  /** `amountMinor` is what the card was charged (goods, shipping, fees): from here on the order's amount. */
+  | { status: 'PAYMENT_AUTHORIZED'; paymentId: string; approvalCode: string; amountMinor: number }
+  | { status: 'PAYMENT_DECLINED'; declineCode: string; reason: string }
+  | { status: 'SHIPMENT_SCHEDULED'; shipmentId: string }
+  | { status: 'COMPLETED' }
+  | { status: 'REJECTED' | 'FAILED' | 'CANCELLED'; reason: string };
 
 /** The workflow's live state, answered by its `orderState` query. */
 export interface OrderState {
@@ -63,3 +75,8 @@ export interface SagaSinks extends Sinks {
     compensationFailed(compensation: CompensationProgress['name'], round: number, error: string): void;
   };
 }
+
+export const orderStateQuery = defineQuery<OrderState>('orderState');
+
+/** Asks the saga to cancel the order. Accepted until the order is handed to a carrier; rejected (with the reason) after. */
+export const cancelOrderUpdate = defineUpdate<{ accepted: true; status: OrderStatus }, [{ reason?: string }]>('cancelOrder');

@@ -126,7 +126,7 @@ export type CompensationReason = 'payment_declined' | 'payment_error' | 'undeliv
 /**
  * The saga hands its compensations a reason in words (a decline message, an error, the customer's
  * own cancel reason); a metric needs a small fixed set. The patterns follow the texts the saga's
- * steps produce: the decline messages of the payment lines (payment-sim/decline-codes.ts; a unit
+ * steps produce: the decline messages of the payment lines (platform/contracts/decline-codes.ts; a unit
  * test keeps them recognised) and of payment preparation, the carrier's refusal, the payment
  * clients' errors, and a cancel. Anything else is `other`.
  */

@@ -5,7 +5,7 @@
  * SDK reads — and none that nothing reads.
  */
 import test from 'ava';
-import { serviceDatabases } from '../../platform/migrations.js';
+import { serviceDatabases } from '../../infra/setup/service-databases.js';
 import {
   composeDocument,
   composeFile,

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionsPerTopic } from '../../platform/events/catalog.js';
 import { searchAttributeRegistrations } from '../../platform/contracts/search-attributes.js';
-import { serviceDatabases } from '../../platform/migrations.js';
+import { serviceDatabases } from '../../infra/setup/service-databases.js';
 import {
   type Container,
   containersOf,

@@ -15,8 +15,7 @@ import { consumerGroupId } from '../../platform/events/naming.js';
 import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } from '../../platform/contracts/order.js';
 import { poolMetricNames } from '../../platform/telemetry/db-pool-metrics.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
-import { eventually } from '../integration/support.js';
-import { asAdmin, asCustomer, databaseNameOf, gatewayUrl, stockTestProduct } from '../support/estate.js';
+import { asAdmin, asCustomer, databaseNameOf, eventually, gatewayUrl, stockTestProduct } from '../support/estate.js';
 import { OtlpReceiverClient, otlpReceiverUrl } from '../support/otlp-client.js';
 import type { ReceivedMetricPoint, ReceivedSpan } from '../support/otlp-receiver.js';
 import { analyseTree, renderTree, type TreeReport } from '../support/otlp-traces.js';
@@ -122,7 +121,7 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
       const { services } = await receiver.status();
       return SERVICES.every((service) => services.metrics.includes(service) || services.traces.includes(service)) ? true : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 500 },
+    60_000, 500,
   );
 
   skus = { plentiful: await stockTestProduct(10_000, 21_000), scarce: await stockTestProduct(1, 40_000) };
@@ -174,7 +173,7 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
         const status = await readStatus(order);
         return status && isTerminal(status) ? status : undefined;
       },
-      { timeoutMs: 120_000, intervalMs: 250 },
+      120_000, 250,
     );
   }
 
@@ -409,7 +408,7 @@ test('logs go out over OTLP from every service, with the trace and span ids of t
     const record = await eventually(
       `the log line of order ${order.orderId}'s end`,
       async () => (await receiver.logs({ traceId: order.traceId })).find((entry) => entry.body === 'order COMPLETED'),
-      { timeoutMs: 20_000, intervalMs: 250 },
+      20_000, 250,
     );
     t.like(record, { service: 'order', severityText: 'INFO', attributes: { orderId: order.orderId, component: 'order' } });
     t.is(spans.find((span) => span.spanId === record.spanId)?.name, 'RunActivity:recordOrderTransition');

@@ -12,7 +12,7 @@ import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts
 import { type Database, openDatabase } from '../../platform/db.js';
 import { connectClient } from '../../platform/temporal.js';
 import { eventually, stockTestProduct, waitForStatus } from '../support/estate.js';
-import { validOrder } from '../unit/fixtures.js';
+import { validOrder } from '../support/fixtures.js';
 
 let db: Database;
 let store: OrderStore;

@@ -16,8 +16,8 @@ import { openDatabase } from '../../platform/db.js';
 import { deadLetterTopic, type EventData, topics } from '../../platform/events/catalog.js';
 import { buildEvent, type CloudEvent } from '../../platform/events/envelope.js';
 import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
-import { sampleEventData, uniqueCustomerId } from '../unit/fixtures.js';
-import { eventually, getJson } from './support.js';
+import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
+import { eventually, getJson } from '../support/estate.js';
 
 const CONSUMER_GROUPS = ['analytics', 'notification'];
 
@@ -171,7 +171,7 @@ async function readDeadLetters(done: (records: KafkaMessage[]) => boolean): Prom
   try {
     await consumer.subscribe({ topic: deadLetterTopic, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void records.push(message) });
-    await eventually('the dead-letter records to be read', async () => (done(records) ? true : undefined), { timeoutMs: 60_000 });
+    await eventually('the dead-letter records to be read', async () => (done(records) ? true : undefined), 60_000);
     return records;
   } finally {
     await consumer.disconnect();

@@ -23,8 +23,8 @@ import { deadLetterHeaders, headerText } from '../../platform/dead-letters.js';
 import { deadLetterTopic, topics } from '../../platform/events/catalog.js';
 import { buildEvent, type CloudEvent } from '../../platform/events/envelope.js';
 import { EventPublisher, kafkaClient, startEventConsumer } from '../../platform/kafka.js';
-import { sampleEventData, uniqueCustomerId } from '../unit/fixtures.js';
-import { eventually, getJson } from './support.js';
+import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
+import { eventually, getJson } from '../support/estate.js';
 
 const CONSUMER_SERVICES = ['analytics', 'notification'];
 
@@ -77,7 +77,7 @@ async function readTopic(topic: string): Promise<{ partition: number; message: K
         if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
       },
     });
-    await eventually(`${topic} to be read to its end`, async () => (pending.size === 0 ? true : undefined), { timeoutMs: 60_000 });
+    await eventually(`${topic} to be read to its end`, async () => (pending.size === 0 ? true : undefined), 60_000);
     return records;
   } finally {
     await consumer.disconnect();
@@ -142,13 +142,11 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
 
   // Both consumers move past every poison record: the event behind it is applied.
   for (const { good, name } of poisons) {
-    await eventually(`analytics to apply the event behind ${name}`, async () => ((await analyticsEventIds(good.subject)).includes(good.id) ? true : undefined), {
-      timeoutMs: 60_000,
-    });
+    await eventually(`analytics to apply the event behind ${name}`, async () => ((await analyticsEventIds(good.subject)).includes(good.id) ? true : undefined), 60_000);
     await eventually(
       `notification to apply the event behind ${name}`,
       async () => ((await notificationIds(good.data.customerId)).includes(good.id) ? true : undefined),
-      { timeoutMs: 60_000 },
+      60_000,
     );
   }
 
@@ -163,7 +161,7 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
       );
       return complete ? records : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 1000 },
+    60_000, 1000,
   );
 
   for (const poison of poisons) {
@@ -347,16 +345,12 @@ test('while the database is unreachable, a record is retried with backoff, not d
 
   // Far more tries than maxAttempts (each one a connection the proxy hung up on), and no dead letter.
   const wanted = patient.maxAttempts * 4;
-  await eventually(`${wanted} connection attempts through the proxy`, async () => (bench.proxy.connections >= wanted ? true : undefined), {
-    timeoutMs: 60_000,
-  });
+  await eventually(`${wanted} connection attempts through the proxy`, async () => (bench.proxy.connections >= wanted ? true : undefined), 60_000);
   t.deepEqual(await readTopic(bench.deadLetters), [], 'nothing dead-lettered during the outage');
   t.is(await effectsOf(bench, event.id), 0);
 
   bench.proxy.up = true;
-  await eventually('the event to be applied once the database is back', async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined), {
-    timeoutMs: 30_000,
-  });
+  await eventually('the event to be applied once the database is back', async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined), 30_000);
   t.deepEqual(await readTopic(bench.deadLetters), []);
 });
 

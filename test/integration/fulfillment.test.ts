@@ -16,8 +16,8 @@ import { config } from '../../platform/config.js';
 import { type Database, openDatabase } from '../../platform/db.js';
 import { eventIdFor } from '../../platform/events/envelope.js';
 import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
-import { uniqueCustomerId, validOrder } from '../unit/fixtures.js';
-import { eventually, getJson } from './support.js';
+import { uniqueCustomerId, validOrder } from '../support/fixtures.js';
+import { eventually, getJson } from '../support/estate.js';
 
 let db: Database;
 let store: FulfillmentStore;

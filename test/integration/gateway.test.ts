@@ -9,8 +9,8 @@ import { createGatewayApp, type GatewayOptions } from '../../gateway/app.js';
 import { config } from '../../platform/config.js';
 import { mintToken } from '../../platform/identity.js';
 import { gatewayOptions, TEST_SECRET } from '../support/stand-in-services.js';
-import { uniqueSku, validOrderBody } from '../unit/fixtures.js';
-import { getJson } from './support.js';
+import { uniqueSku, validOrderBody } from '../support/fixtures.js';
+import { getJson } from '../support/estate.js';
 
 const BODY_LIMIT = 2048;
 const CLOSED_PORT_URL = 'http://127.0.0.1:1';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { InventoryStore, type Product } from '../../activities/inventory/store.js';
 import { config } from '../../platform/config.js';
 import { type Database, openDatabase } from '../../platform/db.js';
-import { uniqueSku } from '../unit/fixtures.js';
+import { uniqueSku } from '../support/fixtures.js';
 import { eventually } from '../support/estate.js';
 
 let db: Database;

@@ -6,7 +6,7 @@ import test from 'ava';
 import { OrderStore } from '../../activities/order/store.js';
 import { config } from '../../platform/config.js';
 import { type Database, openDatabase } from '../../platform/db.js';
-import { validOrder } from '../unit/fixtures.js';
+import { validOrder } from '../support/fixtures.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -7,7 +7,7 @@ import test from 'ava';
 import { HttpPaymentGateway } from '../../activities/payment/http-gateway.js';
 import { PaymentGatewayError, type AuthorizationRequest } from '../../activities/payment/gateway.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
-import { testCards } from '../../payment-sim/test-cards.js';
+import { testCards } from '../../platform/contracts/demo-triggers.js';
 import { vaultCards } from '../support/vaulted-cards.js';
 
 let sim: RunningPaymentSim;

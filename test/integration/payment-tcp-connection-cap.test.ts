@@ -6,9 +6,9 @@
 import { connect, type Socket } from 'node:net';
 import test from 'ava';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
-import { telegramCodec } from '../../payment-sim/telegram/codec.js';
-import { TelegramFramer } from '../../payment-sim/telegram/framer.js';
-import { blankTelegram } from '../../payment-sim/telegram/messages.js';
+import { telegramCodec } from '../../platform/contracts/telegram/codec.js';
+import { TelegramFramer } from '../../platform/contracts/telegram/framer.js';
+import { blankTelegram } from '../../platform/contracts/telegram/messages.js';
 import { eventually } from '../support/estate.js';
 
 const CAP = 2;

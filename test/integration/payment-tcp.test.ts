@@ -12,11 +12,11 @@ import fc from 'fast-check';
 import { PaymentGatewayError, type AuthorizationRequest } from '../../activities/payment/gateway.js';
 import { TcpPaymentGateway } from '../../activities/payment/tcp/gateway.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
-import { testCards } from '../../payment-sim/test-cards.js';
-import { telegramCodec } from '../../payment-sim/telegram/codec.js';
-import { TelegramFramer } from '../../payment-sim/telegram/framer.js';
-import { fieldNamed, LENGTH_PREFIX_BYTES, type Telegram } from '../../payment-sim/telegram/layout.js';
-import { blankTelegram } from '../../payment-sim/telegram/messages.js';
+import { testCards } from '../../platform/contracts/demo-triggers.js';
+import { telegramCodec } from '../../platform/contracts/telegram/codec.js';
+import { TelegramFramer } from '../../platform/contracts/telegram/framer.js';
+import { fieldNamed, LENGTH_PREFIX_BYTES, type Telegram } from '../../platform/contracts/telegram/layout.js';
+import { blankTelegram } from '../../platform/contracts/telegram/messages.js';
 import { vaultCards } from '../support/vaulted-cards.js';
 
 const spans = new tracing.InMemorySpanExporter();

@@ -1,6 +1,7 @@
 /**
  * Helpers for tests against the running estate (started by `make test`): the gateway's address and
- * the tokens it wants, read-only database access for assertions, and polling with a deadline.
+ * the tokens it wants, read-only database access for assertions, JSON reads of the services, and
+ * polling with a deadline.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -18,7 +19,10 @@ export function databaseNameOf(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
 }
 
-/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs` with the
+ * last error seen, so a test waits on a condition (a consumer catching up) rather than a sleep.
+ */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -93,4 +97,11 @@ export async function waitForStatus(orderId: string, accept: (status: string) =>
     const order = (await response.json()) as { status: string };
     return accept(order.status) ? order : undefined;
   }, timeoutMs, 200);
+}
+
+/** GETs a JSON document from a running service; throws on a non-2xx answer. */
+export async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
 }

@@ -13,6 +13,7 @@ import type { FulfillmentActivities } from '../../activities/fulfillment/activit
 import type { InventoryActivities } from '../../activities/inventory/activities.js';
 import type { OrderActivities } from '../../activities/order/activities.js';
 import type { PaymentActivities } from '../../activities/payment/activities.js';
+import { demoCards, scarceProduct, UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 
 export interface Call {
   orderId: string;
@@ -112,8 +113,8 @@ export class FakeEstate {
           this.gatewayFailures.set(input.orderId, failuresLeft - 1);
           throw new Error('payment gateway answered 503');
         }
-        if (input.cardNumber === '4000000000000002') return { outcome: 'declined', declineCode: 'card_declined', reason: 'Your card was declined.' };
-        if (input.cardNumber === '4000000000009995') return { outcome: 'declined', declineCode: 'insufficient_funds', reason: 'Your card has insufficient funds.' };
+        if (input.cardNumber === demoCards.declined) return { outcome: 'declined', declineCode: 'card_declined', reason: 'Your card was declined.' };
+        if (input.cardNumber === demoCards.insufficientFunds) return { outcome: 'declined', declineCode: 'insufficient_funds', reason: 'Your card has insufficient funds.' };
         this.hold(input.orderId, 'approval');
         this.finished(input.orderId, 'authorizePayment');
         return { outcome: 'approved', paymentId: `pay_${input.orderId.slice(0, 8)}`, approvalCode: '12345678', approvedAt: new Date().toISOString() };
@@ -131,9 +132,10 @@ export class FakeEstate {
     return {
       reserveStock: async (input) => {
         await this.record(input.orderId, 'reserveStock', input);
-        const short = input.items.filter((item) => item.sku === 'LTD-024' && item.quantity > 3);
+        const { sku, quantity: available } = scarceProduct;
+        const short = input.items.filter((item) => item.sku === sku && item.quantity > available);
         if (short.length > 0) {
-          return { outcome: 'rejected', reason: 'insufficient stock for LTD-024', shortages: [{ sku: 'LTD-024', requested: short[0]!.quantity, available: 3 }] };
+          return { outcome: 'rejected', reason: `insufficient stock for ${sku}`, shortages: [{ sku, requested: short[0]!.quantity, available }] };
         }
         const lines = input.items.map((item) => ({ ...item, unitPriceMinor: 10_000 }));
         this.hold(input.orderId, 'stock');
@@ -163,8 +165,8 @@ export class FakeEstate {
     return {
       scheduleShipment: async (input) => {
         await this.record(input.orderId, 'scheduleShipment', input);
-        if (input.shippingAddress.postalCode === '99999') {
-          throw ApplicationFailure.nonRetryable('no carrier delivers to postal code 99999', 'UndeliverableAddress');
+        if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
+          throw ApplicationFailure.nonRetryable(`no carrier delivers to postal code ${input.shippingAddress.postalCode}`, 'UndeliverableAddress');
         }
         this.hold(input.orderId, 'shipment');
         this.finished(input.orderId, 'scheduleShipment');

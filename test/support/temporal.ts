@@ -13,7 +13,8 @@ import {
   OrderStatusAttribute,
   PaymentChannelAttribute,
 } from '../../platform/contracts/search-attributes.js';
-import { installTemporalRuntime, workflowsPath } from '../../platform/temporal.js';
+import { installTemporalRuntime } from '../../platform/temporal.js';
+import { orderWorkflowCode } from '../../workers/order/workflow-code.js';
 
 export function temporalCliPath(): string {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
@@ -37,6 +38,6 @@ export function startTestTemporal(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow code, bundled once per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) } });
+  bundle ??= bundleWorkflowCode({ workflowsPath: orderWorkflowCode.workflowsPath, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) } });
   return bundle;
 }

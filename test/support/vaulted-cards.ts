@@ -3,7 +3,7 @@
  * carry the vault's token, never the number (docs/decisions.md, "Card data").
  */
 import type { CardVault } from '../../payment-sim/vault.js';
-import { testCards } from '../../payment-sim/test-cards.js';
+import { testCards } from '../../platform/contracts/demo-triggers.js';
 
 /**
  * Vaults every test card and the extra numbers given; answers a lookup from number to token (a

@@ -25,7 +25,7 @@ import { buildEvent, InvalidEventError } from '../../platform/events/envelope.js
 import { RecordProcessor } from '../../platform/record-processor.js';
 import { selectForReplay } from '../../consumers/dead-letters/replay.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
-import { sampleEventData } from './fixtures.js';
+import { sampleEventData } from '../support/fixtures.js';
 
 // The metrics the processor counts, read back in memory.
 const metricReader = new (class extends metrics.MetricReader {

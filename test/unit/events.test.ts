@@ -16,7 +16,7 @@ import {
   schemaUriFor,
 } from '../../platform/events/envelope.js';
 import { schemaDocuments, schemasDirectory } from '../../platform/events/json-schemas.js';
-import { sampleEventData } from './fixtures.js';
+import { sampleEventData } from '../support/fixtures.js';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -10,7 +10,7 @@ import { createGatewayApp } from '../../gateway/app.js';
 import { ConfigurationError } from '../../platform/config.js';
 import { mintToken, type Role } from '../../platform/identity.js';
 import { gatewayOptions, startStandIns, type StandIns, TEST_SECRET } from '../support/stand-in-services.js';
-import { validOrderBody } from './fixtures.js';
+import { validOrderBody } from '../support/fixtures.js';
 
 let standIns: StandIns;
 let gateway: ReturnType<typeof createGatewayApp>;

@@ -9,7 +9,7 @@ import { createGatewayApp } from '../../gateway/app.js';
 import { CARD_TOKEN_PATTERN } from '../../platform/contracts/order.js';
 import { mintToken } from '../../platform/identity.js';
 import { gatewayOptions, startStandIns, type StandIns, TEST_SECRET } from '../support/stand-in-services.js';
-import { validOrderBody } from './fixtures.js';
+import { validOrderBody } from '../support/fixtures.js';
 
 let standIns: StandIns;
 const authorization = async (customerId: string) => `Bearer ${await mintToken({ secret: TEST_SECRET, customerId })}`;

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { createGatewayApp } from '../../gateway/app.js';
 import { mintToken } from '../../platform/identity.js';
 import { gatewayOptions, startStandIns, type StandIns, TEST_SECRET } from '../support/stand-in-services.js';
-import { validOrderBody } from './fixtures.js';
+import { validOrderBody } from '../support/fixtures.js';
 
 const RUNS = Number(process.env.GATEWAY_FUZZ_RUNS ?? 3000);
 const DEADLINE_MS = 2000;

@@ -11,7 +11,7 @@ import { createGatewayApp } from '../../gateway/app.js';
 import { createTokenVerifier } from '../../gateway/identity.js';
 import { mintToken } from '../../platform/identity.js';
 import { gatewayOptions, startStandIns, type StandIns, TEST_SECRET } from '../support/stand-in-services.js';
-import { validOrderBody } from './fixtures.js';
+import { validOrderBody } from '../support/fixtures.js';
 
 let standIns: StandIns;
 let gateway: ReturnType<typeof createGatewayApp>;

@@ -4,12 +4,11 @@
  */
 import test from 'ava';
 import { orderRequestSchema } from '../../platform/contracts/order.js';
-import { catalogue, demoCustomers } from '../../infra/setup/catalogue.js';
+import { catalogue, demoCustomers, scarceProduct, UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 import { decideCard } from '../../payment-sim/test-cards.js';
-import { UNDELIVERABLE_POSTAL_CODES } from '../../activities/fulfillment/activities.js';
 import { customerPool } from '../../loadgen/customers.js';
 import { seededRandom } from '../../loadgen/random.js';
-import { createOrderFactory, scarceProduct, scenarios, type LoadOrder, type Scenario } from '../../loadgen/scenarios.js';
+import { createOrderFactory, scenarios, type LoadOrder, type Scenario } from '../../loadgen/scenarios.js';
 
 const HANGUL = /[\uac00-\ud7a3]/;
 

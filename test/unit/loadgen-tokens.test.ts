@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { GatewayClient } from '../../loadgen/gateway-client.js';
-import { validOrder } from './fixtures.js';
+import { validOrder } from '../support/fixtures.js';
 
 const trace = { traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331', sampled: true };
 

@@ -12,7 +12,7 @@ import {
   notifiedEventTypes,
   renderNotification,
 } from '../../consumers/notification/templates.js';
-import { sampleEventData } from './fixtures.js';
+import { sampleEventData } from '../support/fixtures.js';
 
 const locales: Locale[] = ['ko', 'en'];
 const channels: Channel[] = ['email', 'sms', 'push'];

@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { maskCardNumber, orderRequestSchema } from '../../platform/contracts/order.js';
 import { fieldErrors } from '../../platform/validation.js';
-import { validOrderBody } from './fixtures.js';
+import { validOrderBody } from '../support/fixtures.js';
 
 type Body = ReturnType<typeof validOrderBody>;
 

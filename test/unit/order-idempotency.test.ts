@@ -6,7 +6,7 @@
 import test from 'ava';
 import { isSameSubmission } from '../../workers/order/api.js';
 import type { Order } from '../../platform/contracts/order.js';
-import { validOrder } from './fixtures.js';
+import { validOrder } from '../support/fixtures.js';
 
 /** As the gateway relays it: the card is the vault's token and its last four digits (docs/decisions.md). */
 const { payment: _card, ...requested } = validOrder({ items: [{ sku: 'KB-001', quantity: 2 }, { sku: 'MS-002', quantity: 1 }] });

@@ -5,8 +5,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { telegramCodec } from '../../payment-sim/telegram/codec.js';
-import { TelegramFramer } from '../../payment-sim/telegram/framer.js';
+import { telegramCodec } from '../../platform/contracts/telegram/codec.js';
+import { TelegramFramer } from '../../platform/contracts/telegram/framer.js';
 import {
   FRAME_LENGTH,
   HEADER_LENGTH,
@@ -17,8 +17,8 @@ import {
   telegramLayout,
   type MessageType,
   type Telegram,
-} from '../../payment-sim/telegram/layout.js';
-import { blankTelegram } from '../../payment-sim/telegram/messages.js';
+} from '../../platform/contracts/telegram/layout.js';
+import { blankTelegram } from '../../platform/contracts/telegram/messages.js';
 
 /** The 2,350 Hangul syllables of KS X 1001, i.e. the ones EUC-KR can write. */
 const eucKrSyllables: string[] = [];

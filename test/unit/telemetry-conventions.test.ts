@@ -10,7 +10,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { metrics, node, tracing } from '@opentelemetry/sdk-node';
 import test from 'ava';
 import { Hono } from 'hono';
-import { declineMessages } from '../../payment-sim/decline-codes.js';
+import { declineMessages } from '../../platform/contracts/decline-codes.js';
 import { PaymentGatewayError } from '../../activities/payment/gateway.js';
 import { withProblemDefaults } from '../../platform/http.js';
 import { exporterKind, otlpProtocol } from '../../platform/telemetry/exporters.js';

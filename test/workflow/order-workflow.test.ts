@@ -8,8 +8,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { OrderRequest } from '../../platform/contracts/order.js';
-import { type OrderState, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
-import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
+import { cancelOrderUpdate, orderStateQuery, type OrderState, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { FakeEstate } from '../support/fake-estate.js';
 import { startTestTemporal, workflowBundle } from '../support/temporal.js';
 

@@ -1,10 +1,10 @@
 /** The fulfillment service's HTTP API: shipments, for the gateway; a read-only listing for the auditor. */
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { FulfillmentStore } from '../../activities/fulfillment/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import type { Database } from '../../platform/db.js';
-import { problem, withProblemDefaults } from '../../platform/http.js';
+import { withProblemDefaults } from '../../platform/http.js';
+import { rejectNonUuidOrderId } from '../../platform/validation.js';
 
 export function createFulfillmentApi(deps: { db: Database; store: FulfillmentStore }): Hono {
   const { db, store } = deps;
@@ -14,9 +14,8 @@ export function createFulfillmentApi(deps: { db: Database; store: FulfillmentSto
   app.get('/shipments', async (c) => {
     const orderId = c.req.query('orderId');
     if (orderId !== undefined) {
-      if (!z.uuid().safeParse(orderId).success) {
-        return problem(c, { status: 400, title: 'Bad Request', detail: 'orderId must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-      }
+      const invalid = rejectNonUuidOrderId(c, orderId, 'orderId');
+      if (invalid) return invalid;
       const shipment = await store.findByOrder(orderId);
       return c.json({ shipments: shipment ? [shipment] : [] });
     }

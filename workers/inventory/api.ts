@@ -6,7 +6,7 @@ import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { SKU_PATTERN } from '../../platform/contracts/order.js';
 import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
-import { zodProblem } from '../../platform/validation.js';
+import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
 
 export const restockSchema = z.strictObject({
   name: z.string().min(1).max(200),
@@ -43,9 +43,8 @@ export function createInventoryApi(deps: { db: Database; store: InventoryStore }
     const orderId = c.req.param('orderId');
     // A malformed id is the caller's error; a database failure is ours and answers 500, never
     // "no reservation" (a checker once read an outage as a settled order).
-    if (!z.uuid().safeParse(orderId).success) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-    }
+    const invalid = rejectNonUuidOrderId(c, orderId);
+    if (invalid) return invalid;
     const reservation = await store.findReservation(orderId);
     if (!reservation) return problem(c, { status: 404, title: 'Not Found', detail: 'no reservation for that order' });
     return c.json(reservation);

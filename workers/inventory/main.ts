@@ -4,13 +4,13 @@ import { InventoryStore } from '../../activities/inventory/store.js';
 import { config } from '../../platform/config.js';
 import { FaultBook, faultApi, withFaults } from '../../platform/faults.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
-import { runActivityWorkerService } from '../../platform/worker-service.js';
+import { runWorkerService } from '../../platform/worker-service.js';
 import { createInventoryApi } from './api.js';
 
 // Faults injected on demand (PUT /admin/faults, platform/faults.ts): the chaos suite slows steps with them.
 const faults = new FaultBook();
 
-await runActivityWorkerService({
+await runWorkerService({
   service: 'inventory',
   databaseUrl: config().INVENTORY_DATABASE_URL,
   databaseName: 'inventory',

@@ -6,16 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { v5 as uuidv5 } from 'uuid';
-import { z } from 'zod';
 import { type OrderRecord, type OrderStore } from '../../activities/order/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { cancelRequestSchema, isTerminal, type Order, orderSchema } from '../../platform/contracts/order.js';
-import { type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { cancelOrderUpdate, orderStateQuery, type OrderWorkflowInput, workflowIdFor } from '../../platform/contracts/workflow.js';
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
-import { zodProblem } from '../../platform/validation.js';
-import { cancelOrderUpdate, orderStateQuery } from '../../workflows/order.js';
+import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
 import { startSaga } from './saga-starts.js';
 
 const IDEMPOTENCY_NAMESPACE = 'b3b0c2de-5f0e-4a5b-8f57-5a0e3c1d9e42';
@@ -127,9 +125,8 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
 
   app.get('/orders/:orderId', async (c) => {
     const orderId = c.req.param('orderId');
-    if (!z.uuid().safeParse(orderId).success) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-    }
+    const invalid = rejectNonUuidOrderId(c, orderId);
+    if (invalid) return invalid;
     const order = await store.find(orderId);
     if (!order) return problem(c, { status: 404, title: 'Not Found', detail: `no order ${orderId}` });
     return c.json(toOrderView(order));
@@ -141,9 +138,8 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
    */
   app.post('/orders/:orderId/cancel', async (c) => {
     const orderId = c.req.param('orderId');
-    if (!z.uuid().safeParse(orderId).success) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'order id must be a UUID', errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
-    }
+    const invalid = rejectNonUuidOrderId(c, orderId);
+    if (invalid) return invalid;
     const body = cancelRequestSchema.safeParse((await c.req.json().catch(() => ({}))) ?? {});
     if (!body.success) return zodProblem(c, body.error);
     try {

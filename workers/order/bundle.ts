@@ -5,10 +5,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { tracingPlugin, workflowBundlePath, workflowsPath } from '../../platform/temporal.js';
+import { tracingPlugin } from '../../platform/temporal.js';
+import { orderWorkflowCode } from './workflow-code.js';
 
+const { bundlePath, workflowsPath } = orderWorkflowCode;
 const started = Date.now();
 const { code } = await bundleWorkflowCode({ workflowsPath, plugins: [tracingPlugin()] });
-mkdirSync(dirname(workflowBundlePath), { recursive: true });
-writeFileSync(workflowBundlePath, code);
-console.log(`[bundle] ${workflowBundlePath} (${(code.length / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`);
+mkdirSync(dirname(bundlePath), { recursive: true });
+writeFileSync(bundlePath, code);
+console.log(`[bundle] ${bundlePath} (${(code.length / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`);

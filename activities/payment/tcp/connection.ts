@@ -5,10 +5,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { logger } from '../../../platform/logger.js';
-import { telegramCodec } from '../../../payment-sim/telegram/codec.js';
-import { TelegramFramer } from '../../../payment-sim/telegram/framer.js';
-import type { MessageType, Telegram } from '../../../payment-sim/telegram/layout.js';
-import { blankTelegram } from '../../../payment-sim/telegram/messages.js';
+import { telegramCodec } from '../../../platform/contracts/telegram/codec.js';
+import { TelegramFramer } from '../../../platform/contracts/telegram/framer.js';
+import type { MessageType, Telegram } from '../../../platform/contracts/telegram/layout.js';
+import { blankTelegram } from '../../../platform/contracts/telegram/messages.js';
 
 /**
  * not_sent: the request never left (no connection), so the gateway has not seen it.

@@ -20,13 +20,13 @@ import {
 import { config } from '../../../platform/config.js';
 import { logger } from '../../../platform/logger.js';
 import { businessMetrics } from '../../../platform/telemetry/metrics.js';
-import { declineMessages } from '../../../payment-sim/decline-codes.js';
-import { telegramCodec } from '../../../payment-sim/telegram/codec.js';
-import type { RequestType, Telegram } from '../../../payment-sim/telegram/layout.js';
-import { responseTypeOf } from '../../../payment-sim/telegram/layout.js';
-import { blankTelegram, instantOf } from '../../../payment-sim/telegram/messages.js';
-import { describeResponseCode } from '../../../payment-sim/telegram/response-codes.js';
-import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramSetter, telegramSpanName } from '../../../payment-sim/telegram/tracing.js';
+import { declineMessages } from '../../../platform/contracts/decline-codes.js';
+import { telegramCodec } from '../../../platform/contracts/telegram/codec.js';
+import type { RequestType, Telegram } from '../../../platform/contracts/telegram/layout.js';
+import { responseTypeOf } from '../../../platform/contracts/telegram/layout.js';
+import { blankTelegram, instantOf } from '../../../platform/contracts/telegram/messages.js';
+import { describeResponseCode } from '../../../platform/contracts/telegram/response-codes.js';
+import { RPC_SERVICE, RPC_SYSTEM, rpcMethodOf, telegramSetter, telegramSpanName } from '../../../platform/contracts/telegram/tracing.js';
 import {
   PaymentGatewayError,
   type AttemptReversal,

@@ -6,7 +6,7 @@
  */
 import { logger } from '../../../platform/logger.js';
 import { TelegramConnection, TelegramRequestError, type OutgoingTelegram, type TelegramConnectionOptions } from './connection.js';
-import type { Telegram } from '../../../payment-sim/telegram/layout.js';
+import type { Telegram } from '../../../platform/contracts/telegram/layout.js';
 
 export interface TelegramPoolOptions extends TelegramConnectionOptions {
   size: number;

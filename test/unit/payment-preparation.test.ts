@@ -8,7 +8,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { cardBrand, luhnValid, PaymentPreparation, RISK_LIMIT_MINOR } from '../../activities/payment/preparation.js';
 import { setServiceNodeSpanProcessor } from '../../platform/telemetry/service-node.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
-import { validOrder } from './fixtures.js';
+import { validOrder } from '../support/fixtures.js';
 
 // Virtual-node spans go to memory, never to a collector.
 const spans = new InMemorySpanExporter();

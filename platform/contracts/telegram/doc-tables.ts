@@ -1,17 +1,17 @@
 /**
  * The tables of docs/payment-telegram.md, rendered from the code that defines them, so the document
- * cannot drift from the protocol: `npx tsx payment-sim/telegram/doc-tables.ts --write` rewrites the
+ * cannot drift from the protocol: `npx tsx platform/contracts/telegram/doc-tables.ts --write` rewrites the
  * generated regions, and a unit test fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { testCards } from '../test-cards.js';
+import { testCards } from '../demo-triggers.js';
 import { telegramCodec } from './codec.js';
 import { FRAME_LENGTH, LENGTH_PREFIX_BYTES, TELEGRAM_LENGTH, messageTypeTable, telegramLayout } from './layout.js';
 import { blankTelegram } from './messages.js';
 import { responseCodeForDecline, responseCodeTable } from './response-codes.js';
 
-export const DOC_PATH = fileURLToPath(new URL('../../docs/payment-telegram.md', import.meta.url));
+export const DOC_PATH = fileURLToPath(new URL('../../../docs/payment-telegram.md', import.meta.url));
 
 const padding = { numeric: "zero-padded left ('0')", alpha: "space-padded right (' ')", hangul: "EUC-KR, space-padded right" } as const;
 

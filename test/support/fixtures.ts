@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EventData, EventType } from '../../platform/events/catalog.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
+import { demoCards, undeliverablePostalCode } from '../../platform/contracts/demo-triggers.js';
 
 /** A Luhn-valid card the payment simulator approves. */
-export const APPROVED_CARD = '4242424242424242';
+export const APPROVED_CARD = demoCards.approved;
 
 /** A unique SKU that matches the catalogue's pattern and no seeded product. */
 export function uniqueSku(): string {
@@ -92,7 +93,7 @@ export function sampleEventData(orderId: string = randomUUID(), customerId: stri
     'fulfillment.v1.cancelled': { ...ref, shipmentId: `shp_${orderId}`, reason: 'payment voided' },
     'order.v1.completed': { ...ref, amountMinor: 93_000, currency: 'KRW', channel: 'http', acceptedAt },
     'order.v1.rejected': { ...ref, reason: 'insufficient stock for KB-001', acceptedAt },
-    'order.v1.failed': { ...ref, reason: 'no carrier delivers to postal code 99999', acceptedAt },
+    'order.v1.failed': { ...ref, reason: `no carrier delivers to postal code ${undeliverablePostalCode}`, acceptedAt },
     'order.v1.cancelled': { ...ref, reason: 'customer asked', acceptedAt },
   };
 }
