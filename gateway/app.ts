@@ -149,14 +149,22 @@ export function createGatewayApp(options: GatewayOptions): Hono {
    * Relays a downstream answer (status, JSON or problem body). An unreachable service is a 503 and
    * a failing one keeps its 5xx status, both with a body that names the service but never its
    * address; what happened is logged with the request and trace ids.
+   *
+   * `validated`: the body relayed is one the gateway has checked against the same contract the
+   * service checks it against. A 400 for it is then not the client's mistake but the two sides
+   * disagreeing on the contract (one runs another version, as in chaos run 1, docs/benchmarks.md:
+   * an order service restarted on newer code refused every order of the older gateway); relayed
+   * as it was, it looked to clients like their own fault and to the operators like nothing at all.
    */
-  async function relay(c: Context, service: string, url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response> {
+  async function relay(c: Context, service: string, url: string, init?: RequestInit & { timeoutMs?: number; validated?: boolean }): Promise<Response> {
+    const { validated, ...request } = init ?? {};
     try {
       const answer = await callService(service, url, {
-        ...init,
-        headers: { ...(init?.headers as Record<string, string>), 'x-request-id': c.get('requestId') },
+        ...request,
+        headers: { ...(request.headers as Record<string, string>), 'x-request-id': c.get('requestId') },
       });
       if (answer.status >= 500) return serviceFailed(c, service, answer.status, answer.body);
+      if (validated && answer.status === 400) return contractBroken(c, service, answer.body);
       const location = answer.headers.get('location');
       if (location) c.header('Location', location);
       const contentType = answer.headers.get('content-type') ?? 'application/json';
@@ -177,6 +185,20 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   function serviceFailed(c: Context, service: string, status: number, body: unknown): Response {
     log.error({ service, status, body, requestId: c.get('requestId') }, `${service} answered ${status}`);
     return problem(c, { status, title: status === 503 ? 'Service Unavailable' : 'Bad Gateway', detail: `the ${service} service failed; request id ${c.get('requestId')}`, service });
+  }
+
+  /** The service refused as invalid a request the gateway had validated: a 502, logged with what the service said. */
+  function contractBroken(c: Context, service: string, body: unknown): Response {
+    log.error(
+      { service, status: 400, body, requestId: c.get('requestId') },
+      `${service} refused a request the gateway had validated: the two disagree on its contract (is one of them running another version?)`,
+    );
+    return problem(c, {
+      status: 502,
+      title: 'Bad Gateway',
+      detail: `the ${service} service refused a request the gateway had validated; request id ${c.get('requestId')}`,
+      service,
+    });
   }
 
   function answerError(c: Context, error: Error): Response {
@@ -266,6 +288,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
       body: JSON.stringify({ ...order, customerId: caller.customerId, payment: { channel: order.payment.channel, ...card } }),
+      validated: true,
     }) as never;
 
     /**
@@ -311,6 +334,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       body: JSON.stringify(c.req.valid('json') ?? {}),
       // The answer waits for the saga itself to accept or refuse, which a busy worker can delay.
       timeoutMs: CANCEL_TIMEOUT_MS,
+      validated: true,
     }) as never;
   });
 
