@@ -162,12 +162,12 @@ if [[ $# -eq 0 ]]; then
   (( status == 0 )) && status="$chaos_status"
 fi
 
-# ava's closing lines: "N tests passed", "N tests failed", "N known failures", "N uncaught
-# exceptions", "N unhandled rejections", "N hooks failed". When a hook fails it prints no "passed"
-# line and names the tests it never ran ("✘ N tests remaining …"): those count as failed, and the
-# passed ones are counted from their ✔ lines.
-passed="$(grep -oE '^ *[0-9]+ tests? passed' "$report" | grep -oE '[0-9]+' | awk '{ sum += $1 } END { if (NR) print sum }')"
-[[ -z "$passed" ]] && passed="$(grep -cE '^ *✔ ' "$report")"
+# Passed tests are counted from ava's ✔ lines (two spaces in): a run with failures prints no
+# "N tests passed" line, so summing those over the two runs would count only a run without any.
+# Failures from ava's closing lines: "N tests failed", "N known failures", "N uncaught exceptions",
+# "N unhandled rejections", "N hooks failed", and the tests a failed hook never ran
+# ("✘ N tests remaining …").
+passed="$(grep -cE '^  ✔ ' "$report")"
 failed="$(grep -oE '^ *([0-9]+) (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?|hooks? failed)|✘ [0-9]+ tests? remaining' "$report" | grep -oE '[0-9]+' | awk '{ sum += $1 } END { print sum + 0 }')"
 [[ -z "$failed" ]] && failed=0
 if (( status != 0 && failed == 0 )); then failed=1; fi   # ava itself failed (e.g. a test file crashed)

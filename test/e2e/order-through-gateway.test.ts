@@ -77,7 +77,7 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
 
   const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });
   try {
-    const description = await new Client({ connection }).workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await new Client({ connection, namespace: config().TEMPORAL_NAMESPACE }).workflow.getHandle(workflowIdFor(orderId)).describe();
     t.is(description.status.name, 'COMPLETED');
   } finally {
     await connection.close();

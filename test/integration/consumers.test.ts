@@ -14,12 +14,14 @@ import type { KafkaMessage, Producer } from 'kafkajs';
 import { config } from '../../platform/config.js';
 import { openDatabase } from '../../platform/db.js';
 import { deadLetterTopic, type EventData, topics } from '../../platform/events/catalog.js';
+import { consumerGroupId } from '../../platform/events/naming.js';
 import { buildEvent, type CloudEvent } from '../../platform/events/envelope.js';
 import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
 import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
 import { eventually, getJson } from '../support/estate.js';
 
-const CONSUMER_GROUPS = ['analytics', 'notification'];
+/** The two consumers' groups, as the running estate names them (the test identity prefixes them). */
+const CONSUMER_GROUPS = ['analytics', 'notification'].map(consumerGroupId);
 
 let publisher: EventPublisher;
 let rawProducer: Producer;
