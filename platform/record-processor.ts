@@ -101,10 +101,21 @@ export class RecordProcessor {
     return { kind: 'applied', attempts };
   }
 
-  /** Parses and applies the record; false when the event had been applied before. */
+  /**
+   * Parses and applies the record; false when the event had been applied before.
+   *
+   * The transaction commits synchronously whatever the database, role or server default: the
+   * record's offset is committed to Kafka once this returns (platform/kafka.ts, at most 200 ms
+   * later), and from then on Kafka never delivers it again, so the effect must be on disk first.
+   * With `synchronous_commit = off` a COMMIT returns before its WAL is flushed; in chaos run 1
+   * (docs/benchmarks.md) analytics applied an order.v1.completed, committed its offset, and lost the
+   * applied event with PostgreSQL killed 0.3 s later: the order stayed PAYMENT_AUTHORIZED in
+   * analytics for good.
+   */
   private async apply(message: KafkaMessage): Promise<boolean | (() => void)> {
     const event = parseEvent(message.value);
     return withTransaction(this.options.database, async (transaction) => {
+      await transaction.query('SET LOCAL synchronous_commit = on');
       const inserted = await transaction.query(
         'INSERT INTO processed_events (event_id, event_type, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
         [event.id, event.type, event.subject],
