@@ -86,7 +86,7 @@ export class FulfillmentStore {
     limit: number,
     only: string[] | null,
   ): Promise<{ shipmentId: string; orderId: string; status: Shipment['status']; createdAt: string; updatedAt: string }[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.query<{ shipmentId: string; orderId: string; status: Shipment['status']; createdAt: string; updatedAt: string }>(
       `SELECT shipment_id AS "shipmentId", order_id AS "orderId", status, created_at AS "createdAt", updated_at AS "updatedAt"
        FROM shipments WHERE ($1::uuid IS NULL OR order_id > $1) AND ($3::uuid[] IS NULL OR order_id = ANY($3))
        ORDER BY order_id LIMIT $2`,

@@ -205,7 +205,7 @@ export class InventoryStore {
     limit: number,
     only: string[] | null,
   ): Promise<{ sku: string; reserved: number | null; shipped: number | null; reservedInLines: number; shippedInLines: number }[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.query<{ sku: string; reserved: number | null; shipped: number | null; reservedInLines: number; shippedInLines: number }>(
       `WITH p AS (
          SELECT sku, reserved, shipped FROM products
          WHERE ($1::text IS NULL OR sku > $1) AND ($3::text[] IS NULL OR sku = ANY($3))),
@@ -231,7 +231,7 @@ export class InventoryStore {
     limit: number,
     only: string[] | null,
   ): Promise<(Reservation & { createdAt: string; updatedAt: string })[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.query<Reservation & { createdAt: string; updatedAt: string }>(
       `SELECT ${reservationColumns}, created_at AS "createdAt", updated_at AS "updatedAt" FROM reservations
        WHERE ($1::uuid IS NULL OR order_id > $1) AND ($3::uuid[] IS NULL OR order_id = ANY($3))
        ORDER BY order_id LIMIT $2`,

@@ -17,6 +17,19 @@ export function defaultPreference(customerId: string): Preference {
   return { customerId, channel: 'email', locale: 'ko', recipient: `${customerId}@customers.ordersaga.dev` };
 }
 
+/** A notification as the customer's listing shows it. */
+export interface SentNotification {
+  notificationId: string;
+  orderId: string;
+  eventType: string;
+  channel: Channel;
+  locale: Locale;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  createdAt: Date;
+}
+
 const preferenceColumns = `customer_id AS "customerId", channel, locale, recipient`;
 
 /**
@@ -63,8 +76,8 @@ export class NotificationStore {
     return { notifiableEventsProcessed: row.processed, notifications: row.notifications, duplicates: row.duplicates };
   }
 
-  async listForCustomer(customerId: string, orderId: string | undefined, limit: number) {
-    const { rows } = await this.db.query(
+  async listForCustomer(customerId: string, orderId: string | undefined, limit: number): Promise<SentNotification[]> {
+    const { rows } = await this.db.query<SentNotification>(
       `SELECT notification_id AS "notificationId", order_id AS "orderId", event_type AS "eventType", channel, locale,
               recipient, subject, body, created_at AS "createdAt"
        FROM notifications WHERE customer_id = $1 AND ($2::uuid IS NULL OR order_id = $2::uuid)
