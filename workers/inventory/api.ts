@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { InventoryStore } from '../../activities/inventory/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { SKU_PATTERN } from '../../platform/contracts/order.js';
-import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
 
@@ -14,8 +13,8 @@ export const restockSchema = z.strictObject({
   quantity: z.number().int().min(0).max(1_000_000),
 });
 
-export function createInventoryApi(deps: { db: Database; store: InventoryStore }): Hono {
-  const { db, store } = deps;
+export function createInventoryApi(deps: { store: InventoryStore }): Hono {
+  const { store } = deps;
   const app = withProblemDefaults(new Hono(), 'inventory');
 
 
