@@ -219,7 +219,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   }
   const threads: ThreadCpu[] = [];
   for (const [piece, endThreads] of after.threads) {
-    const startThreads = before.threads.get(piece) ?? new Map();
+    const startThreads = before.threads.get(piece) ?? new Map<number, { comm: string; ticks: number }>();
     const rootPid = after.pieces.get(piece)?.rootPid;
     // Threads of one kind (V8's helpers, libuv's pool) are summed under their name; the main thread is on its own.
     const byName = new Map<string, number>();

@@ -14,7 +14,7 @@
  * Every route is declared in gateway/routes.ts from the zod schemas that validate it, which also
  * make `/openapi.json`.
  */
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { OpenAPIHono, type OpenAPIHonoOptions } from '@hono/zod-openapi';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, type Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
@@ -60,7 +60,7 @@ export type GatewayOptions = Services &
   >;
 
 /** A failed request check answers as an RFC 9457 problem naming each field (platform/validation.ts). */
-const validationProblem: Hook<unknown, any, any, any> = (result, c) => {
+const validationProblem: OpenAPIHonoOptions<BlankEnv>['defaultHook'] = (result, c) => {
   if (!result.success) return zodProblem(c, result.error);
 };
 
@@ -229,7 +229,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
    * that does not exist and for another customer's, so an answer never confirms that an id exists.
    */
   async function ownOrder(c: Context, orderId: string): Promise<{ order: { customerId: string } } | { answer: Response }> {
-    const caller = c.get('caller') as Caller;
+    const caller = c.get('caller');
     try {
       const found = await callService('order', `${options.ORDER_URL}/orders/${encodeURIComponent(orderId)}`, { headers: { 'x-request-id': c.get('requestId') } });
       if (found.status === 404) return { answer: notFound(c, `order ${orderId}`) };
@@ -245,7 +245,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
 
   /** Whose data a listing is for: the token's customer, or for an admin whoever the query names. */
   function listingCustomer(c: Context, requested: string | undefined): { customerId: string | undefined } | { answer: Response } {
-    const caller = c.get('caller') as Caller;
+    const caller = c.get('caller');
     if (caller.role === 'admin') return { customerId: requested };
     if (requested !== undefined && requested !== caller.customerId) return { answer: notFound(c, `customer ${requested}`) };
     return { customerId: caller.customerId };

@@ -36,7 +36,7 @@ await runWorkerService({
       parts: { gateways, temporal },
       stops: [
         async () => {
-          await Promise.all(Object.values(gateways).map((gateway) => gateway.close?.()));
+          await Promise.all(Object.values(gateways).map(async (gateway) => gateway.close?.()));
         },
         () => temporal.connection.close(),
       ],
