@@ -71,7 +71,7 @@ export function renderNotification<T extends EventType>(
   locale: Locale,
   channel: Channel,
 ): RenderedNotification | undefined {
-  const template = templates[type] as Template<T> | undefined;
+  const template = templates[type];
   if (!template) return undefined;
   const message = template[locale](data);
   switch (channel) {

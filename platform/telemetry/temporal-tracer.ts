@@ -57,5 +57,5 @@ export function temporalTracer(base: Tracer = trace.getTracer('ordersaga.tempora
       const span = base.startSpan(name, withKind(name, options), active);
       return contextApi.with(trace.setSpan(active, span), () => fn(span)) as ReturnType<F>;
     },
-  } as Tracer;
+  };
 }
