@@ -195,6 +195,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   await consumer.run({
     autoCommit: false,
     // eachMessage (not eachBatch) so the instrumentation makes each processing span a child of its producer span.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs makes `pause` a closure over the batch, not a method
     eachMessage: async ({ topic, partition, message, pause }) => {
       trace.getActiveSpan()?.setAttributes(consumerSpanAttributes(options.groupId, partition));
       const outcome = await processor.process({ topic, partition, message });

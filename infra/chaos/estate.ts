@@ -163,6 +163,7 @@ async function temporalAnswers(): Promise<boolean> {
   try {
     const answer = await connection.healthService.check({});
     // 1 = SERVING (grpc.health.v1)
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- the generated enum is not exported by @temporalio/client
     return answer.status === 1;
   } finally {
     await connection.close().catch(() => undefined);
