@@ -26,7 +26,7 @@ test.after.always(async () => {
 function open(): Promise<{ socket: Socket; closed: () => boolean; echo: (traceNumber: number) => Promise<string> }> {
   return new Promise((resolve, reject) => {
     const [host, port] = sim.tcpAddress.split(':');
-    const socket = connect(Number(port), host!);
+    const socket = connect(Number(port), host);
     let closed = false;
     const answers = new Map<number, string>();
     const framer = new TelegramFramer(1024);

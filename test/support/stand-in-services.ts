@@ -81,7 +81,8 @@ export async function startStandIns(): Promise<StandIns> {
   /** payment-sim's card vault: a token for a card number, as payment-sim/vault.ts answers. */
   const vault: Handler = (request, url, body) => {
     if (request.method !== 'POST' || url.pathname !== '/vault/cards') return problem(404, 'no route');
-    const cardNumber = String((JSON.parse(body) as { cardNumber?: unknown }).cardNumber ?? '').replace(/[\s-]/g, '');
+    const given = (JSON.parse(body) as { cardNumber?: unknown }).cardNumber;
+    const cardNumber = (typeof given === 'string' || typeof given === 'number' ? String(given) : '').replace(/[\s-]/g, '');
     if (!/^\d{12,19}$/.test(cardNumber)) return problem(400, '/cardNumber: must be 12 to 19 digits');
     return { status: 201, body: { cardToken: `tok_${randomUUID().replaceAll('-', '').slice(0, 20)}`, last4: cardNumber.slice(-4), brand: 'visa', luhnValid: true } };
   };

@@ -34,9 +34,9 @@ test('the order service gets the token and the last four digits; only the vault 
   const received = since(before);
   const vaulted = received.filter((request) => request.service === 'payment-sim');
   t.deepEqual(vaulted.map((request) => `${request.method} ${request.url}`), ['POST /vault/cards']);
-  t.is(JSON.parse(vaulted[0]!.body).cardNumber, '4242424242424242', 'the vault gets the digits, separators dropped');
+  t.is((JSON.parse(vaulted[0]!.body) as { cardNumber: unknown }).cardNumber, '4242424242424242', 'the vault gets the digits, separators dropped');
   const relayed = received.find((request) => request.service === 'order' && request.method === 'POST');
-  const payment = JSON.parse(relayed!.body).payment as Record<string, unknown>;
+  const payment = (JSON.parse(relayed!.body) as { payment: Record<string, unknown> }).payment;
   t.deepEqual(Object.keys(payment).sort(), ['brand', 'cardToken', 'channel', 'last4', 'luhnValid']);
   t.regex(String(payment.cardToken), CARD_TOKEN_PATTERN);
   t.like(payment, { channel: 'tcp', last4: '4242' });

@@ -56,7 +56,7 @@ async function freePort(): Promise<number> {
 
 async function startOrderService(port: number, mode: 'accept' | 'refuse' = 'accept'): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', STAND_IN, String(port), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await Promise.race([once(child.stdout!, 'data'), once(child, 'exit').then(() => [Buffer.from('exited')])])) as [Buffer];
+  const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [Buffer.from('exited')])])) as [Buffer];
   if (!chunk.toString().includes('listening')) throw new Error(`stand-in order service did not start: ${chunk.toString()}`);
   return child;
 }
@@ -98,7 +98,7 @@ test.serial('an order service killed with SIGKILL and started again on its port 
 
   // Traffic in parallel, so the gateway's connection pool holds several keep-alive sockets to the
   // process that is about to die (the estate's gateway had relayed for minutes before the kill).
-  const warm = await Promise.all(Array.from({ length: 8 }, () => submit()));
+  const warm = await Promise.all(Array.from({ length: 8 }, async () => submit()));
   t.deepEqual(warm.map((answer) => answer.status), Array(8).fill(202));
 
   await killHard(order);
@@ -111,7 +111,7 @@ test.serial('an order service killed with SIGKILL and started again on its port 
   const restartedAt = performance.now();
   await eventually('a relay to the restarted order service', async () => ((await submit()).status === 202 ? true : undefined), 5_000, 50);
   t.log(`relays succeed ${Math.round(performance.now() - restartedAt)} ms after the order service listens again`);
-  const after = await Promise.all(Array.from({ length: 8 }, () => submit()));
+  const after = await Promise.all(Array.from({ length: 8 }, async () => submit()));
   t.deepEqual(after.map((answer) => answer.status), Array(8).fill(202), 'and keep succeeding');
 });
 

@@ -54,7 +54,7 @@ async function fakeGateway(behaviour: FakeBehaviour = {}): Promise<FakeGateway> 
   const orders = new Map<string, { order: Parameters<typeof endingFor>[0]; polls: number; cancelled: boolean; done: boolean; at: string }>();
   let concurrentPolls = 0;
   const fake: Omit<FakeGateway, 'url' | 'close'> = { posts: [], polls: [], maxConcurrentPolls: 0, maxOpenOrders: 0 };
-  const server: Server = createServer(async (request, response) => {
+  const server: Server = createServer((request, response) => void (async () => {
     const send = (status: number, json: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
     const path = request.url ?? '';
     if (request.method === 'POST' && path === '/orders') {
@@ -90,7 +90,7 @@ async function fakeGateway(behaviour: FakeBehaviour = {}): Promise<FakeGateway> 
       return send(200, { orderId: read[1], status, history });
     }
     send(404, {});
-  });
+  })());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return Object.assign(fake, {

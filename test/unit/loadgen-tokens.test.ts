@@ -37,7 +37,7 @@ test("each order's requests carry its customer's token", async (t) => {
     await client.inventory();
     await client.health();
     t.deepEqual(gateway.seen.map((request) => request.authorization), ['Bearer token-of-cust-kim', 'Bearer token-of-cust-kim', 'Bearer token-of-cust-kim', 'Bearer token-of-loadgen', undefined]);
-    t.is(JSON.parse(gateway.seen[0]!.body).customerId, 'cust-kim');
+    t.is((JSON.parse(gateway.seen[0]!.body) as { customerId: unknown }).customerId, 'cust-kim');
   } finally {
     gateway.close();
   }

@@ -22,7 +22,7 @@ test('there is a recorded history for every saga path', (t) => {
 test('every recorded history replays against the current workflow code', async (t) => {
   installTemporalRuntime('ERROR');
   const histories = files.map((file) => {
-    const history = JSON.parse(readFileSync(`${directory}${file}`, 'utf8'));
+    const history: unknown = JSON.parse(readFileSync(`${directory}${file}`, 'utf8'));
     return { workflowId: file.replace(/\.json$/, ''), history };
   });
   const failures: string[] = [];
