@@ -24,12 +24,12 @@ export default defineConfig(
       // Activities, stores and test doubles implement async interfaces; many need no await (an
       // in-memory store, a pure validation). Their signature, not their body, is the contract.
       '@typescript-eslint/require-await': 'off',
-      // A `let` read by a closure registered before its one assignment (a saga's compensation) cannot be a const.
       // URL and URLSearchParams print what they hold; with Node's types (no DOM lib) they come from @types/node.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
         { allow: [{ from: 'lib', name: ['Error', 'URL', 'URLSearchParams'] }, { from: 'package', package: 'url', name: ['URL', 'URLSearchParams'] }] },
       ],
+      // A `let` read by a closure registered before its one assignment (a saga's compensation) cannot be a const.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
