@@ -19,7 +19,13 @@ export default defineConfig(
       // field taken out of a rest spread): the code's convention since the first commit.
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
       ],
       // Activities, stores and test doubles implement async interfaces; many need no await (an
       // in-memory store, a pure validation). Their signature, not their body, is the contract.
@@ -27,7 +33,12 @@ export default defineConfig(
       // URL and URLSearchParams print what they hold; with Node's types (no DOM lib) they come from @types/node.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
-        { allow: [{ from: 'lib', name: ['Error', 'URL', 'URLSearchParams'] }, { from: 'package', package: 'url', name: ['URL', 'URLSearchParams'] }] },
+        {
+          allow: [
+            { from: 'lib', name: ['Error', 'URL', 'URLSearchParams'] },
+            { from: 'package', package: 'url', name: ['URL', 'URLSearchParams'] },
+          ],
+        },
       ],
       // A `let` read by a closure registered before its one assignment (a saga's compensation) cannot be a const.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],

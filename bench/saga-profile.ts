@@ -175,7 +175,9 @@ export async function profileNodeProcess(name: string, pid: number, seconds: num
     return { skipped: `no profile of ${name}: ${(error as Error).message}` };
   } finally {
     // Close the inspector again, so the service is as it was (no open debug port left behind).
-    await session?.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true }).catch(() => undefined);
+    await session
+      ?.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true })
+      .catch(() => undefined);
     session?.close();
   }
 }

@@ -128,7 +128,9 @@ export class HttpPaymentGateway implements PaymentGateway {
    */
   async void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
     const byOrder = payment.paymentId === undefined;
-    const what = byOrder ? `void by order id of order ${payment.orderId}` : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
+    const what = byOrder
+      ? `void by order id of order ${payment.orderId}`
+      : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
     const url = byOrder
       ? `${this.baseUrl}/payments/void-by-order`
       : `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId ?? '')}/void`;

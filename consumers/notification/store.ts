@@ -45,7 +45,17 @@ export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): 
   const inserted = await tx.query(
     `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notification_id) DO NOTHING`,
-    [event.id, customerId, orderId, event.type, preference.channel, preference.locale, preference.recipient, rendered.subject, rendered.body],
+    [
+      event.id,
+      customerId,
+      orderId,
+      event.type,
+      preference.channel,
+      preference.locale,
+      preference.recipient,
+      rendered.subject,
+      rendered.body,
+    ],
   );
   if (inserted.rowCount === 0) return;
   return () => businessMetrics().notificationSent.add(1, { channel: preference.channel, 'event.type': event.type });

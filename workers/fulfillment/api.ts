@@ -9,7 +9,6 @@ export function createFulfillmentApi(deps: { store: FulfillmentStore }): Hono {
   const { store } = deps;
   const app = withProblemDefaults(new Hono(), 'fulfillment');
 
-
   app.get('/shipments', async (c) => {
     const orderId = c.req.query('orderId');
     if (orderId !== undefined) {

@@ -17,7 +17,6 @@ export function createInventoryApi(deps: { store: InventoryStore }): Hono {
   const { store } = deps;
   const app = withProblemDefaults(new Hono(), 'inventory');
 
-
   /** All products, or those named by `?sku=A,B`. */
   app.get('/products', async (c) => {
     const skus = c.req.query('sku')?.split(',').filter(Boolean);
@@ -28,7 +27,12 @@ export function createInventoryApi(deps: { store: InventoryStore }): Hono {
   app.put('/admin/products/:sku', async (c) => {
     const sku = c.req.param('sku');
     if (!SKU_PATTERN.test(sku)) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: `invalid SKU ${sku}`, errors: [{ pointer: '/sku', detail: 'invalid SKU' }] });
+      return problem(c, {
+        status: 400,
+        title: 'Bad Request',
+        detail: `invalid SKU ${sku}`,
+        errors: [{ pointer: '/sku', detail: 'invalid SKU' }],
+      });
     }
     const parsed = restockSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return zodProblem(c, parsed.error);
