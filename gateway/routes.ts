@@ -61,6 +61,13 @@ export const gatewayOrderRequestSchema = orderRequestSchema.partial({ customerId
   description: "An order. `customerId` may be left out: it is the token's `sub`; when present it must be the same.",
 });
 
+/**
+ * The contract's schemas may be built before @hono/zod-openapi extends zod (that depends on which
+ * module a process imports first), and an instance built before has no `.openapi()`. Deriving a new
+ * instance here (`.extend({})`, `.partial()`) gives one that has it, whatever the import order.
+ */
+const cancelRequestBody = cancelRequestSchema.extend({}).openapi('CancelRequest');
+
 const acceptedOrderSchema = z
   .object({
     orderId: z.uuid(),
@@ -174,7 +181,7 @@ export const cancelOrderRoute = createRoute({
   security,
   request: {
     params: orderIdParams,
-    body: { required: false, content: { 'application/json': { schema: cancelRequestSchema.openapi('CancelRequest') } } },
+    body: { required: false, content: { 'application/json': { schema: cancelRequestBody } } },
   },
   responses: {
     202: json(z.object({ orderId: z.uuid(), accepted: z.literal(true), status: z.enum(orderStatuses) }), 'the saga took the cancel'),

@@ -89,6 +89,15 @@ export function classifyConsumerFailure(error: unknown): ConsumerFailure {
   return { class: 'unknown', reason: 'unclassified', ...(typeof code === 'string' ? { code } : {}) };
 }
 
+/**
+ * True when an error says a dependency cannot answer right now (database down or restarting, a
+ * peer refusing connections) rather than that the request or the code is wrong. The HTTP APIs
+ * answer those with 503 and Retry-After instead of 500.
+ */
+export function isTransientDependencyFailure(error: unknown): boolean {
+  return classifyConsumerFailure(error).class === 'transient';
+}
+
 /** How often, and how patiently, a consumer retries a record. */
 export interface RetryPolicy {
   /** Attempts before a permanent database failure or an unknown one is dead-lettered. */

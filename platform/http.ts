@@ -9,6 +9,7 @@ import type { Context, Hono } from 'hono';
 import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { config } from './config.js';
+import { isTransientDependencyFailure } from './consumer-failures.js';
 import { logger } from './logger.js';
 
 export interface Problem {
@@ -48,6 +49,11 @@ export function withProblemDefaults(app: Hono, service: string): Hono {
   app.notFound((c) => problem(c, { title: 'Not Found', status: 404, detail: `no route for ${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => {
     log.error({ err: error, service, path: c.req.path }, 'request failed');
+    if (isTransientDependencyFailure(error)) {
+      // Its database is down or restarting: the request may succeed in a moment, so say so.
+      c.header('Retry-After', '1');
+      return problem(c, { title: 'Service Unavailable', status: 503, detail: `${service} cannot reach a dependency right now; retry shortly` });
+    }
     return problem(c, { title: 'Internal Server Error', status: 500, detail: `${service} could not handle the request` });
   });
   return app;
