@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up up-detached down status fetch stack services setup seed demo token bundle check record-histories load chaos bench-payments bench-saga test test-unit typecheck schemas dlq-replay
+.PHONY: help up up-detached down status fetch stack services setup seed demo token bundle check record-histories load chaos bench-payments bench-saga test test-unit typecheck lint fmt schemas dlq-replay
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,12 @@ schemas: ## regenerate platform/events/schemas/*.json from the event catalogue
 
 typecheck: ## TypeScript, strict
 	@npx tsc --noEmit -p .
+
+lint: ## ESLint (typescript-eslint, type-checked rules) and Prettier's check over all code
+	@npx eslint --max-warnings 0 . && npx prettier --check --log-level warn . && echo "lint: clean"
+
+fmt: ## ESLint's fixes, then Prettier over all code (make lint checks what this writes)
+	@npx eslint --fix .; status=$$?; npx prettier --write --log-level warn . && exit $$status
 
 test: ## everything the tests need, then the whole suite (unit, workflow, integration, end to end)
 	@infra/dev/test.sh

@@ -28,7 +28,12 @@ export interface CeilingActivities {
   preparePayment(input: { orderId: string; subtotalMinor: number; currency: string }): Promise<{ amountMinor: number }>;
   reserveStock(input: { orderId: string; customerId: string; items: OrderLine[] }): Promise<{ totalMinor: number; currency: string }>;
   authorizePayment(input: { orderId: string; cardToken: string; amountMinor: number; currency: string }): Promise<{ paymentId: string }>;
-  scheduleShipment(input: { orderId: string; customerId: string; items: OrderLine[]; shippingAddress: OrderWorkflowInput['order']['shippingAddress'] }): Promise<{ shipmentId: string }>;
+  scheduleShipment(input: {
+    orderId: string;
+    customerId: string;
+    items: OrderLine[];
+    shippingAddress: OrderWorkflowInput['order']['shippingAddress'];
+  }): Promise<{ shipmentId: string }>;
   commitStock(input: { orderId: string }): Promise<void>;
 }
 

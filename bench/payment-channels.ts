@@ -80,7 +80,9 @@ async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[
   const schema = `bench_payments_${process.pid}`;
   const databaseUrl = ledger === 'postgres' ? withSearchPath(config().PAYMENT_DATABASE_URL, schema) : undefined;
   if (databaseUrl) await migrateService('payment-sim', config().PAYMENT_DATABASE_URL, schema);
-  console.log(`starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}, ledger ${databaseUrl ? `in schema ${schema}` : 'in memory only'}) …`);
+  console.log(
+    `starting payment-sim (HTTP ${httpPort}, TCP ${tcpPort}, ledger ${databaseUrl ? `in schema ${schema}` : 'in memory only'}) …`,
+  );
   const sim = startSimulator(httpPort, tcpPort, databaseUrl);
   try {
     await waitForHealth(`http://127.0.0.1:${httpPort}/health`, 15_000);
@@ -275,7 +277,6 @@ function goalVerdict(results: ChannelResult[]): string {
     ? `Goal (TCP ≥ 25,000 approvals/s with p99 ≤ 2 ms, ${ledger} ledger): **met** by ${met.map((result) => result.channel).join(', ')}.`
     : `Goal (TCP ≥ 25,000 approvals/s with p99 ≤ 2 ms, ${ledger} ledger): **missed** in this run.`;
 }
-
 
 function format(value: number): string {
   return Math.round(value).toLocaleString('en-US');

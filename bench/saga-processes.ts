@@ -10,7 +10,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `make up` starts these; the others in .state/pids belong to `make test` or a load run. */
-const upPieces = ['postgres', 'kafka', 'temporal', 'payment-sim', 'inventory', 'fulfillment', 'order', 'analytics', 'notification', 'gateway'];
+const upPieces = [
+  'postgres',
+  'kafka',
+  'temporal',
+  'payment-sim',
+  'inventory',
+  'fulfillment',
+  'order',
+  'analytics',
+  'notification',
+  'gateway',
+];
 /** Pieces whose threads are reported one by one during the steady step. */
 export const threadedPieces = ['order', 'temporal', 'benchmark'];
 export const BENCHMARK = 'benchmark';
@@ -56,7 +67,13 @@ function parseStat(text: string | undefined): StatLine | undefined {
   // Fields after "comm": state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17) … starttime(22).
   const fields = text.slice(close + 2).split(' ');
   const field = (n: number) => Number(fields[n - 3]);
-  return { ppid: field(4), ticks: field(14) + field(15) + field(16) + field(17), ownTicks: field(14) + field(15), startTime: field(22), comm };
+  return {
+    ppid: field(4),
+    ticks: field(14) + field(15) + field(16) + field(17),
+    ownTicks: field(14) + field(15),
+    startTime: field(22),
+    comm,
+  };
 }
 
 /** The pieces in .state/pids whose process is alive, and this benchmark itself. */
@@ -219,7 +236,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   }
   const threads: ThreadCpu[] = [];
   for (const [piece, endThreads] of after.threads) {
-    const startThreads = before.threads.get(piece) ?? new Map();
+    const startThreads = before.threads.get(piece) ?? new Map<number, { comm: string; ticks: number }>();
     const rootPid = after.pieces.get(piece)?.rootPid;
     // Threads of one kind (V8's helpers, libuv's pool) are summed under their name; the main thread is on its own.
     const byName = new Map<string, number>();

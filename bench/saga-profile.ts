@@ -97,8 +97,9 @@ class DevToolsSession {
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 
   private constructor(private readonly socket: WebSocket) {
+    // ws hands a text frame over as one Buffer (binaryType 'nodebuffer', the default).
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
+      const message = JSON.parse((data as Buffer).toString()) as { id?: number; result?: unknown; error?: { message: string } };
       if (message.id === undefined) return;
       const entry = this.waiting.get(message.id);
       this.waiting.delete(message.id);
@@ -174,7 +175,9 @@ export async function profileNodeProcess(name: string, pid: number, seconds: num
     return { skipped: `no profile of ${name}: ${(error as Error).message}` };
   } finally {
     // Close the inspector again, so the service is as it was (no open debug port left behind).
-    await session?.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true }).catch(() => undefined);
+    await session
+      ?.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true })
+      .catch(() => undefined);
     session?.close();
   }
 }

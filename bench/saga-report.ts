@@ -146,7 +146,10 @@ const NOISY_OTHERS_PERCENT_OF_CORE = 5;
 const SCHEDULE_LAG_WORTH_NOTING_MS = 100;
 
 function verdictOf(step: StepResult): string {
-  const lagged = step.scheduleLagP99Ms > SCHEDULE_LAG_WORTH_NOTING_MS ? ` (the benchmark sent late: p99 ${Math.round(step.scheduleLagP99Ms)} ms behind schedule)` : '';
+  const lagged =
+    step.scheduleLagP99Ms > SCHEDULE_LAG_WORTH_NOTING_MS
+      ? ` (the benchmark sent late: p99 ${Math.round(step.scheduleLagP99Ms)} ms behind schedule)`
+      : '';
   return `${step.passed ? 'ok' : `missed: ${step.reasons.join('; ')}`}${lagged}`;
 }
 
@@ -198,7 +201,7 @@ export function profileSection(profiles: ProfileOutcome[], rate: number | undefi
     `#### Where the CPU goes: profiles at ${rate ?? '–'}/s`,
     '',
     "V8's sampling profiler (1 ms) on each process's main thread, attached from outside (`bench/saga-profile.ts`) in a",
-    'step of its own at the saga\'s best rate, so the profiler does not touch the measured steps. Shares are of the busy',
+    "step of its own at the saga's best rate, so the profiler does not touch the measured steps. Shares are of the busy",
     "samples; `V8 and native code` includes the Temporal core bridge (Rust) and V8's compiler.",
     '',
   ];
@@ -221,7 +224,10 @@ export function profileSection(profiles: ProfileOutcome[], rate: number | undefi
       ...(rest > 0 ? [`${'everything else'.padEnd(widest)}  ${bar(rest)} ${rest.toFixed(1)} %`] : []),
       '```',
       '',
-      `Hottest functions (self time): ${profile.topFunctions.slice(0, 6).map((share) => `${share.where} ${share.percent.toFixed(1)} %`).join('; ')}.`,
+      `Hottest functions (self time): ${profile.topFunctions
+        .slice(0, 6)
+        .map((share) => `${share.where} ${share.percent.toFixed(1)} %`)
+        .join('; ')}.`,
       '',
     );
   }
@@ -300,7 +306,8 @@ function memoryTable(rest: PieceMemory[], steady: PieceMemory[] | undefined): st
     '|---|---|---|---|---|---|',
     ...rows.map((piece) => {
       const loaded = steadyOf(piece.name);
-      const name = piece.name === BENCHMARK ? 'benchmark (not the estate)' : piece.estate ? piece.name : `${piece.name} (not started by make up)`;
+      const name =
+        piece.name === BENCHMARK ? 'benchmark (not the estate)' : piece.estate ? piece.name : `${piece.name} (not started by make up)`;
       return `| ${name} | ${piece.processes} | ${mib(piece.rssKb)} | ${loaded ? mib(loaded.rssKb) : '–'} | ${mib(piece.pssKb)} | ${loaded ? mib(loaded.pssKb) : '–'} |`;
     }),
     `| **estate (make up)** | | **${mib(sum(rest, 'rssKb'))}** | **${mib(sum(steady, 'rssKb'))}** | **${mib(sum(rest, 'pssKb'))}** | **${mib(sum(steady, 'pssKb'))}** |`,
@@ -361,7 +368,9 @@ function analysis(result: BenchRun): string[] {
         `(the same commands; the saga's payloads and histories are bigger), and the ceiling's workers and client together ${ceilingWorker.toFixed(1)} ms. ` +
         `The rest of the saga's cost is the business: the services' HTTP, PostgreSQL, Kafka, the consumers and telemetry, all on the same two cores.`,
     );
-    const topCeiling = ceiling.best.cpu.pieces.filter((piece) => Number.isFinite(piece.percentOfCore)).sort((a, b) => b.percentOfCore - a.percentOfCore)[0];
+    const topCeiling = ceiling.best.cpu.pieces
+      .filter((piece) => Number.isFinite(piece.percentOfCore))
+      .sort((a, b) => b.percentOfCore - a.percentOfCore)[0];
     if (topCeiling?.name === 'temporal') {
       lines.push(
         `- **The ceiling itself is low because of the Temporal dev server's CPU:** at ${ceiling.best.rate}/s it was the biggest user (${topCeiling.percentOfCore.toFixed(0)} % of a core, host ${busyAt(ceiling.best)}). ` +
@@ -407,7 +416,7 @@ function analysis(result: BenchRun): string[] {
 }
 
 const KNOWN = [
-  '- **Run to run the climb moves by a step.** Three full runs on 2026-11-25 with no other work measured on the host passed 2/s (15:03, right after `make up`; host 74 % busy at 2/s), 5/s (15:20) and 4/s (16:44, after the telemetry changes of that afternoon). A 2-core VM shares its host; take the best of a few runs as the estate\'s capacity and the spread as its noise.',
+  "- **Run to run the climb moves by a step.** Three full runs on 2026-11-25 with no other work measured on the host passed 2/s (15:03, right after `make up`; host 74 % busy at 2/s), 5/s (15:20) and 4/s (16:44, after the telemetry changes of that afternoon). A 2-core VM shares its host; take the best of a few runs as the estate's capacity and the spread as its noise.",
   '- Earlier CPU profiles of the order worker at 7–10 orders/s: its main thread and its workflow thread were each 50–70 % idle, so it is not one hot thread; the cost is spread over the Temporal dev server, the order worker and the Node services around them, on two cores.',
   '- Tried: running the order bookkeeping and the payment preparation as local activities (workflow v3): little change in throughput. Turning telemetry off (`OTEL_SDK_DISABLED=true`) in the services: some improvement, as every span and metric costs CPU in every process (section "Telemetry cost"). One task-queue partition instead of four on the dev server (`--dynamic-config-value matching.numTaskqueue{Read,Write}Partitions=1`, 2026-11-25, short steps): no measurable change (ceiling p50 at 2/s 209 ms against 240 ms, 8/s missed as before), so the dev server keeps its defaults.',
 ];
@@ -422,7 +431,9 @@ export function renderSection(result: BenchRun): string {
   const yes = (met: boolean | undefined) => (met === undefined ? '–' : met ? 'yes' : 'no');
   const when = result.startedAt.toISOString().slice(0, 16).replace('T', ' ');
   // Measured, not inferred from the load average (which still carries `make up` a minute later).
-  const othersPeak = Math.max(...[result.rest.cpu, ...[...result.saga.steps, ...result.ceiling.steps].map((step) => step.cpu)].map((cpu) => cpu.othersPercentOfCore));
+  const othersPeak = Math.max(
+    ...[result.rest.cpu, ...[...result.saga.steps, ...result.ceiling.steps].map((step) => step.cpu)].map((cpu) => cpu.othersPercentOfCore),
+  );
   const noisy = result.othersAtStart.length > 0 || othersPeak >= NOISY_OTHERS_PERCENT_OF_CORE;
   return [
     SECTION_HEADING,
@@ -435,7 +446,7 @@ export function renderSection(result: BenchRun): string {
     'admin API so stock never runs out. Each step is an open model (uniform arrivals) at a fixed rate; an order is',
     "followed with the Temporal client's long poll on `order-<orderId>` (`handle.result()`), not by polling the",
     'gateway. A step passes when every order completed, p99 < 1 s, and nothing was left open shortly after the',
-    "step; the climb stops at the first step that misses. The ceiling (`bench/ceiling-workflow.ts`) issues",
+    'step; the climb stops at the first step that misses. The ceiling (`bench/ceiling-workflow.ts`) issues',
     "OrderWorkflow's happy-path commands in the same order: three patch markers, six local activities, four",
     'activities on three task queues (`bench-orders`, `bench-inventory`, `bench-fulfillment`), four `OrderStatus`',
     "upserts; its workers run inside the benchmark's process. Reproduce: `npx tsx bench/saga-throughput.ts`",
@@ -449,7 +460,9 @@ export function renderSection(result: BenchRun): string {
       `Services' telemetry: ${result.telemetry}.`,
     `Host load average (1/5/15 min) at the start ${loadText(result.loadAtStart)}, at the end ${loadText(result.loadAtEnd)}` +
       (result.othersAtStart.length ? `; other work running at the start: ${result.othersAtStart.join('; ')}` : '') +
-      (noisy ? `. **The machine was shared during this run (other processes up to ${othersPeak.toFixed(0)} % of a core): the numbers are noisy.**` : `; processes outside the estate used at most ${othersPeak.toFixed(1)} % of a core during the steps.`),
+      (noisy
+        ? `. **The machine was shared during this run (other processes up to ${othersPeak.toFixed(0)} % of a core): the numbers are noisy.**`
+        : `; processes outside the estate used at most ${othersPeak.toFixed(1)} % of a core during the steps.`),
     '',
     '| goal | target | measured | met |',
     '|---|---|---|---|',
@@ -463,7 +476,9 @@ export function renderSection(result: BenchRun): string {
     ...stepTable(saga.steps, 'accept (POST /orders)'),
     '',
     `Climb ended: ${saga.endedBy}.` +
-      (accept ? ` Accept-path step at ${accept.rate}/s (half the best rate): ${accept.completed} of ${accept.submitted} completed, saga p99 ${ms(accept.latency?.p99)} ms.` : ''),
+      (accept
+        ? ` Accept-path step at ${accept.rate}/s (half the best rate): ${accept.completed} of ${accept.submitted} completed, saga p99 ${ms(accept.latency?.p99)} ms.`
+        : ''),
     '',
     '#### The ceiling: same commands, no-op activities',
     '',

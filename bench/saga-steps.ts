@@ -89,7 +89,10 @@ export async function runStep(
   const warmup = setTimeout(() => (cpuStart = cpuSnapshot(pieces)), settings.warmupSeconds * 1000);
   const warmEndsAt = startedAt + settings.warmupSeconds * 1000;
 
-  for (const at of arrivalTimes({ ratePerSecond: rate, rampSeconds: 0 }, { durationSeconds: settings.seconds, maxCount: Number.MAX_SAFE_INTEGER })) {
+  for (const at of arrivalTimes(
+    { ratePerSecond: rate, rampSeconds: 0 },
+    { durationSeconds: settings.seconds, maxCount: Number.MAX_SAFE_INTEGER },
+  )) {
     const due = startedAt + at * 1000;
     if (!(await pause(due - performance.now(), stop))) break;
     lags.push(performance.now() - due);
@@ -132,7 +135,8 @@ export async function runStep(
   const windowEnd = submissionEndedAt;
   const windowStart = Math.min(warmEndsAt, windowEnd);
   const inWindow = tracks.filter(
-    (track) => track.result?.outcome === 'COMPLETED' && track.doneAt !== undefined && track.doneAt >= windowStart && track.doneAt <= windowEnd,
+    (track) =>
+      track.result?.outcome === 'COMPLETED' && track.doneAt !== undefined && track.doneAt >= windowStart && track.doneAt <= windowEnd,
   ).length;
   const windowSeconds = (windowEnd - windowStart) / 1000;
   const completedPerSecond = windowSeconds > 1 ? inWindow / windowSeconds : Number.NaN;
@@ -144,7 +148,8 @@ export async function runStep(
   if (tracks.length === 0) reasons.push('no order was submitted');
   if (failed > 0) reasons.push(`${failed} of ${tracks.length} orders did not complete`);
   if (latency && latency.p99 >= settings.p99GoalMs) reasons.push(`p99 ${Math.round(latency.p99)} ms ≥ ${settings.p99GoalMs} ms`);
-  if (stoppedEarly) reasons.push(`stopped after ${((submissionEndedAt - startedAt) / 1000).toFixed(1)} s: ${collapseAt} orders open at once`);
+  if (stoppedEarly)
+    reasons.push(`stopped after ${((submissionEndedAt - startedAt) / 1000).toFixed(1)} s: ${collapseAt} orders open at once`);
   if (backlog > 0) reasons.push(`backlog: ${backlog} orders still open ${settings.drainSeconds} s after the last submission`);
   // Completions trail arrivals by the saga's latency, so allow 10 % before calling it a backlog.
   if (Number.isFinite(completedPerSecond) && completedPerSecond < rate * 0.9) {

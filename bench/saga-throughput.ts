@@ -31,7 +31,16 @@ import { connectClient } from '../platform/temporal.js';
 import type { OrderWorkflow } from '../workflows/order.js';
 import { createCeilingWorkers, startCeilingOrder } from './saga-ceiling-worker.js';
 import { cpuBetween, cpuSnapshot, estatePieces, memorySnapshot } from './saga-processes.js';
-import { describeStep, heavyOthers, hostLoad, machineFacts, rateChart, renderSection, servicesTelemetry, writeSection } from './saga-report.js';
+import {
+  describeStep,
+  heavyOthers,
+  hostLoad,
+  machineFacts,
+  rateChart,
+  renderSection,
+  servicesTelemetry,
+  writeSection,
+} from './saga-report.js';
 import { profileNodeProcess, type ProfileOutcome } from './saga-profile.js';
 import { climb, type Journey, type JourneyOutcome, runStep, type StepResult, type StepSettings } from './saga-steps.js';
 
@@ -75,8 +84,11 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 for (const url of [gatewayUrl, inventoryUrl]) checkTarget(url, false);
-const temporalHost = config().TEMPORAL_ADDRESS.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-if (!isLoopbackHost(temporalHost)) throw new Error(`TEMPORAL_ADDRESS ${config().TEMPORAL_ADDRESS} is not this machine; the benchmark only runs on loopback`);
+const temporalHost = config()
+  .TEMPORAL_ADDRESS.replace(/:\d+$/, '')
+  .replace(/^\[|\]$/g, '');
+if (!isLoopbackHost(temporalHost))
+  throw new Error(`TEMPORAL_ADDRESS ${config().TEMPORAL_ADDRESS} is not this machine; the benchmark only runs on loopback`);
 
 /** Tops every dedicated product up to BENCH_STOCK through the inventory admin API. */
 async function stockBenchProducts(): Promise<number> {
@@ -124,7 +136,10 @@ function sagaJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {
     const submittedAt = performance.now();
     const submitted = await gateway.submitOrder(load.order, orderTraceContext(), load.idempotencyKey);
     if (submitted.kind !== 'answer' || submitted.status !== 202 || !submitted.body) {
-      return { outcome: submitted.kind === 'answer' && submitted.status < 300 ? `submit:status-${submitted.status}` : errorKind('submit', submitted) };
+      return {
+        outcome:
+          submitted.kind === 'answer' && submitted.status < 300 ? `submit:status-${submitted.status}` : errorKind('submit', submitted),
+      };
     }
     const acceptMs = performance.now() - submittedAt;
     const handle = temporal.workflow.getHandle<typeof OrderWorkflow>(workflowIdFor(submitted.body.orderId));
@@ -173,7 +188,14 @@ async function profiledStep(rate: number, journey: Journey, pieces: ReturnType<t
     for (const piece of targets) {
       if (stopping.signal.aborted) return;
       const outcome = await profileNodeProcess(piece.name, piece.pid, seconds, root);
-      say('skipped' in outcome ? outcome.skipped : `profiled ${piece.name}: ${outcome.profile.byPlace.slice(0, 3).map((share) => `${share.where} ${share.percent.toFixed(0)} %`).join(', ')}`);
+      say(
+        'skipped' in outcome
+          ? outcome.skipped
+          : `profiled ${piece.name}: ${outcome.profile.byPlace
+              .slice(0, 3)
+              .map((share) => `${share.where} ${share.percent.toFixed(0)} %`)
+              .join(', ')}`,
+      );
       profiles.push(outcome);
     }
   })();
@@ -212,7 +234,16 @@ async function main(): Promise<number> {
     const sagaDeadline = began + budgetSeconds * 1000 * 0.45;
     const announce = (label: string) => (rate: number) => say(`${label} ${rate}/s for ${settings.seconds} s …`);
     const report = (label: string) => (step: StepResult) => say(describeStep(label, step));
-    const saga = await climb(ladder, settings, sagaJourney(temporal, nextOrder), pieces, stopping.signal, sagaDeadline, report('saga'), announce('saga'));
+    const saga = await climb(
+      ladder,
+      settings,
+      sagaJourney(temporal, nextOrder),
+      pieces,
+      stopping.signal,
+      sagaDeadline,
+      report('saga'),
+      announce('saga'),
+    );
     say(`saga: best ${saga.best ? `${saga.best.rate}/s` : 'none'}; ${saga.endedBy}`);
 
     let accept: StepResult | undefined;
@@ -235,7 +266,16 @@ async function main(): Promise<number> {
       say('warming up the ceiling workers …');
       await runStep(2, { ...settings, seconds: 5 }, ceilingJourney(temporal, nextOrder), pieces, stopping.signal);
     }
-    const ceiling = await climb(ladder, settings, ceilingJourney(temporal, nextOrder), pieces, stopping.signal, deadline, report('ceiling'), announce('ceiling'));
+    const ceiling = await climb(
+      ladder,
+      settings,
+      ceilingJourney(temporal, nextOrder),
+      pieces,
+      stopping.signal,
+      deadline,
+      report('ceiling'),
+      announce('ceiling'),
+    );
     say(`ceiling: best ${ceiling.best ? `${ceiling.best.rate}/s` : 'none'}; ${ceiling.endedBy}`);
     await ceilingWorkers.shutdown();
     await ceilingRunning;

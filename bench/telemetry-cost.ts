@@ -74,7 +74,9 @@ function startSink(): Promise<{ server: Server; port: number; bytes: () => numbe
     request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end());
   });
   server.keepAliveTimeout = 30_000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, bytes: () => bytes })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, bytes: () => bytes })),
+  );
 }
 
 // ---- the services ----------------------------------------------------------------------------------
@@ -111,7 +113,9 @@ function servicesCpuMs(): Record<string, number> {
   for (const service of SERVICES) {
     const pid = pidOf(service);
     if (!pid) continue;
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     used[service] = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   }
   return used;
@@ -207,7 +211,9 @@ async function runPhase(mode: Mode, sink: Awaited<ReturnType<typeof startSink>>,
   await waitForTerminal(db, tag, ordersPerPhase, 600_000);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = servicesCpuMs();
-  const cpuMsPerOrderOf = Object.fromEntries(SERVICES.map((service) => [service, ((cpuAfter[service] ?? 0) - (cpuBefore[service] ?? 0)) / ordersPerPhase]));
+  const cpuMsPerOrderOf = Object.fromEntries(
+    SERVICES.map((service) => [service, ((cpuAfter[service] ?? 0) - (cpuBefore[service] ?? 0)) / ordersPerPhase]),
+  );
   const result = {
     mode,
     orders: ordersPerPhase,
@@ -256,7 +262,9 @@ function renderReport(results: PhaseResult[]): string {
     `orders (HTTP and TCP alternating) from ${clients} clients as fast as the gateway accepts them; throughput is`,
     `orders / time from the first submission to the last COMPLETED. Telemetry on = every instrumentation, span`,
     `and metric with production batching (5 s, 10 s), exported to a sink that discards. Host load average at the`,
-    `end: ${loadavg().map((load) => load.toFixed(2)).join(' / ')}.`,
+    `end: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' / ')}.`,
     '',
     '| phase | telemetry | orders/s | seconds | service CPU ms / order | OTLP KiB / order |',
     '|---|---|---|---|---|---|',
@@ -283,7 +291,6 @@ const INTRO = [
   '`bench/telemetry-cost.ts` runs the estate with telemetry off and on, alternating, and compares order',
   'throughput (and the CPU the services spend per order). Goal: telemetry costs under 5% of throughput.',
 ].join('\n');
-
 
 // ---- main ------------------------------------------------------------------------------------------
 

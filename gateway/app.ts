@@ -14,7 +14,7 @@
  * Every route is declared in gateway/routes.ts from the zod schemas that validate it, which also
  * make `/openapi.json`.
  */
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { OpenAPIHono, type OpenAPIHonoOptions } from '@hono/zod-openapi';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, type Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
@@ -51,16 +51,23 @@ const CANCEL_TIMEOUT_MS = 20_000;
 /** Paths that answer without a token: probes, and the API's own description. */
 const PUBLIC_PATHS = /^\/(health(\/live|\/ready)?|openapi\.json|docs(\/assets\/[^/]+)?)$/;
 
-type Services = Pick<Environment, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'>;
+type Services = Pick<
+  Environment,
+  'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'
+>;
 export type GatewayOptions = Services &
   IdentityOptions &
   Pick<
     Environment,
-    'GATEWAY_BODY_LIMIT_BYTES' | 'GATEWAY_CORS_ORIGINS' | 'GATEWAY_RATE_LIMIT_PER_ADDRESS' | 'GATEWAY_RATE_LIMIT_PER_TOKEN' | 'GATEWAY_TRUST_FORWARDED_FOR'
+    | 'GATEWAY_BODY_LIMIT_BYTES'
+    | 'GATEWAY_CORS_ORIGINS'
+    | 'GATEWAY_RATE_LIMIT_PER_ADDRESS'
+    | 'GATEWAY_RATE_LIMIT_PER_TOKEN'
+    | 'GATEWAY_TRUST_FORWARDED_FOR'
   >;
 
 /** A failed request check answers as an RFC 9457 problem naming each field (platform/validation.ts). */
-const validationProblem: Hook<unknown, any, any, any> = (result, c) => {
+const validationProblem: OpenAPIHonoOptions<BlankEnv>['defaultHook'] = (result, c) => {
   if (!result.success) return zodProblem(c, result.error);
 };
 
@@ -121,7 +128,12 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   mountHealth(app);
   mountDocs(app);
   for (const route of publicRoutes) app.openAPIRegistry.registerPath(route);
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: rolesDescription });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: rolesDescription,
+  });
   let document: unknown;
   app.get('/openapi.json', (c) => {
     document ??= app.getOpenAPI31Document({
@@ -129,7 +141,8 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       info: {
         title: 'ordersaga gateway',
         version: '1',
-        description: 'The public edge of ordersaga. Every route but health, this document and /docs needs a bearer token (docs/security.md).',
+        description:
+          'The public edge of ordersaga. Every route but health, this document and /docs needs a bearer token (docs/security.md).',
       },
       security: [{ bearerAuth: [] }],
     });
@@ -140,10 +153,12 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   const authenticate = requireCaller(verify);
   app.use(async (c, next) => (PUBLIC_PATHS.test(c.req.path) ? next() : authenticate(c, next)));
   const perToken = new RateLimiter({ perSecond: options.GATEWAY_RATE_LIMIT_PER_TOKEN });
-  app.use(rateLimit(perToken, 'token', (c) => {
-    const caller = c.get('caller') as Caller | undefined;
-    return caller ? `${caller.role}|${caller.customerId}` : undefined;
-  }));
+  app.use(
+    rateLimit(perToken, 'token', (c) => {
+      const caller = c.get('caller') as Caller | undefined;
+      return caller ? `${caller.role}|${caller.customerId}` : undefined;
+    }),
+  );
 
   /**
    * Relays a downstream answer (status, JSON or problem body). An unreachable service is a 503 and
@@ -156,7 +171,12 @@ export function createGatewayApp(options: GatewayOptions): Hono {
    * an order service restarted on newer code refused every order of the older gateway); relayed
    * as it was, it looked to clients like their own fault and to the operators like nothing at all.
    */
-  async function relay(c: Context, service: string, url: string, init?: RequestInit & { timeoutMs?: number; validated?: boolean }): Promise<Response> {
+  async function relay(
+    c: Context,
+    service: string,
+    url: string,
+    init?: RequestInit & { timeoutMs?: number; validated?: boolean },
+  ): Promise<Response> {
     const { validated, ...request } = init ?? {};
     try {
       const answer = await callService(service, url, {
@@ -179,12 +199,22 @@ export function createGatewayApp(options: GatewayOptions): Hono {
 
   function serviceUnreachable(c: Context, service: string, error: ServiceCallError): Response {
     log.error({ service, err: error, requestId: c.get('requestId') }, `${service} unreachable`);
-    return problem(c, { status: 503, title: 'Service Unavailable', detail: `the ${service} service did not answer; request id ${c.get('requestId')}`, service });
+    return problem(c, {
+      status: 503,
+      title: 'Service Unavailable',
+      detail: `the ${service} service did not answer; request id ${c.get('requestId')}`,
+      service,
+    });
   }
 
   function serviceFailed(c: Context, service: string, status: number, body: unknown): Response {
     log.error({ service, status, body, requestId: c.get('requestId') }, `${service} answered ${status}`);
-    return problem(c, { status, title: status === 503 ? 'Service Unavailable' : 'Bad Gateway', detail: `the ${service} service failed; request id ${c.get('requestId')}`, service });
+    return problem(c, {
+      status,
+      title: status === 503 ? 'Service Unavailable' : 'Bad Gateway',
+      detail: `the ${service} service failed; request id ${c.get('requestId')}`,
+      service,
+    });
   }
 
   /** The service refused as invalid a request the gateway had validated: a 502, logged with what the service said. */
@@ -205,7 +235,12 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     if (error instanceof HTTPException) {
       // Raised by the request validators before a handler runs: the body's media type or its JSON.
       if (error.status === 415) {
-        return problem(c, { status: 415, type: 'https://ordersaga.dev/problems/unsupported-media-type', title: 'Unsupported Media Type', detail: 'send the body as application/json' });
+        return problem(c, {
+          status: 415,
+          type: 'https://ordersaga.dev/problems/unsupported-media-type',
+          title: 'Unsupported Media Type',
+          detail: 'send the body as application/json',
+        });
       }
       if (error.status === 400 && /malformed json/i.test(error.message)) {
         return problem(c, {
@@ -219,7 +254,11 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       return problem(c, { status: error.status, title: error.message || 'Error' });
     }
     log.error({ err: error, path: c.req.path, requestId: c.get('requestId') }, 'request failed');
-    return problem(c, { status: 500, title: 'Internal Server Error', detail: `the gateway could not handle the request; request id ${c.get('requestId')}` });
+    return problem(c, {
+      status: 500,
+      title: 'Internal Server Error',
+      detail: `the gateway could not handle the request; request id ${c.get('requestId')}`,
+    });
   }
 
   const notFound = (c: Context, what: string) => problem(c, { status: 404, title: 'Not Found', detail: `no ${what}` });
@@ -229,11 +268,16 @@ export function createGatewayApp(options: GatewayOptions): Hono {
    * that does not exist and for another customer's, so an answer never confirms that an id exists.
    */
   async function ownOrder(c: Context, orderId: string): Promise<{ order: { customerId: string } } | { answer: Response }> {
-    const caller = c.get('caller') as Caller;
+    const caller = c.get('caller');
     try {
-      const found = await callService('order', `${options.ORDER_URL}/orders/${encodeURIComponent(orderId)}`, { headers: { 'x-request-id': c.get('requestId') } });
+      const found = await callService('order', `${options.ORDER_URL}/orders/${encodeURIComponent(orderId)}`, {
+        headers: { 'x-request-id': c.get('requestId') },
+      });
       if (found.status === 404) return { answer: notFound(c, `order ${orderId}`) };
-      if (found.status !== 200) return { answer: found.status >= 500 ? serviceFailed(c, 'order', found.status, found.body) : serviceFailed(c, 'order', 502, found.body) };
+      if (found.status !== 200)
+        return {
+          answer: found.status >= 500 ? serviceFailed(c, 'order', found.status, found.body) : serviceFailed(c, 'order', 502, found.body),
+        };
       const order = found.body as { customerId: string };
       if (caller.role !== 'admin' && order.customerId !== caller.customerId) return { answer: notFound(c, `order ${orderId}`) };
       return { order };
@@ -245,7 +289,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
 
   /** Whose data a listing is for: the token's customer, or for an admin whoever the query names. */
   function listingCustomer(c: Context, requested: string | undefined): { customerId: string | undefined } | { answer: Response } {
-    const caller = c.get('caller') as Caller;
+    const caller = c.get('caller');
     if (caller.role === 'admin') return { customerId: requested };
     if (requested !== undefined && requested !== caller.customerId) return { answer: notFound(c, `customer ${requested}`) };
     return { customerId: caller.customerId };
@@ -356,7 +400,10 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     const { customerId, orderId } = c.req.valid('query');
     const whose = listingCustomer(c, customerId);
     if ('answer' in whose) return whose.answer as never;
-    const query = new URLSearchParams({ ...(whose.customerId === undefined ? {} : { customerId: whose.customerId }), ...(orderId ? { orderId } : {}) });
+    const query = new URLSearchParams({
+      ...(whose.customerId === undefined ? {} : { customerId: whose.customerId }),
+      ...(orderId ? { orderId } : {}),
+    });
     return relay(c, 'notification', `${options.NOTIFICATION_URL}/notifications?${query}`) as never;
   });
 
@@ -364,8 +411,15 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     try {
       const answer = await callService('inventory', `${options.INVENTORY_URL}/products`);
       if (answer.status !== 200) return relay(c, 'inventory', `${options.INVENTORY_URL}/products`) as never;
-      const { products } = answer.body as { products: { sku: string; name: string; available: number; unitPriceMinor: number; currency: string }[] };
-      return c.json({ items: products.map(({ sku, name, available, unitPriceMinor, currency }) => ({ sku, name, available, unitPriceMinor, currency })) }, 200);
+      const { products } = answer.body as {
+        products: { sku: string; name: string; available: number; unitPriceMinor: number; currency: string }[];
+      };
+      return c.json(
+        {
+          items: products.map(({ sku, name, available, unitPriceMinor, currency }) => ({ sku, name, available, unitPriceMinor, currency })),
+        },
+        200,
+      );
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
       return serviceUnreachable(c, 'inventory', error) as never;
@@ -377,7 +431,12 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     if (orderId === undefined) {
       // Every shipment, with its address: for admins only.
       if (c.get('caller').role !== 'admin') {
-        return problem(c, { status: 403, type: 'https://ordersaga.dev/problems/forbidden', title: 'Forbidden', detail: 'listing every shipment is for admins; ask for your order with ?orderId=' }) as never;
+        return problem(c, {
+          status: 403,
+          type: 'https://ordersaga.dev/problems/forbidden',
+          title: 'Forbidden',
+          detail: 'listing every shipment is for admins; ask for your order with ?orderId=',
+        }) as never;
       }
       return relay(c, 'fulfillment', `${options.FULFILLMENT_URL}/shipments`) as never;
     }

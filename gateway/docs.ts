@@ -14,7 +14,10 @@ const swaggerUiDirectory = dirname(createRequire(import.meta.url).resolve('swagg
 /** The only files served under /docs/assets/: two from swagger-ui-dist and the page's start script. */
 const assets: Record<string, { type: string; body: () => string }> = {
   'swagger-ui.css': { type: 'text/css; charset=utf-8', body: () => readFileSync(join(swaggerUiDirectory, 'swagger-ui.css'), 'utf8') },
-  'swagger-ui-bundle.js': { type: 'text/javascript; charset=utf-8', body: () => readFileSync(join(swaggerUiDirectory, 'swagger-ui-bundle.js'), 'utf8') },
+  'swagger-ui-bundle.js': {
+    type: 'text/javascript; charset=utf-8',
+    body: () => readFileSync(join(swaggerUiDirectory, 'swagger-ui-bundle.js'), 'utf8'),
+  },
   'start.js': {
     type: 'text/javascript; charset=utf-8',
     body: () => "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#reference', persistAuthorization: false });\n",

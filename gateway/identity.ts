@@ -13,17 +13,21 @@ import { logger } from '../platform/logger.js';
 export type IdentityOptions = Pick<Environment, 'GATEWAY_JWT_SECRET' | 'GATEWAY_JWKS_URL' | 'GATEWAY_JWT_ISSUER' | 'GATEWAY_JWT_AUDIENCE'>;
 
 export type KeyMaterial =
-  | { kind: 'secret'; key: Uint8Array; algorithms: ['HS256'] }
-  | { kind: 'jwks'; keys: JWTVerifyGetKey; algorithms: ['RS256', 'ES256'] };
+  { kind: 'secret'; key: Uint8Array; algorithms: ['HS256'] } | { kind: 'jwks'; keys: JWTVerifyGetKey; algorithms: ['RS256', 'ES256'] };
 
 /** Exactly one of GATEWAY_JWT_SECRET and GATEWAY_JWKS_URL; neither or both refuse the start. */
 export function keyMaterialOf(options: IdentityOptions): KeyMaterial {
   const variables = ['GATEWAY_JWT_SECRET', 'GATEWAY_JWKS_URL'];
   if (options.GATEWAY_JWT_SECRET && options.GATEWAY_JWKS_URL) {
-    throw new ConfigurationError(variables, 'GATEWAY_JWT_SECRET and GATEWAY_JWKS_URL are both set: set one (the secret for local HS256 tokens, the JWKS URL for an identity provider)');
+    throw new ConfigurationError(
+      variables,
+      'GATEWAY_JWT_SECRET and GATEWAY_JWKS_URL are both set: set one (the secret for local HS256 tokens, the JWKS URL for an identity provider)',
+    );
   }
-  if (options.GATEWAY_JWT_SECRET) return { kind: 'secret', key: new TextEncoder().encode(options.GATEWAY_JWT_SECRET), algorithms: ['HS256'] };
-  if (options.GATEWAY_JWKS_URL) return { kind: 'jwks', keys: createRemoteJWKSet(new URL(options.GATEWAY_JWKS_URL)), algorithms: ['RS256', 'ES256'] };
+  if (options.GATEWAY_JWT_SECRET)
+    return { kind: 'secret', key: new TextEncoder().encode(options.GATEWAY_JWT_SECRET), algorithms: ['HS256'] };
+  if (options.GATEWAY_JWKS_URL)
+    return { kind: 'jwks', keys: createRemoteJWKSet(new URL(options.GATEWAY_JWKS_URL)), algorithms: ['RS256', 'ES256'] };
   throw new ConfigurationError(
     variables,
     'GATEWAY_JWT_SECRET is not set (nor GATEWAY_JWKS_URL): the gateway has no key to verify tokens with and does not start open. ' +
@@ -49,7 +53,9 @@ export function createTokenVerifier(options: IdentityOptions): (token: string) =
       // The only key comparison at the edge: jose checks an HS256 signature with WebCrypto's HMAC
       // verify, which compares in constant time (Node: CRYPTO_memcmp), so timing leaks nothing.
       const { payload } =
-        material.kind === 'secret' ? await jwtVerify(token, material.key, verifyOptions) : await jwtVerify(token, material.keys, verifyOptions);
+        material.kind === 'secret'
+          ? await jwtVerify(token, material.key, verifyOptions)
+          : await jwtVerify(token, material.keys, verifyOptions);
       const claims = tokenClaimsSchema.safeParse(payload);
       if (!claims.success) return { ok: false, reason: 'the token lacks a valid sub or role claim' };
       return { ok: true, caller: { customerId: claims.data.sub, role: claims.data.role } };
@@ -58,7 +64,8 @@ export function createTokenVerifier(options: IdentityOptions): (token: string) =
         return { ok: false, reason: (error as Error).message, keysUnavailable: true };
       }
       if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'the token has expired' };
-      if (error instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, reason: `the token's ${error.claim} claim is not accepted` };
+      if (error instanceof joseErrors.JWTClaimValidationFailed)
+        return { ok: false, reason: `the token's ${error.claim} claim is not accepted` };
       return { ok: false, reason: 'the token is not valid' };
     }
   };
@@ -102,7 +109,11 @@ export function requireCaller(verify: (token: string) => Promise<Verification>):
     if (!result.ok) {
       if (result.keysUnavailable) {
         log.error({ reason: result.reason, requestId: c.get('requestId') }, 'token keys unavailable');
-        return problem(c, { status: 503, title: 'Service Unavailable', detail: `tokens cannot be verified right now; request id ${c.get('requestId')}` });
+        return problem(c, {
+          status: 503,
+          title: 'Service Unavailable',
+          detail: `tokens cannot be verified right now; request id ${c.get('requestId')}`,
+        });
       }
       return unauthorized(c, result.reason, 'invalid_token');
     }
@@ -115,7 +126,12 @@ export function requireCaller(verify: (token: string) => Promise<Verification>):
 export function requireAdmin(): MiddlewareHandler {
   return async (c, next) => {
     if (c.get('caller').role !== 'admin') {
-      return problem(c, { status: 403, type: 'https://ordersaga.dev/problems/forbidden', title: 'Forbidden', detail: 'this route is for admins' });
+      return problem(c, {
+        status: 403,
+        type: 'https://ordersaga.dev/problems/forbidden',
+        title: 'Forbidden',
+        detail: 'this route is for admins',
+      });
     }
     await next();
   };

@@ -32,7 +32,9 @@ export const problemSchema = z
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
   })
   .openapi('Problem', {
-    description: `An RFC 9457 problem. Types:\n${Object.entries(problemTypes).map(([type, meaning]) => `- \`${type}\`: ${meaning}`).join('\n')}`,
+    description: `An RFC 9457 problem. Types:\n${Object.entries(problemTypes)
+      .map(([type, meaning]) => `- \`${type}\`: ${meaning}`)
+      .join('\n')}`,
   });
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
@@ -44,7 +46,9 @@ const guarded = {
   413: problem('the body is over GATEWAY_BODY_LIMIT_BYTES'),
   429: problem('rate limited per address or per token (`Retry-After` says when to retry)'),
 } as const;
-const unavailable = { 503: problem('a service behind the gateway did not answer (the body names the service, never its address)') } as const;
+const unavailable = {
+  503: problem('a service behind the gateway did not answer (the body names the service, never its address)'),
+} as const;
 const security = [{ bearerAuth: [] }];
 
 // ---- schemas of the answers (documentation; the services produce them) -------------------------
@@ -53,9 +57,9 @@ const orderId = z.uuid().openapi({ param: { name: 'orderId', in: 'path' }, examp
 const orderIdParams = z.object({ orderId });
 
 /** The order at the edge: as the order contract, but `customerId` comes from the token (docs/security.md). */
-export const gatewayOrderRequestSchema = orderRequestSchema
-  .partial({ customerId: true })
-  .openapi('OrderRequest', { description: "An order. `customerId` may be left out: it is the token's `sub`; when present it must be the same." });
+export const gatewayOrderRequestSchema = orderRequestSchema.partial({ customerId: true }).openapi('OrderRequest', {
+  description: "An order. `customerId` may be left out: it is the token's `sub`; when present it must be the same.",
+});
 
 /**
  * The contract's schemas may be built before @hono/zod-openapi extends zod (that depends on which
@@ -65,7 +69,12 @@ export const gatewayOrderRequestSchema = orderRequestSchema
 const cancelRequestBody = cancelRequestSchema.extend({}).openapi('CancelRequest');
 
 const acceptedOrderSchema = z
-  .object({ orderId: z.uuid(), status: z.enum(orderStatuses), duplicate: z.boolean().optional(), sagaStart: z.literal('deferred').optional() })
+  .object({
+    orderId: z.uuid(),
+    status: z.enum(orderStatuses),
+    duplicate: z.boolean().optional(),
+    sagaStart: z.literal('deferred').optional(),
+  })
   .openapi('AcceptedOrder');
 
 const orderViewSchema = z
@@ -87,7 +96,11 @@ const orderViewSchema = z
 
 const sagaViewSchema = z.looseObject({}).openapi('SagaState', { description: "The saga's live state, from a workflow query." });
 const stockSchema = z
-  .object({ items: z.array(z.object({ sku: z.string(), name: z.string(), available: z.number().int(), unitPriceMinor: z.number().int(), currency: z.string() })) })
+  .object({
+    items: z.array(
+      z.object({ sku: z.string(), name: z.string(), available: z.number().int(), unitPriceMinor: z.number().int(), currency: z.string() }),
+    ),
+  })
   .openapi('Stock');
 const shipmentsSchema = z.object({ shipments: z.array(z.looseObject({ orderId: z.uuid() })) }).openapi('Shipments');
 const notificationsSchema = z.object({ notifications: z.array(z.looseObject({})) }).openapi('Notifications');
@@ -248,9 +261,27 @@ export const notificationsRoute = createRoute({
 const publicResponses = { 429: problem('rate limited per address') } as const;
 
 export const publicRoutes = [
-  createRoute({ method: 'get', path: '/health', summary: 'Readiness (no token needed)', security: [], responses: { 200: json(healthSchema, 'ready'), 503: problem('stopping'), ...publicResponses } }),
-  createRoute({ method: 'get', path: '/health/ready', summary: 'Readiness (no token needed)', security: [], responses: { 200: json(healthSchema, 'ready'), 503: problem('stopping'), ...publicResponses } }),
-  createRoute({ method: 'get', path: '/health/live', summary: 'Liveness (no token needed)', security: [], responses: { 200: json(healthSchema, 'alive'), ...publicResponses } }),
+  createRoute({
+    method: 'get',
+    path: '/health',
+    summary: 'Readiness (no token needed)',
+    security: [],
+    responses: { 200: json(healthSchema, 'ready'), 503: problem('stopping'), ...publicResponses },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/health/ready',
+    summary: 'Readiness (no token needed)',
+    security: [],
+    responses: { 200: json(healthSchema, 'ready'), 503: problem('stopping'), ...publicResponses },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/health/live',
+    summary: 'Liveness (no token needed)',
+    security: [],
+    responses: { 200: json(healthSchema, 'alive'), ...publicResponses },
+  }),
   createRoute({
     method: 'get',
     path: '/openapi.json',

@@ -20,12 +20,44 @@ export interface LoadCustomer {
 
 /** Korean family names, weighted roughly by how common they are. */
 const koreanFamilyNames = [
-  { value: '김', weight: 21 }, { value: '이', weight: 15 }, { value: '박', weight: 8 }, { value: '최', weight: 5 },
-  { value: '정', weight: 4 }, { value: '강', weight: 2 }, { value: '조', weight: 2 }, { value: '윤', weight: 2 },
-  { value: '장', weight: 2 }, { value: '임', weight: 2 }, { value: '한', weight: 1 }, { value: '오', weight: 1 },
-  { value: '서', weight: 1 }, { value: '신', weight: 1 }, { value: '권', weight: 1 },
+  { value: '김', weight: 21 },
+  { value: '이', weight: 15 },
+  { value: '박', weight: 8 },
+  { value: '최', weight: 5 },
+  { value: '정', weight: 4 },
+  { value: '강', weight: 2 },
+  { value: '조', weight: 2 },
+  { value: '윤', weight: 2 },
+  { value: '장', weight: 2 },
+  { value: '임', weight: 2 },
+  { value: '한', weight: 1 },
+  { value: '오', weight: 1 },
+  { value: '서', weight: 1 },
+  { value: '신', weight: 1 },
+  { value: '권', weight: 1 },
 ];
-const koreanGivenNames = ['민준', '서연', '도윤', '하은', '지호', '수아', '예준', '지우', '시우', '서윤', '주원', '하윤', '지훈', '은서', '현우', '지민', '건우', '채원', '유진', '다은'];
+const koreanGivenNames = [
+  '민준',
+  '서연',
+  '도윤',
+  '하은',
+  '지호',
+  '수아',
+  '예준',
+  '지우',
+  '시우',
+  '서윤',
+  '주원',
+  '하윤',
+  '지훈',
+  '은서',
+  '현우',
+  '지민',
+  '건우',
+  '채원',
+  '유진',
+  '다은',
+];
 const romanisedFamily: Record<string, string> = { kim: '김', lee: '이', park: '박' };
 
 /** Districts with real road names and the postal-code range of the district. */
@@ -45,10 +77,51 @@ const koreanDistricts: { city: string; district: string; roads: string[]; postal
   { city: '제주특별자치도', district: '제주시', roads: ['노형로', '연북로'], postal: [63000, 63399] },
 ];
 
-const englishGivenNames = ['Olivia', 'Amelia', 'Isla', 'Ava', 'Oliver', 'George', 'Noah', 'Arthur', 'Emma', 'Liam', 'Sophia', 'James', 'Charlotte', 'Lucas', 'Mia', 'Ethan'];
-const englishFamilyNames = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Taylor', 'Davies', 'Wilson', 'Evans', 'Thomas', 'Garcia', 'Miller', 'Martin', 'Clarke'];
+const englishGivenNames = [
+  'Olivia',
+  'Amelia',
+  'Isla',
+  'Ava',
+  'Oliver',
+  'George',
+  'Noah',
+  'Arthur',
+  'Emma',
+  'Liam',
+  'Sophia',
+  'James',
+  'Charlotte',
+  'Lucas',
+  'Mia',
+  'Ethan',
+];
+const englishFamilyNames = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Taylor',
+  'Davies',
+  'Wilson',
+  'Evans',
+  'Thomas',
+  'Garcia',
+  'Miller',
+  'Martin',
+  'Clarke',
+];
 
-const ukStreets = ['High Street', 'Station Road', 'Church Lane', 'Victoria Road', 'Park Avenue', 'Queen Street', 'Mill Lane', 'King Street'];
+const ukStreets = [
+  'High Street',
+  'Station Road',
+  'Church Lane',
+  'Victoria Road',
+  'Park Avenue',
+  'Queen Street',
+  'Mill Lane',
+  'King Street',
+];
 /** UK towns with some of their real outward codes; the inward part is generated. */
 const ukTowns: { city: string; outward: string[] }[] = [
   { city: 'London', outward: ['SW1A', 'EC1A', 'W1D', 'N1', 'SE1', 'E14'] },
@@ -82,7 +155,8 @@ export function koreanAddress(random: Random, name: string): ShippingAddress {
   const place = pickOne(random, koreanDistricts);
   const building = integerBetween(random, 1, 420);
   // Half the customers live in an apartment block: 동 and 호 after the road address.
-  const unit = random() < 0.5 ? ` ${integerBetween(random, 101, 120)}동 ${integerBetween(random, 1, 25)}0${integerBetween(random, 1, 6)}호` : '';
+  const unit =
+    random() < 0.5 ? ` ${integerBetween(random, 101, 120)}동 ${integerBetween(random, 1, 25)}0${integerBetween(random, 1, 6)}호` : '';
   return {
     name,
     line1: `${place.district} ${pickOne(random, place.roads)} ${building}${unit}`,

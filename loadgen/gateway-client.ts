@@ -17,9 +17,7 @@ import { formatTraceparent, type TraceContext } from './traceparent.js';
 const CANCEL_TIMEOUT_MS = 25_000;
 
 export type Exchange<T> =
-  | { kind: 'answer'; status: number; body: T | undefined; problem?: string }
-  | { kind: 'network'; code: string }
-  | { kind: 'timeout' };
+  { kind: 'answer'; status: number; body: T | undefined; problem?: string } | { kind: 'network'; code: string } | { kind: 'timeout' };
 
 const acceptedSchema = z.object({ orderId: z.string().min(1), status: z.string() });
 export type AcceptedOrder = z.infer<typeof acceptedSchema>;
@@ -80,7 +78,9 @@ export class GatewayClient {
   }
 
   readOrder(orderId: string, trace: TraceContext): Promise<Exchange<OrderView>> {
-    return this.exchange('GET', `/orders/${encodeURIComponent(orderId)}`, orderViewSchema, trace, { customerId: this.customerOfOrder.get(orderId) });
+    return this.exchange('GET', `/orders/${encodeURIComponent(orderId)}`, orderViewSchema, trace, {
+      customerId: this.customerOfOrder.get(orderId),
+    });
   }
 
   /**
@@ -103,7 +103,12 @@ export class GatewayClient {
 
   /** GET /inventory: what is in stock, so ordinary baskets avoid products that have run out. */
   inventory(): Promise<Exchange<{ items: { sku: string; available: number }[] }>> {
-    return this.exchange('GET', '/inventory', z.object({ items: z.array(z.object({ sku: z.string(), available: z.number() })) }), undefined);
+    return this.exchange(
+      'GET',
+      '/inventory',
+      z.object({ items: z.array(z.object({ sku: z.string(), available: z.number() })) }),
+      undefined,
+    );
   }
 
   private async exchange<T>(
@@ -130,7 +135,13 @@ export class GatewayClient {
     if (trace) headers.traceparent = formatTraceparent(trace);
     if (authorization) headers.authorization = authorization;
     try {
-      const response = await fetch(`${this.base}${path}`, { method, headers, body: init.body, signal: controller.signal, redirect: 'manual' });
+      const response = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: init.body,
+        signal: controller.signal,
+        redirect: 'manual',
+      });
       const text = await response.text();
       const json = parseJson(text);
       if (!response.ok) return { kind: 'answer', status: response.status, body: undefined, problem: problemDetail(json) };

@@ -9,10 +9,7 @@ import { formatCount, formatMs, formatSeconds } from './format.js';
 import { latencyTable } from './report.js';
 import type { RunSnapshot } from './run-record.js';
 
-export type RunPhase =
-  | { kind: 'submitting' }
-  | { kind: 'draining' }
-  | { kind: 'interrupted'; graceLeftMs: number };
+export type RunPhase = { kind: 'submitting' } | { kind: 'draining' } | { kind: 'interrupted'; graceLeftMs: number };
 
 export interface ViewContext {
   header: string;
@@ -57,7 +54,14 @@ export function renderPanel(snapshot: RunSnapshot, context: ViewContext): string
     `${context.header} · ${formatSeconds(snapshot.elapsedMs)}${context.phase.kind === 'submitting' ? ` of ${context.durationSeconds} s` : ''}`,
     `  submitted ${formatCount(snapshot.submitted)} · accepted ${formatCount(snapshot.accepted)} · rate ${context.recentRate.toFixed(1)}/s${target} · in flight ${formatCount(snapshot.inFlight)} · polls ${context.polls.active}/${context.polls.limit}${context.polls.queued ? ` (+${context.polls.queued} waiting)` : ''}`,
     `  terminal ${formatCount(settled)}: ${terminalCounts(snapshot)}`,
-    `  timed out ${formatCount(snapshot.timedOut)} · errors ${formatCount(errorTotal)}${errors.length ? `: ${errors.slice(0, 4).map(([kind, count]) => `${kind} ${count}`).join(', ')}` : ''}`,
+    `  timed out ${formatCount(snapshot.timedOut)} · errors ${formatCount(errorTotal)}${
+      errors.length
+        ? `: ${errors
+            .slice(0, 4)
+            .map(([kind, count]) => `${kind} ${count}`)
+            .join(', ')}`
+        : ''
+    }`,
     ...latencyTable(snapshot.latencyMs, false),
     `  ${phaseLine(context, snapshot)}`,
   ].join('\n');

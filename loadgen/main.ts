@@ -60,7 +60,8 @@ try {
   process.exit(1);
 }
 const stock = await basketSkus(preflight);
-if (stock.low.length) process.stderr.write(`loadgen: note: fewer than ${LOW_STOCK_UNITS} left of ${stock.low.join(', ')}: kept out of ordinary baskets\n`);
+if (stock.low.length)
+  process.stderr.write(`loadgen: note: fewer than ${LOW_STOCK_UNITS} left of ${stock.low.join(', ')}: kept out of ordinary baskets\n`);
 
 const random = seededRandom(options.seed);
 const orders = createOrderFactory({
@@ -69,12 +70,7 @@ const orders = createOrderFactory({
   random,
   ...(stock.skus ? { basketSkus: stock.skus } : {}),
 });
-const run = new LoadRun(
-  options,
-  (abandon) => new GatewayClient({ ...clientSettings, signal: abandon }),
-  orders,
-  random,
-);
+const run = new LoadRun(options, (abandon) => new GatewayClient({ ...clientSettings, signal: abandon }), orders, random);
 
 // Ctrl-C once: stop submitting, give orders in flight --grace to finish. Twice: give up on them now.
 // One Ctrl-C often arrives twice (from the terminal, and relayed by a parent such as npm or tsx's
@@ -122,7 +118,9 @@ const view = new LiveView(
 );
 
 const startedAt = new Date();
-process.stdout.write(`loadgen: ${describeModel(options)} against ${options.baseUrl}\nloadgen: mix ${describeMix(options.mix)}; seed ${options.seed}\n`);
+process.stdout.write(
+  `loadgen: ${describeModel(options)} against ${options.baseUrl}\nloadgen: mix ${describeMix(options.mix)}; seed ${options.seed}\n`,
+);
 view.start();
 await run.run();
 clearTimeout(graceTimer);

@@ -19,7 +19,10 @@ export class MixError extends Error {
  */
 export function parseMix(text: string): Mix {
   const mix: { scenario: Scenario; weight: number }[] = [];
-  for (const part of text.split(',').map((piece) => piece.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((piece) => piece.trim())
+    .filter(Boolean)) {
     const match = /^([a-z-]+)\s*[=:]\s*(\d+(?:\.\d+)?)$/.exec(part);
     if (!match) throw new MixError(`mix entry "${part}" is not name=weight (e.g. happy=70)`);
     const [, name = '', weightText = ''] = match;

@@ -169,9 +169,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const parsed = flagsSchema.safeParse(values);
   if (!parsed.success) {
-    throw new UsageError(
-      parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'),
-    );
+    throw new UsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
   }
   const flags = parsed.data;
   if (flags.help) return { help: true };
@@ -196,7 +194,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const model: LoadModel =
     flags.concurrency !== undefined
-      ? { kind: 'closed', concurrency: cap('concurrency', flags.concurrency, hardCaps.concurrency), thinkMs: cap('think', flags.think, hardCaps.thinkMs) }
+      ? {
+          kind: 'closed',
+          concurrency: cap('concurrency', flags.concurrency, hardCaps.concurrency),
+          thinkMs: cap('think', flags.think, hardCaps.thinkMs),
+        }
       : {
           kind: 'open',
           ratePerSecond: cap('rate', flags.rate ?? 5, hardCaps.ratePerSecond),
@@ -204,7 +206,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
           maxInFlight: cap('max-in-flight', flags['max-in-flight'], hardCaps.maxInFlight),
         };
   // With only --count the duration is the cap, so the count ends the run; with neither, 20 s.
-  const durationSeconds = cap('duration', flags.duration ?? (flags.count !== undefined ? hardCaps.durationSeconds : 20), hardCaps.durationSeconds);
+  const durationSeconds = cap(
+    'duration',
+    flags.duration ?? (flags.count !== undefined ? hardCaps.durationSeconds : 20),
+    hardCaps.durationSeconds,
+  );
   const pollInitialMs = flags['poll-interval'];
 
   const baseUrl = flags.url ?? env.GATEWAY_URL ?? DEFAULT_BASE_URL;
@@ -263,7 +269,9 @@ export function checkTarget(baseUrl: string, allowRemote: boolean): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url ${baseUrl}: only http and https are supported`);
   if (url.username || url.password) throw new UsageError('--url must not carry credentials; use --api-key');
   if (!allowRemote && !isLoopbackHost(url.hostname)) {
-    throw new UsageError(`--url ${baseUrl} is not on this machine (localhost, 127.0.0.0/8, ::1); pass --allow-remote if you really mean it`);
+    throw new UsageError(
+      `--url ${baseUrl} is not on this machine (localhost, 127.0.0.0/8, ::1); pass --allow-remote if you really mean it`,
+    );
   }
   return url;
 }

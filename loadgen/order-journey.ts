@@ -96,8 +96,10 @@ async function journey(load: LoadOrder, traceContext: TraceContext, deps: Journe
   const submitted = await client.submitOrder(load.order, traceContext, load.idempotencyKey);
   if (submitted.kind !== 'answer' || submitted.status >= 300 || !submitted.body) {
     if (abandon.aborted) run.settle(order, 'abandoned', { error: 'terminal:abandoned' });
-    else if (submitted.kind === 'answer' && submitted.status < 300) run.settle(order, 'submit-failed', { httpStatus: submitted.status, error: 'submit:bad-body' });
-    else if (submitted.kind === 'answer') run.settle(order, 'refused', { httpStatus: submitted.status, error: errorKind('submit', submitted) });
+    else if (submitted.kind === 'answer' && submitted.status < 300)
+      run.settle(order, 'submit-failed', { httpStatus: submitted.status, error: 'submit:bad-body' });
+    else if (submitted.kind === 'answer')
+      run.settle(order, 'refused', { httpStatus: submitted.status, error: errorKind('submit', submitted) });
     else run.settle(order, 'submit-failed', { error: errorKind('submit', submitted) });
     return order;
   }

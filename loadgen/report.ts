@@ -91,7 +91,9 @@ export function explainError(kind: ErrorKind): string {
 }
 
 function latencyRow(label: string, summary: LatencySummary | undefined, note = ''): string {
-  const cells = summary ? [summary.p50, summary.p90, summary.p99, summary.max].map((value) => formatMs(value).padStart(8)) : ['–', '–', '–', '–'].map((cell) => cell.padStart(8));
+  const cells = summary
+    ? [summary.p50, summary.p90, summary.p99, summary.max].map((value) => formatMs(value).padStart(8))
+    : ['–', '–', '–', '–'].map((cell) => cell.padStart(8));
   return `  ${label.padEnd(17)}${formatCount(summary?.count ?? 0).padStart(7)}${cells.join('')}${note ? `   ${note}` : ''}`;
 }
 
@@ -109,12 +111,15 @@ export function formatSummary(report: RunReport, options: LoadOptions): string {
   const lines: string[] = [];
   const ending = report.interrupted ? `interrupted (${report.interrupted})` : 'finished';
   lines.push(`ordersaga load run ${ending} after ${formatSeconds(s.elapsedMs)}: ${describeModel(options)}, against ${report.target}`);
-  lines.push(`  mix ${describeMix(options.mix)} · TCP share ${Math.round(options.tcpShare * 100)}% · ${options.customers} customers · seed ${options.seed}`);
+  lines.push(
+    `  mix ${describeMix(options.mix)} · TCP share ${Math.round(options.tcpShare * 100)}% · ${options.customers} customers · seed ${options.seed}`,
+  );
   for (const warning of report.warnings) lines.push(`  note: ${warning}`);
   lines.push('');
 
   const settled = terminalStatuses.reduce((sum, status) => sum + s.terminal[status], 0);
-  const row = (label: string, value: number, note = '') => `  ${label.padEnd(20)}${formatCount(value).padStart(7)}${note ? `   ${note}` : ''}`;
+  const row = (label: string, value: number, note = '') =>
+    `  ${label.padEnd(20)}${formatCount(value).padStart(7)}${note ? `   ${note}` : ''}`;
   lines.push('orders');
   lines.push(row('submitted', s.submitted));
   lines.push(row('accepted', s.accepted, s.submitted ? `${((s.accepted / s.submitted) * 100).toFixed(1)}% answered 202` : ''));
@@ -127,7 +132,13 @@ export function formatSummary(report: RunReport, options: LoadOptions): string {
   lines.push(row('timed out', s.timedOut, `no terminal status within ${options.deadlineMs / 1000} s`));
   if (s.abandoned) lines.push(row('abandoned', s.abandoned, 'in flight when the run was stopped'));
   if (s.inFlight) lines.push(row('still in flight', s.inFlight));
-  lines.push(row('status polls', s.polls, `${s.accepted ? (s.polls / s.accepted).toFixed(1) : '0'} per accepted order (at most ${options.pollConcurrency} at once, ${options.pollsPerSecond}/s)`));
+  lines.push(
+    row(
+      'status polls',
+      s.polls,
+      `${s.accepted ? (s.polls / s.accepted).toFixed(1) : '0'} per accepted order (at most ${options.pollConcurrency} at once, ${options.pollsPerSecond}/s)`,
+    ),
+  );
   lines.push('');
 
   lines.push(`by scenario          ${'sent'.padStart(6)}${'expected'.padStart(19)}${'as expected'.padStart(13)}   otherwise`);
@@ -137,7 +148,9 @@ export function formatSummary(report: RunReport, options: LoadOptions): string {
       .filter(([outcome]) => outcome !== tally.expected)
       .map(([outcome, count]) => `${outcome} ${count}`)
       .join(', ');
-    lines.push(`  ${scenario.padEnd(18)}${formatCount(tally.submitted).padStart(6)}${tally.expected.padStart(19)}${`${hits}/${tally.submitted}`.padStart(13)}   ${others}`.trimEnd());
+    lines.push(
+      `  ${scenario.padEnd(18)}${formatCount(tally.submitted).padStart(6)}${tally.expected.padStart(19)}${`${hits}/${tally.submitted}`.padStart(13)}   ${others}`.trimEnd(),
+    );
   }
   const cancels = Object.entries(s.cancels);
   if (cancels.length) lines.push(`  cancel requests: ${cancels.map(([outcome, count]) => `${outcome} ${count}`).join(', ')}`);

@@ -78,7 +78,15 @@ const hundredths = (ms: number): number => Math.round(ms * 100) / 100;
 function rounded(summary: LatencySummary | undefined): LatencySummary | undefined {
   if (!summary) return undefined;
   const { count, min, mean, p50, p90, p99, max } = summary;
-  return { count, min: hundredths(min), mean: hundredths(mean), p50: hundredths(p50), p90: hundredths(p90), p99: hundredths(p99), max: hundredths(max) };
+  return {
+    count,
+    min: hundredths(min),
+    mean: hundredths(mean),
+    p50: hundredths(p50),
+    p90: hundredths(p90),
+    p99: hundredths(p99),
+    max: hundredths(max),
+  };
 }
 
 export class RunRecord {
@@ -148,7 +156,11 @@ export class RunRecord {
   }
 
   /** The order is done with: terminal, refused, timed out or abandoned. Called once per order. */
-  settle(record: OrderRecord, outcome: OrderOutcome, detail: { error?: ErrorKind; terminalMs?: number; sagaMs?: number; httpStatus?: number } = {}): void {
+  settle(
+    record: OrderRecord,
+    outcome: OrderOutcome,
+    detail: { error?: ErrorKind; terminalMs?: number; sagaMs?: number; httpStatus?: number } = {},
+  ): void {
     if (record.outcome) return;
     Object.assign(record, { outcome, ...detail });
     if (detail.terminalMs !== undefined) record.terminalMs = hundredths(detail.terminalMs);
@@ -160,7 +172,10 @@ export class RunRecord {
   }
 
   snapshot(): RunSnapshot {
-    const terminal = Object.fromEntries(terminalStatuses.map((status) => [status, this.outcomes.get(status) ?? 0])) as Record<TerminalStatus, number>;
+    const terminal = Object.fromEntries(terminalStatuses.map((status) => [status, this.outcomes.get(status) ?? 0])) as Record<
+      TerminalStatus,
+      number
+    >;
     const tallies: Partial<Record<Scenario, ScenarioTally>> = {};
     for (const order of this.orders) {
       const tally = (tallies[order.scenario] ??= { submitted: 0, accepted: 0, expected: expectedStatus[order.scenario], outcomes: {} });

@@ -30,7 +30,6 @@ export const expectedStatus: Record<Scenario, TerminalStatus> = {
   cancel: 'CANCELLED',
 };
 
-
 /** Lines per basket and units per line, weighted toward small baskets as in a real shop. */
 const linesPerBasket = [
   { value: 1, weight: 50 },

@@ -49,7 +49,7 @@ export function orderTraceContext(current: Context = context.active()): TraceCon
     return {
       traceId: active.traceId,
       parentSpanId: active.spanId,
-      sampled: (active.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
+      sampled: (active.traceFlags & TraceFlags.SAMPLED) !== 0,
     };
   }
   return { traceId: newTraceId(), parentSpanId: newSpanId(), sampled: true };

@@ -332,11 +332,7 @@ function notFound(c: Context, paymentId: string): Response {
 type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** Parses a JSON body against a schema; every failure is a 400 naming the fields at fault. */
-async function parseBody<T extends z.ZodType>(
-  c: Context,
-  schema: T,
-  options: { optional?: boolean } = {},
-): Promise<Parsed<z.output<T>>> {
+async function parseBody<T extends z.ZodType>(c: Context, schema: T, options: { optional?: boolean } = {}): Promise<Parsed<z.output<T>>> {
   let raw: unknown;
   const text = await c.req.text();
   if (text.trim() === '' && options.optional) {

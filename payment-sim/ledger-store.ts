@@ -169,7 +169,8 @@ export class PostgresLedgerJournal implements LedgerJournal {
     const result = await Promise.race([drained.then(() => 'drained' as const), gaveUp]);
     clearTimeout(timer);
     this.closed = true;
-    if (result === 'timeout') log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
+    if (result === 'timeout')
+      log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
   }
 
   /**

@@ -99,16 +99,12 @@ export const memoryJournal: LedgerJournal = {
 };
 
 export type CancelResult =
-  | { outcome: 'done'; payment: Payment }
-  | { outcome: 'not_found' }
-  | { outcome: 'conflict'; payment: Payment; detail: string };
+  { outcome: 'done'; payment: Payment } | { outcome: 'not_found' } | { outcome: 'conflict'; payment: Payment; detail: string };
 
 export type ReversalResult = Exclude<CancelResult, { outcome: 'not_found' }> | { outcome: 'nothing' };
 
 /** Why an approval request may not be approved whatever the card says. */
-export type Refusal =
-  | { kind: 'attempt_reversed'; tombstone: Tombstone }
-  | { kind: 'order_voided'; tombstone: Tombstone };
+export type Refusal = { kind: 'attempt_reversed'; tombstone: Tombstone } | { kind: 'order_voided'; tombstone: Tombstone };
 
 export interface LedgerPage {
   payments: Payment[];

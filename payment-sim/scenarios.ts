@@ -12,10 +12,9 @@ const milliseconds = z.number().min(0).max(600_000);
 
 export const latencySchema = z.union([
   milliseconds,
-  z.strictObject({ distribution: z.literal('uniform'), min: milliseconds, max: milliseconds }).refine(
-    (latency) => latency.min <= latency.max,
-    { message: 'min must not exceed max', path: ['max'] },
-  ),
+  z
+    .strictObject({ distribution: z.literal('uniform'), min: milliseconds, max: milliseconds })
+    .refine((latency) => latency.min <= latency.max, { message: 'min must not exceed max', path: ['max'] }),
   z.strictObject({ distribution: z.literal('normal'), mean: milliseconds, stddev: milliseconds }),
 ]);
 
@@ -54,10 +53,7 @@ export class ScenarioBook {
   }
 
   all(): Record<PaymentChannel, Scenario> {
-    return Object.fromEntries(paymentChannels.map((channel) => [channel, this.get(channel)])) as Record<
-      PaymentChannel,
-      Scenario
-    >;
+    return Object.fromEntries(paymentChannels.map((channel) => [channel, this.get(channel)])) as Record<PaymentChannel, Scenario>;
   }
 
   reset(): void {

@@ -74,10 +74,12 @@ export async function startPaymentSim(options: PaymentSimOptions): Promise<Runni
     await db?.end();
   };
   const readiness = db ? [databaseReady(db, 'payments-db')] : [];
-  const http = await startHttpServer(createPaymentApi(simulator, readiness), options.httpPort, 'payment-sim HTTP API').catch(async (error: unknown) => {
-    await closeJournal();
-    throw error;
-  });
+  const http = await startHttpServer(createPaymentApi(simulator, readiness), options.httpPort, 'payment-sim HTTP API').catch(
+    async (error: unknown) => {
+      await closeJournal();
+      throw error;
+    },
+  );
   const tcp = await startTelegramServer(simulator, { ...options.tcp, port: options.tcpPort }).catch(async (error: unknown) => {
     await closeHttpServer(http);
     await closeJournal();

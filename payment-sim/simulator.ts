@@ -92,11 +92,7 @@ export class PaymentSimulator {
     return { answer: this.decide(input, channel, roll), latencyMs: roll.latencyMs, hold: roll.timeout };
   }
 
-  private decide(
-    input: AuthorizationInput,
-    channel: PaymentChannel,
-    roll: { error: boolean; decline: boolean },
-  ): AuthorizationAnswer {
+  private decide(input: AuthorizationInput, channel: PaymentChannel, roll: { error: boolean; decline: boolean }): AuthorizationAnswer {
     const refusal = this.ledger.refusal(input.orderId, input.attempt);
     if (refusal) return { kind: 'refused', refusal, message: refusalMessage(input.orderId, refusal) };
     const standing = this.ledger.standingPayment(input.orderId);
@@ -128,7 +124,11 @@ export class PaymentSimulator {
     const decision = decideCard(input.cardNumber);
     switch (decision.kind) {
       case 'approve':
-        return { kind: 'approved', payment: this.ledger.recordApproval({ ...input, cardNumber: input.cardNumber, channel }), repeated: false };
+        return {
+          kind: 'approved',
+          payment: this.ledger.recordApproval({ ...input, cardNumber: input.cardNumber, channel }),
+          repeated: false,
+        };
       case 'decline':
         return declined(decision.declineCode);
       case 'processing_error':

@@ -307,8 +307,7 @@ class TelegramSession {
 
   private rejectMalformed(error: TelegramError): void {
     if (error.traceNumber === undefined) return this.closeBecause(error);
-    const messageType =
-      error.messageType !== undefined && isRequestType(error.messageType) ? responseTypeOf[error.messageType] : '9999';
+    const messageType = error.messageType !== undefined && isRequestType(error.messageType) ? responseTypeOf[error.messageType] : '9999';
     this.log.warn({ peer: this.peer, error }, `malformed telegram answered with 0030: ${error.message}`);
     this.send(
       blankTelegram({

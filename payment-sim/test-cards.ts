@@ -9,10 +9,7 @@ const byNumber = new Map(testCards.map((card) => [card.number, card.decision]));
 
 /** Any other number: approved when its Luhn check digit is right, otherwise an invalid-card decline. */
 export function decideCard(cardNumber: string): CardDecision {
-  return (
-    byNumber.get(cardNumber) ??
-    (passesLuhn(cardNumber) ? { kind: 'approve' } : { kind: 'decline', declineCode: 'invalid_card' })
-  );
+  return byNumber.get(cardNumber) ?? (passesLuhn(cardNumber) ? { kind: 'approve' } : { kind: 'decline', declineCode: 'invalid_card' });
 }
 
 /** A card number's length (2 to 19 digits) and its Luhn check digit are right. */

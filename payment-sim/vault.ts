@@ -155,7 +155,16 @@ export class PostgresCardStore implements CardStore {
     }>('SELECT token, key_id, iv, ciphertext, auth_tag, last4, brand, luhn_valid FROM card_vault WHERE token = $1', [token]);
     const row = rows[0];
     return row
-      ? { token: row.token, keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag, last4: row.last4, brand: row.brand, luhnValid: row.luhn_valid }
+      ? {
+          token: row.token,
+          keyId: row.key_id,
+          iv: row.iv,
+          ciphertext: row.ciphertext,
+          authTag: row.auth_tag,
+          last4: row.last4,
+          brand: row.brand,
+          luhnValid: row.luhn_valid,
+        }
       : undefined;
   }
 }

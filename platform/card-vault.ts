@@ -25,7 +25,10 @@ export class CardVaultError extends Error {
 export class CardVaultClient {
   private readonly baseUrl: string;
 
-  constructor(baseUrl: string, private readonly timeoutMs?: number) {
+  constructor(
+    baseUrl: string,
+    private readonly timeoutMs?: number,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
@@ -49,4 +52,3 @@ export class CardVaultClient {
     return card.data;
   }
 }
-

@@ -10,7 +10,12 @@ const url = z.string().url();
 const csv = z
   .string()
   .min(1)
-  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  );
 /** `true`/`false` (also 1/0, yes/no, on/off). */
 const flag = z.stringbool();
 /** A path to a PEM file (a mounted Secret); empty = not used. Read at connect time (platform/connections.ts). */
@@ -70,13 +75,9 @@ export const environmentSchema = z.object({
    */
   ORDER_DATABASE_URL: url.default('postgres://order_service:order_service@localhost:5432/orders'),
   INVENTORY_DATABASE_URL: url.default('postgres://inventory_service:inventory_service@localhost:5432/inventory'),
-  FULFILLMENT_DATABASE_URL: url.default(
-    'postgres://fulfillment_service:fulfillment_service@localhost:5432/fulfillment',
-  ),
+  FULFILLMENT_DATABASE_URL: url.default('postgres://fulfillment_service:fulfillment_service@localhost:5432/fulfillment'),
   ANALYTICS_DATABASE_URL: url.default('postgres://analytics_service:analytics_service@localhost:5432/analytics'),
-  NOTIFICATION_DATABASE_URL: url.default(
-    'postgres://notification_service:notification_service@localhost:5432/notifications',
-  ),
+  NOTIFICATION_DATABASE_URL: url.default('postgres://notification_service:notification_service@localhost:5432/notifications'),
   /** payment-sim's ledger (docs/payment-telegram.md#the-ledger). */
   PAYMENT_DATABASE_URL: url.default('postgres://payment_service:payment_service@localhost:5432/payments'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
@@ -110,13 +111,20 @@ export const environmentSchema = z.object({
     .string()
     .default('')
     .transform((value, context) => {
-      const keys = (value.trim() || DEV_VAULT_KEY).split(',').map((part) => part.trim()).filter(Boolean).map((entry) => {
-        const [id = '', encoded = ''] = entry.split(':');
-        return { id, key: Buffer.from(encoded, 'base64') };
-      });
+      const keys = (value.trim() || DEV_VAULT_KEY)
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const [id = '', encoded = ''] = entry.split(':');
+          return { id, key: Buffer.from(encoded, 'base64') };
+        });
       const bad = keys.filter(({ id, key }) => !/^[A-Za-z0-9._-]{1,32}$/.test(id) || key.length !== 32);
       if (keys.length === 0 || bad.length > 0) {
-        context.addIssue({ code: 'custom', message: 'must be keyId:base64-of-32-bytes[,keyId:…] (ids of 1–32 letters, digits, . _ -); `openssl rand -base64 32` makes a key' });
+        context.addIssue({
+          code: 'custom',
+          message: 'must be keyId:base64-of-32-bytes[,keyId:…] (ids of 1–32 letters, digits, . _ -); `openssl rand -base64 32` makes a key',
+        });
         return z.NEVER;
       }
       if (new Set(keys.map(({ id }) => id)).size !== keys.length) {
@@ -137,7 +145,10 @@ export const environmentSchema = z.object({
   GATEWAY_JWT_SECRET: z
     .string()
     .default('')
-    .refine((value) => value === '' || value.length >= 32, 'must be at least 32 characters (256 bits for HS256); `openssl rand -base64 32` makes one'),
+    .refine(
+      (value) => value === '' || value.length >= 32,
+      'must be at least 32 characters (256 bits for HS256); `openssl rand -base64 32` makes one',
+    ),
   GATEWAY_JWKS_URL: z.union([z.literal(''), url]).default(''),
   /** The `iss` and `aud` every token must carry. */
   GATEWAY_JWT_ISSUER: z.string().min(1).default('ordersaga-local'),
@@ -146,7 +157,12 @@ export const environmentSchema = z.object({
   GATEWAY_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   /** Requests per second one client address may make (bursts up to twice that); 0 = no limit. */
   GATEWAY_RATE_LIMIT_PER_ADDRESS: z.coerce.number().min(0).default(300),
@@ -158,7 +174,11 @@ export const environmentSchema = z.object({
    */
   GATEWAY_TRUST_FORWARDED_FOR: flag.default(false),
   /** Largest request body the gateway accepts, in bytes. */
-  GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  GATEWAY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
   /** Timeout for one HTTP call from an activity or the gateway to another service. */
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
 
@@ -195,7 +215,10 @@ export const environmentSchema = z.object({
 export type Environment = z.infer<typeof environmentSchema>;
 
 export class ConfigurationError extends Error {
-  constructor(readonly variables: string[], message: string) {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
     super(message);
     this.name = 'ConfigurationError';
   }
@@ -210,7 +233,9 @@ export function parseEnvironment(source: NodeJS.ProcessEnv = process.env): Envir
   const problems = result.error.issues.map((issue) => {
     const variable = String(issue.path[0]);
     // A secret's value never reaches a log line, only its length.
-    const got = SECRET_VARIABLE.test(variable) ? `${String(source[variable] ?? '').length} characters, not shown` : JSON.stringify(source[variable]);
+    const got = SECRET_VARIABLE.test(variable)
+      ? `${String(source[variable] ?? '').length} characters, not shown`
+      : JSON.stringify(source[variable]);
     return { variable, text: `${variable}: ${issue.message} (got ${got})` };
   });
   throw new ConfigurationError(

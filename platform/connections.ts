@@ -45,7 +45,10 @@ function clientCertificatePair(
   if (!certPath && !keyPath) return undefined;
   if (!certPath || !keyPath) {
     const missing = certPath ? keyVariable : certVariable;
-    fail([missing], `${missing}: must be set together with ${certPath ? certVariable : keyVariable} (a client certificate needs its private key)`);
+    fail(
+      [missing],
+      `${missing}: must be set together with ${certPath ? certVariable : keyVariable} (a client certificate needs its private key)`,
+    );
   }
   return { cert: readConfiguredFile(certVariable, certPath), key: readConfiguredFile(keyVariable, keyPath) };
 }
@@ -71,7 +74,12 @@ export function temporalConnectionSettings(env: Environment): TemporalConnection
       `TEMPORAL_ADDRESS: expected host:port, e.g. temporal-frontend.temporal:7233 or <namespace>.<account>.tmprl.cloud:7233 (got ${JSON.stringify(address)})`,
     );
   }
-  const pair = clientCertificatePair('TEMPORAL_TLS_CERT_FILE', env.TEMPORAL_TLS_CERT_FILE, 'TEMPORAL_TLS_KEY_FILE', env.TEMPORAL_TLS_KEY_FILE);
+  const pair = clientCertificatePair(
+    'TEMPORAL_TLS_CERT_FILE',
+    env.TEMPORAL_TLS_CERT_FILE,
+    'TEMPORAL_TLS_KEY_FILE',
+    env.TEMPORAL_TLS_KEY_FILE,
+  );
   const apiKey = env.TEMPORAL_API_KEY || undefined;
   const tlsWanted = env.TEMPORAL_TLS || Boolean(env.TEMPORAL_TLS_CA_FILE || env.TEMPORAL_TLS_SERVER_NAME || pair || apiKey);
   if (!tlsWanted) return { address };
@@ -125,7 +133,11 @@ export function kafkaConnectionSettings(env: Environment): KafkaConnectionSettin
   const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = env;
   if (mechanism === '') {
     const stray = username ? 'KAFKA_SASL_USERNAME' : password ? 'KAFKA_SASL_PASSWORD' : undefined;
-    if (stray) fail([stray, 'KAFKA_SASL_MECHANISM'], `${stray}: is set but KAFKA_SASL_MECHANISM is empty (set it to plain, scram-sha-256 or scram-sha-512)`);
+    if (stray)
+      fail(
+        [stray, 'KAFKA_SASL_MECHANISM'],
+        `${stray}: is set but KAFKA_SASL_MECHANISM is empty (set it to plain, scram-sha-256 or scram-sha-512)`,
+      );
     return settings;
   }
   if (!username || !password) {

@@ -50,7 +50,10 @@ const HEARTBEAT_EVERY_MS = 500;
 
 export class UnknownActivityError extends Error {
   override name = 'UnknownActivityError';
-  constructor(readonly unknown: string[], readonly known: readonly string[]) {
+  constructor(
+    readonly unknown: string[],
+    readonly known: readonly string[],
+  ) {
     super(`no activity named ${unknown.join(', ')} on this worker; known: ${known.join(', ')}`);
   }
 }

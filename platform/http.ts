@@ -52,7 +52,11 @@ export function withProblemDefaults(app: Hono, service: string): Hono {
     if (isTransientDependencyFailure(error)) {
       // Its database is down or restarting: the request may succeed in a moment, so say so.
       c.header('Retry-After', '1');
-      return problem(c, { title: 'Service Unavailable', status: 503, detail: `${service} cannot reach a dependency right now; retry shortly` });
+      return problem(c, {
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `${service} cannot reach a dependency right now; retry shortly`,
+      });
     }
     return problem(c, { title: 'Internal Server Error', status: 500, detail: `${service} could not handle the request` });
   });

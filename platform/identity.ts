@@ -65,7 +65,7 @@ export function localSigningSecret(): string {
   if (existsSync(localSecretFile)) return readFileSync(localSecretFile, 'utf8').trim();
   throw new Error(
     `no local token secret: set GATEWAY_JWT_SECRET, or run \`make up\` (it writes ${localSecretFile}). ` +
-      'A gateway behind an identity provider (GATEWAY_JWKS_URL) needs that provider\'s tokens instead.',
+      "A gateway behind an identity provider (GATEWAY_JWKS_URL) needs that provider's tokens instead.",
   );
 }
 

@@ -15,14 +15,7 @@ import { logger } from './logger.js';
 import { type EventHandler, RecordProcessor } from './record-processor.js';
 import { ConsumerLagMonitor } from './telemetry/kafka-lag.js';
 import { consumerSpanAttributes } from './telemetry/messaging.js';
-import {
-  deadLetterTopic,
-  type EventData,
-  type EventType,
-  partitionsPerTopic,
-  topicFor,
-  topics,
-} from './events/catalog.js';
+import { deadLetterTopic, type EventData, type EventType, partitionsPerTopic, topicFor, topics } from './events/catalog.js';
 import { buildEvent, CLOUDEVENTS_CONTENT_TYPE, type CloudEvent } from './events/envelope.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -36,11 +29,13 @@ export function kafkaClient(service: string): Kafka {
     // brokers, and TLS and SASL when the cluster wants them (platform/connections.ts)
     ...kafkaConnectionSettings(env),
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry;
-      const method = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
-      log[method]({ namespace, ...rest }, message);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }) => {
+        const { message, ...rest } = entry;
+        const method = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+        log[method]({ namespace, ...rest }, message);
+      },
   });
 }
 
@@ -95,7 +90,10 @@ export class EventPublisher {
   private readonly producer: LazyProducer;
 
   /** `service` becomes the events' CloudEvents `source` (`ordersaga/<service>`). */
-  constructor(kafka: Kafka, private readonly service: string) {
+  constructor(
+    kafka: Kafka,
+    private readonly service: string,
+  ) {
     this.producer = new LazyProducer(kafka);
   }
 
@@ -183,7 +181,8 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     deadLetters: {
       // Untraced, so the instrumentation does not replace the record's own traceparent header with
       // the send's: the dead letter keeps the original headers unchanged.
-      send: (message) => context.with(suppressTracing(context.active()), () => deadLetters.send({ topic: deadLetterDestination, messages: [message] })),
+      send: (message) =>
+        context.with(suppressTracing(context.active()), () => deadLetters.send({ topic: deadLetterDestination, messages: [message] })),
     },
   });
   const resumeTimers = new Set<NodeJS.Timeout>();
@@ -195,6 +194,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   await consumer.run({
     autoCommit: false,
     // eachMessage (not eachBatch) so the instrumentation makes each processing span a child of its producer span.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs makes `pause` a closure over the batch, not a method
     eachMessage: async ({ topic, partition, message, pause }) => {
       trace.getActiveSpan()?.setAttributes(consumerSpanAttributes(options.groupId, partition));
       const outcome = await processor.process({ topic, partition, message });
@@ -241,7 +241,10 @@ class OffsetCommits {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly consumer: Consumer, private readonly intervalMs = 200) {}
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly intervalMs = 200,
+  ) {}
 
   /** The record at `offset` is done: everything before `offset` + 1 may be committed. */
   done(topic: string, partition: number, offset: string): void {

@@ -35,7 +35,13 @@ const options: LoggerOptions = {
 };
 
 const root = logsExportEnabled()
-  ? pino(options, pino.multistream([{ stream: pino.destination(1), level: 'trace' }, { stream: otlpLogStream(), level: 'trace' }]))
+  ? pino(
+      options,
+      pino.multistream([
+        { stream: pino.destination(1), level: 'trace' },
+        { stream: otlpLogStream(), level: 'trace' },
+      ]),
+    )
   : pino(options);
 
 /** A logger for one component of a service, e.g. `logger('kafka')`. */

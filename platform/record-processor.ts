@@ -145,7 +145,10 @@ export class RecordProcessor {
       const reason = deadLetterReason(failure);
       try {
         await this.options.deadLetters.send(
-          deadLetterMessage({ group, ...record }, { reason, errorClass, message, attempts, ...(failure.code ? { code: failure.code } : {}) }),
+          deadLetterMessage(
+            { group, ...record },
+            { reason, errorClass, message, attempts, ...(failure.code ? { code: failure.code } : {}) },
+          ),
         );
       } catch (sendError) {
         // The record stays where it is and comes back after the wait; with its count kept, it goes

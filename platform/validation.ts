@@ -37,5 +37,10 @@ export function zodProblem(c: Context, error: z.ZodError, status = 400): Respons
  */
 export function rejectNonUuidOrderId(c: Context, orderId: string, named: 'order id' | 'orderId' = 'order id'): Response | undefined {
   if (z.uuid().safeParse(orderId).success) return undefined;
-  return problem(c, { status: 400, title: 'Bad Request', detail: `${named} must be a UUID`, errors: [{ pointer: '/orderId', detail: 'must be a UUID' }] });
+  return problem(c, {
+    status: 400,
+    title: 'Bad Request',
+    detail: `${named} must be a UUID`,
+    errors: [{ pointer: '/orderId', detail: 'must be a UUID' }],
+  });
 }

@@ -27,7 +27,16 @@ import type { OrderActivities } from '../activities/order/activities.js';
 import type { PaymentActivities } from '../activities/payment/activities.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
 import { CompensationFailingAttribute, OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
-import { cancelOrderUpdate, type CompensationProgress, type OrderState, type OrderTransition, type OrderWorkflowInput, orderStateQuery, type SagaSinks, taskQueues } from '../platform/contracts/workflow.js';
+import {
+  cancelOrderUpdate,
+  type CompensationProgress,
+  type OrderState,
+  type OrderTransition,
+  type OrderWorkflowInput,
+  orderStateQuery,
+  type SagaSinks,
+  taskQueues,
+} from '../platform/contracts/workflow.js';
 
 /** The saga's retry policies, each named once and used by the proxies below. */
 const retryPolicies = {
@@ -37,7 +46,13 @@ const retryPolicies = {
    * Authorization: a gateway that errors or times out is tried 5 times over about 15 s (1, 2, 4, 8 s
    * apart); then the saga gives up, compensates and ends FAILED.
    */
-  authorization: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '8 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['PaymentGatewayRejected'] },
+  authorization: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '8 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['PaymentGatewayRejected'],
+  },
   fulfillment: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
   /** One round of a compensation: a few quick attempts (about 1.4 s); see `undoRound`. */
   undoRound: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4 },
@@ -96,7 +111,11 @@ const undoRound = {
 const maxPauseBetweenUndoRoundsMs = 60_000;
 const undo = {
   releaseStock: proxyActivities<InventoryActivities>({ ...undoRound, taskQueue: taskQueues.inventory }).releaseStock,
-  voidPayment: proxyActivities<Pick<PaymentActivities, 'voidPayment'>>({ ...undoRound, taskQueue: taskQueues.orders, startToCloseTimeout: '15 seconds' }).voidPayment,
+  voidPayment: proxyActivities<Pick<PaymentActivities, 'voidPayment'>>({
+    ...undoRound,
+    taskQueue: taskQueues.orders,
+    startToCloseTimeout: '15 seconds',
+  }).voidPayment,
   cancelShipment: proxyActivities<FulfillmentActivities>({ ...undoRound, taskQueue: taskQueues.fulfillment }).cancelShipment,
 };
 const { saga: sagaSink } = proxySinks<SagaSinks>();
@@ -113,7 +132,11 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   );
   const bookkeeping = patched('local-order-bookkeeping')
     ? localOrders
-    : { recordOrderAccepted: orders.recordOrderAccepted, recordOrderTransition: orders.recordOrderTransition, preparePayment: payments.preparePayment };
+    : {
+        recordOrderAccepted: orders.recordOrderAccepted,
+        recordOrderTransition: orders.recordOrderTransition,
+        preparePayment: payments.preparePayment,
+      };
   const undoing = undoWaitsForStep
     ? undo
     : { releaseStock: inventory.releaseStock, voidPayment: payments.voidPayment, cancelShipment: fulfillment.cancelShipment };
@@ -207,7 +230,9 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         if (state.shipmentId !== undefined) throw new Error('the order has already been handed to the carrier');
         if (!cancellableStatuses.includes(state.status)) {
           throw new Error(
-            state.status === 'SHIPMENT_SCHEDULED' ? 'the order has already been handed to the carrier' : `the order is already ${state.status}`,
+            state.status === 'SHIPMENT_SCHEDULED'
+              ? 'the order has already been handed to the carrier'
+              : `the order is already ${state.status}`,
           );
         }
       },
@@ -266,7 +291,12 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     });
     if (authorized.outcome === 'declined') return decline(authorized);
     paymentId = state.paymentId = authorized.paymentId;
-    await enter({ status: 'PAYMENT_AUTHORIZED', paymentId: authorized.paymentId, approvalCode: authorized.approvalCode, amountMinor: prepared.amountMinor });
+    await enter({
+      status: 'PAYMENT_AUTHORIZED',
+      paymentId: authorized.paymentId,
+      approvalCode: authorized.approvalCode,
+      amountMinor: prepared.amountMinor,
+    });
 
     compensations.push({ name: 'cancelShipment', run: (reason) => undoing.cancelShipment({ ...customer, reason }) });
     const shipment = await fulfillment.scheduleShipment({

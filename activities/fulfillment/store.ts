@@ -32,7 +32,9 @@ export class FulfillmentStore {
   schedule(shipment: Omit<Shipment, 'status'>): Promise<Shipment | { refused: string }> {
     return withTransaction(this.db, async (tx) => {
       await lockOrder(tx, shipment.orderId);
-      const tombstone = await tx.query<{ reason: string }>('SELECT reason FROM shipment_tombstones WHERE order_id = $1', [shipment.orderId]);
+      const tombstone = await tx.query<{ reason: string }>('SELECT reason FROM shipment_tombstones WHERE order_id = $1', [
+        shipment.orderId,
+      ]);
       if (tombstone.rows[0]) return { refused: tombstone.rows[0].reason };
       await tx.query(
         `INSERT INTO shipments (shipment_id, order_id, customer_id, status, carrier, address, lines, estimated_delivery)
@@ -64,7 +66,10 @@ export class FulfillmentStore {
       );
       const shipment = await this.findByOrder(orderId, tx);
       if (!shipment) {
-        await tx.query('INSERT INTO shipment_tombstones (order_id, reason) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [orderId, reason]);
+        await tx.query('INSERT INTO shipment_tombstones (order_id, reason) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [
+          orderId,
+          reason,
+        ]);
       }
       return shipment;
     });
@@ -86,7 +91,13 @@ export class FulfillmentStore {
     limit: number,
     only: string[] | null,
   ): Promise<{ shipmentId: string; orderId: string; status: Shipment['status']; createdAt: string; updatedAt: string }[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.query<{
+      shipmentId: string;
+      orderId: string;
+      status: Shipment['status'];
+      createdAt: string;
+      updatedAt: string;
+    }>(
       `SELECT shipment_id AS "shipmentId", order_id AS "orderId", status, created_at AS "createdAt", updated_at AS "updatedAt"
        FROM shipments WHERE ($1::uuid IS NULL OR order_id > $1) AND ($3::uuid[] IS NULL OR order_id = ANY($3))
        ORDER BY order_id LIMIT $2`,

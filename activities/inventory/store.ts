@@ -70,9 +70,7 @@ export class InventoryStore {
   }
 
   async findReservation(orderId: string): Promise<Reservation | undefined> {
-    const { rows } = await this.db.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [
-      orderId,
-    ]);
+    const { rows } = await this.db.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1`, [orderId]);
     return rows[0];
   }
 
@@ -98,11 +96,17 @@ export class InventoryStore {
       // Two attempts for the same order (a retry racing a slow first try) queue here, so the second
       // finds the first's reservation instead of failing on the primary key.
       await lockOrder(tx, orderId);
-      const existing = (await tx.query<Reservation>(`SELECT ${reservationColumns}, reason FROM reservations WHERE order_id = $1`, [orderId])).rows[0];
+      const existing = (
+        await tx.query<Reservation>(`SELECT ${reservationColumns}, reason FROM reservations WHERE order_id = $1`, [orderId])
+      ).rows[0];
       // A released order is closed for good: a reserve that arrives after its release (a cancelled
       // attempt still running, a retry that outlived the saga) must not take stock nobody will return.
       if (existing?.status === 'RELEASED') {
-        return { outcome: 'rejected', reason: `the order was released before this reservation (${existing.reason ?? 'no reason given'})`, shortages: [] };
+        return {
+          outcome: 'rejected',
+          reason: `the order was released before this reservation (${existing.reason ?? 'no reason given'})`,
+          shortages: [],
+        };
       }
       if (existing) {
         const { reason: _reason, ...reservation } = existing;
@@ -130,17 +134,19 @@ export class InventoryStore {
 
       const lines = items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: bySku.get(item.sku)!.unitPriceMinor }));
       for (const line of lines) {
-        await tx.query(
-          `UPDATE products SET available = available - $2, reserved = reserved + $2, updated_at = now() WHERE sku = $1`,
-          [line.sku, line.quantity],
-        );
+        await tx.query(`UPDATE products SET available = available - $2, reserved = reserved + $2, updated_at = now() WHERE sku = $1`, [
+          line.sku,
+          line.quantity,
+        ]);
       }
       const totalMinor = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
       const currency = products[0]!.currency;
-      await tx.query(
-        `INSERT INTO reservations (order_id, status, lines, total_minor, currency) VALUES ($1, 'RESERVED', $2, $3, $4)`,
-        [orderId, JSON.stringify(lines), totalMinor, currency],
-      );
+      await tx.query(`INSERT INTO reservations (order_id, status, lines, total_minor, currency) VALUES ($1, 'RESERVED', $2, $3, $4)`, [
+        orderId,
+        JSON.stringify(lines),
+        totalMinor,
+        currency,
+      ]);
       return { outcome: 'reserved', reservation: { orderId, status: 'RESERVED', lines, totalMinor, currency } };
     });
   }
@@ -149,10 +155,9 @@ export class InventoryStore {
   private settle(orderId: string, to: 'RELEASED' | 'SHIPPED', reason?: string): Promise<Reservation | undefined> {
     return withTransaction(this.db, async (tx) => {
       if (to === 'RELEASED') await lockOrder(tx, orderId);
-      const { rows } = await tx.query<Reservation>(
-        `SELECT ${reservationColumns} FROM reservations WHERE order_id = $1 FOR UPDATE`,
-        [orderId],
-      );
+      const { rows } = await tx.query<Reservation>(`SELECT ${reservationColumns} FROM reservations WHERE order_id = $1 FOR UPDATE`, [
+        orderId,
+      ]);
       const reservation = rows[0];
       if (!reservation && to === 'RELEASED') {
         // Nothing reserved yet: leave a tombstone, so a reserve that arrives later refuses instead
@@ -167,10 +172,10 @@ export class InventoryStore {
       if (!reservation || reservation.status !== 'RESERVED') return reservation;
       const target = to === 'RELEASED' ? 'available' : 'shipped';
       for (const line of [...reservation.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-        await tx.query(
-          `UPDATE products SET reserved = reserved - $2, ${target} = ${target} + $2, updated_at = now() WHERE sku = $1`,
-          [line.sku, line.quantity],
-        );
+        await tx.query(`UPDATE products SET reserved = reserved - $2, ${target} = ${target} + $2, updated_at = now() WHERE sku = $1`, [
+          line.sku,
+          line.quantity,
+        ]);
       }
       await tx.query(`UPDATE reservations SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1`, [
         orderId,
@@ -205,7 +210,13 @@ export class InventoryStore {
     limit: number,
     only: string[] | null,
   ): Promise<{ sku: string; reserved: number | null; shipped: number | null; reservedInLines: number; shippedInLines: number }[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.query<{
+      sku: string;
+      reserved: number | null;
+      shipped: number | null;
+      reservedInLines: number;
+      shippedInLines: number;
+    }>(
       `WITH p AS (
          SELECT sku, reserved, shipped FROM products
          WHERE ($1::text IS NULL OR sku > $1) AND ($3::text[] IS NULL OR sku = ANY($3))),
@@ -231,7 +242,7 @@ export class InventoryStore {
     limit: number,
     only: string[] | null,
   ): Promise<(Reservation & { createdAt: string; updatedAt: string })[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.query<Reservation & { createdAt: string; updatedAt: string }>(
       `SELECT ${reservationColumns}, created_at AS "createdAt", updated_at AS "updatedAt" FROM reservations
        WHERE ($1::uuid IS NULL OR order_id > $1) AND ($3::uuid[] IS NULL OR order_id = ANY($3))
        ORDER BY order_id LIMIT $2`,

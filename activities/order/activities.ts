@@ -20,7 +20,10 @@ function countTransition(order: OrderRecord, status: OrderTransition['status']):
   if (status === 'COMPLETED') metrics.orderCompleted.add(1, channel);
   const seconds = (Date.now() - Date.parse(order.acceptedAt)) / 1000;
   if (seconds >= 0) metrics.orderDuration.record(seconds, { ...channel, 'order.status': status });
-  log.info({ orderId: order.orderId, status, paymentChannel: order.paymentChannel, durationMs: Math.round(seconds * 1000) }, `order ${status}`);
+  log.info(
+    { orderId: order.orderId, status, paymentChannel: order.paymentChannel, durationMs: Math.round(seconds * 1000) },
+    `order ${status}`,
+  );
 }
 
 export function createOrderActivities(store: OrderStore, events: EventPublisher) {

@@ -2,7 +2,15 @@
 import type { OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { Database, Queryable } from '../../platform/db.js';
 import { withTransaction } from '../../platform/db.js';
-import { isLegacyPayment, type OrderLine, type OrderRequest, type OrderStatus, type PaymentChannel, type SagaOrder, terminalStatuses } from '../../platform/contracts/order.js';
+import {
+  isLegacyPayment,
+  type OrderLine,
+  type OrderRequest,
+  type OrderStatus,
+  type PaymentChannel,
+  type SagaOrder,
+  terminalStatuses,
+} from '../../platform/contracts/order.js';
 
 export interface OrderRecord {
   orderId: string;
@@ -32,12 +40,7 @@ export class OrderStore {
   constructor(private readonly db: Database) {}
 
   /** Records a newly accepted order as PENDING; recording it again changes nothing. */
-  async insertPending(
-    orderId: string,
-    order: SagaOrder,
-    acceptedAt: string,
-    on: Queryable = this.db,
-  ): Promise<void> {
+  async insertPending(orderId: string, order: SagaOrder, acceptedAt: string, on: Queryable = this.db): Promise<void> {
     await on.query(
       `WITH inserted AS (
          INSERT INTO orders (order_id, customer_id, status, payment_channel, card_last4, items, shipping_address, accepted_at)
@@ -94,7 +97,10 @@ export class OrderStore {
 
   /** A start that failed; the row stays for the sweeper, with how often and why. */
   async sagaStartFailed(orderId: string, error: string): Promise<void> {
-    await this.db.query('UPDATE order_saga_starts SET attempts = attempts + 1, last_error = $2 WHERE order_id = $1', [orderId, error.slice(0, 1000)]);
+    await this.db.query('UPDATE order_saga_starts SET attempts = attempts + 1, last_error = $2 WHERE order_id = $1', [
+      orderId,
+      error.slice(0, 1000),
+    ]);
   }
 
   /** Saga starts older than `olderThanMs` (by the database's clock): the ones no request is still making. */
@@ -133,7 +139,15 @@ export class OrderStore {
            WHERE order_id = $1 AND status <> ALL($7)`,
           // A terminal status is final: a late transition (a cancelled step still reporting) must
           // not move a CANCELLED order back to a live status; its history keeps the line.
-          [orderId, change.status, change.reason ?? null, change.amountMinor ?? null, change.currency ?? null, change.paymentId ?? null, terminalStatuses],
+          [
+            orderId,
+            change.status,
+            change.reason ?? null,
+            change.amountMinor ?? null,
+            change.currency ?? null,
+            change.paymentId ?? null,
+            terminalStatuses,
+          ],
         );
       }
       const order = await this.find(orderId, tx);
@@ -174,7 +188,10 @@ export class OrderStore {
   }
 
   async listIds(limit: number): Promise<string[]> {
-    const { rows } = await this.db.query<{ orderId: string }>('SELECT order_id AS "orderId" FROM orders ORDER BY accepted_at DESC LIMIT $1', [limit]);
+    const { rows } = await this.db.query<{ orderId: string }>(
+      'SELECT order_id AS "orderId" FROM orders ORDER BY accepted_at DESC LIMIT $1',
+      [limit],
+    );
     return rows.map((row) => row.orderId);
   }
 

@@ -40,7 +40,8 @@ export function createPaymentActivities(
   /** The token to authorize with; an older saga's card number is exchanged for one (an unreachable vault is retried). */
   async function cardTokenOf(input: AuthorizePaymentInput): Promise<string> {
     if (input.cardToken !== undefined) return input.cardToken;
-    if (input.cardNumber === undefined) throw ApplicationFailure.nonRetryable(`order ${input.orderId}: the authorization names no card`, 'PaymentGatewayRejected');
+    if (input.cardNumber === undefined)
+      throw ApplicationFailure.nonRetryable(`order ${input.orderId}: the authorization names no card`, 'PaymentGatewayRejected');
     try {
       return (await vault.tokenize(input.cardNumber)).cardToken;
     } catch (error) {

@@ -93,7 +93,7 @@ export class HttpPaymentGateway implements PaymentGateway {
       return {
         outcome: 'declined',
         declineCode: typeof payload.declineCode === 'string' ? payload.declineCode : 'generic_decline',
-        reason: String(payload.message ?? payload.detail ?? 'card declined'),
+        reason: declineReason(payload.message ?? payload.detail),
       };
     }
     if (status === 409 && payload.type === 'attempt_reversed') {
@@ -128,7 +128,9 @@ export class HttpPaymentGateway implements PaymentGateway {
    */
   async void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
     const byOrder = payment.paymentId === undefined;
-    const what = byOrder ? `void by order id of order ${payment.orderId}` : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
+    const what = byOrder
+      ? `void by order id of order ${payment.orderId}`
+      : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
     const url = byOrder
       ? `${this.baseUrl}/payments/void-by-order`
       : `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId ?? '')}/void`;
@@ -182,4 +184,9 @@ export class HttpPaymentGateway implements PaymentGateway {
     const detail = problem.detail ?? (typeof body === 'string' ? body : JSON.stringify(body));
     return new PaymentGatewayError(this.channel, retryable, `${what} failed with HTTP ${status}: ${detail}`);
   }
+}
+
+/** The simulator's text for a decline (its `message`, or a problem's `detail`); a generic one when it sent none. */
+function declineReason(text: unknown): string {
+  return typeof text === 'string' ? text : 'card declined';
 }

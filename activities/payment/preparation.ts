@@ -28,7 +28,10 @@ function cardFacts(payment: SagaOrder['payment']): { luhnValid: boolean; brand: 
 
 export class PaymentPreparation {
   @ServiceNode('payment-validation')
-  async validateCard(card: { luhnValid: boolean; brand: string }): Promise<{ valid: true; brand: string } | { valid: false; reason: string }> {
+  async validateCard(card: {
+    luhnValid: boolean;
+    brand: string;
+  }): Promise<{ valid: true; brand: string } | { valid: false; reason: string }> {
     // The vault's verdict on the number (the number itself never reaches the order service).
     if (!card.luhnValid) return { valid: false, reason: 'card number fails the Luhn check' };
     return { valid: true, brand: card.brand };

@@ -6,7 +6,14 @@ export interface Kpis {
   ordersByStatus: Record<string, number>;
   revenue: { currency: string; completedMinor: number }[];
   declineRateByChannel: { channel: string; authorized: number; declined: number; declineRate: number }[];
-  endToEndLatencyMs: { completed: number; mean: number | null; p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  endToEndLatencyMs: {
+    completed: number;
+    mean: number | null;
+    p50: number | null;
+    p95: number | null;
+    p99: number | null;
+    max: number | null;
+  };
 }
 
 export async function readKpis(db: Database): Promise<Kpis> {

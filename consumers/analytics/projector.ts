@@ -71,7 +71,14 @@ function factOf(event: CloudEvent): FactUpdate | undefined {
     }
     case 'order.v1.payment_authorized': {
       const data = event.data as CloudEvent<'order.v1.payment_authorized'>['data'];
-      return { ...ref, status: 'PAYMENT_AUTHORIZED', paymentOutcome: 'authorized', paymentChannel: data.channel, amountMinor: data.amountMinor, currency: data.currency };
+      return {
+        ...ref,
+        status: 'PAYMENT_AUTHORIZED',
+        paymentOutcome: 'authorized',
+        paymentChannel: data.channel,
+        amountMinor: data.amountMinor,
+        currency: data.currency,
+      };
     }
     case 'order.v1.payment_declined': {
       const data = event.data as CloudEvent<'order.v1.payment_declined'>['data'];
@@ -79,7 +86,14 @@ function factOf(event: CloudEvent): FactUpdate | undefined {
     }
     case 'order.v1.completed': {
       const data = event.data as CloudEvent<'order.v1.completed'>['data'];
-      return { ...ref, ...terminal, status: 'COMPLETED', amountMinor: data.amountMinor, currency: data.currency, acceptedAt: data.acceptedAt };
+      return {
+        ...ref,
+        ...terminal,
+        status: 'COMPLETED',
+        amountMinor: data.amountMinor,
+        currency: data.currency,
+        acceptedAt: data.acceptedAt,
+      };
     }
     case 'order.v1.rejected':
       return { ...ref, ...terminal, status: 'REJECTED', acceptedAt: (event.data as CloudEvent<'order.v1.rejected'>['data']).acceptedAt };

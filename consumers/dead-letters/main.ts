@@ -96,7 +96,9 @@ function describe(deadLetter: DeadLetter): string {
 function printProgress(progress: ReplayProgress): void {
   switch (progress.step) {
     case 'read':
-      console.log(`[dlq-replay] read ${progress.deadLetters} dead letter(s)${progress.unreadable > 0 ? `, ${progress.unreadable} unreadable` : ''}`);
+      console.log(
+        `[dlq-replay] read ${progress.deadLetters} dead letter(s)${progress.unreadable > 0 ? `, ${progress.unreadable} unreadable` : ''}`,
+      );
       break;
     case 'skipped':
       // Records left for a later run by --limit are only counted in the summary.
@@ -104,7 +106,9 @@ function printProgress(progress: ReplayProgress): void {
       break;
     case 'would-replay':
     case 'replayed':
-      console.log(`[dlq-replay] ${progress.index}/${progress.total} ${progress.step === 'replayed' ? 'replayed' : 'would replay'} ${describe(progress.deadLetter)}`);
+      console.log(
+        `[dlq-replay] ${progress.index}/${progress.total} ${progress.step === 'replayed' ? 'replayed' : 'would replay'} ${describe(progress.deadLetter)}`,
+      );
       if (progress.deadLetter.detail) console.log(`             ${progress.deadLetter.detail.split('\n')[0]}`);
       break;
   }

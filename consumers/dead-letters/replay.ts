@@ -113,7 +113,8 @@ export async function readDeadLetterTopic(
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`reading ${topic} did not reach its end within ${timeoutMs} ms (partitions ${[...pending].join(', ')} left)`)),
+        () =>
+          reject(new Error(`reading ${topic} did not reach its end within ${timeoutMs} ms (partitions ${[...pending].join(', ')} left)`)),
         timeoutMs,
       );
     });
@@ -137,10 +138,7 @@ export async function readDeadLetterTopic(
  * Which dead letters to replay, oldest first, and which to leave and why. One per record (its first
  * home): the latest dead letter of it, which carries its highest replay count.
  */
-export function selectForReplay(
-  deadLetters: DeadLetter[],
-  selection: ReplaySelection,
-): { replay: DeadLetter[]; skipped: Skipped[] } {
+export function selectForReplay(deadLetters: DeadLetter[], selection: ReplaySelection): { replay: DeadLetter[]; skipped: Skipped[] } {
   const matching = deadLetters.filter(
     (deadLetter) =>
       (selection.consumerGroup === undefined || deadLetter.consumerGroup === selection.consumerGroup) &&
@@ -152,7 +150,11 @@ export function selectForReplay(
   const latest = new Map<string, DeadLetter>();
   for (const deadLetter of matching) {
     const seen = latest.get(deadLetter.originalSource);
-    if (!seen || deadLetter.replayCount > seen.replayCount || (deadLetter.replayCount === seen.replayCount && deadLetter.time >= seen.time)) {
+    if (
+      !seen ||
+      deadLetter.replayCount > seen.replayCount ||
+      (deadLetter.replayCount === seen.replayCount && deadLetter.time >= seen.time)
+    ) {
       latest.set(deadLetter.originalSource, deadLetter);
     }
   }
@@ -160,7 +162,11 @@ export function selectForReplay(
   const skipped: Skipped[] = [];
   for (const deadLetter of latest.values()) {
     if (deadLetter.replayCount >= selection.maxReplays) {
-      skipped.push({ deadLetter, kind: 'replay-limit', why: `already replayed ${deadLetter.replayCount} times (limit ${selection.maxReplays})` });
+      skipped.push({
+        deadLetter,
+        kind: 'replay-limit',
+        why: `already replayed ${deadLetter.replayCount} times (limit ${selection.maxReplays})`,
+      });
     } else if (selection.limit !== undefined && replay.length >= selection.limit) {
       skipped.push({ deadLetter, kind: 'over-limit', why: `over the limit of ${selection.limit}` });
     } else {
@@ -176,7 +182,14 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   progress({ step: 'read', deadLetters: deadLetters.length, unreadable: unreadable.length });
   const { replay, skipped } = selectForReplay(deadLetters, options);
   for (const entry of skipped) progress({ step: 'skipped', ...entry });
-  const report: ReplayReport = { deadLetterTopic: options.deadLetterTopic, dryRun: options.dryRun, read: deadLetters.length, unreadable, replayed: [], skipped };
+  const report: ReplayReport = {
+    deadLetterTopic: options.deadLetterTopic,
+    dryRun: options.dryRun,
+    read: deadLetters.length,
+    unreadable,
+    replayed: [],
+    skipped,
+  };
   if (options.dryRun) {
     replay.forEach((deadLetter, index) => progress({ step: 'would-replay', index: index + 1, total: replay.length, deadLetter }));
     report.replayed = replay;

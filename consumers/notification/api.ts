@@ -18,12 +18,16 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
   const { db, store } = deps;
   const app = withProblemDefaults(new Hono(), 'notification');
 
-
   app.get('/notifications', async (c) => {
     const customerId = c.req.query('customerId');
     const orderId = c.req.query('orderId');
     if (!customerId) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: 'customerId is required', errors: [{ pointer: '/customerId', detail: 'is required' }] });
+      return problem(c, {
+        status: 400,
+        title: 'Bad Request',
+        detail: 'customerId is required',
+        errors: [{ pointer: '/customerId', detail: 'is required' }],
+      });
     }
     const invalid = orderId === undefined ? undefined : rejectNonUuidOrderId(c, orderId, 'orderId');
     if (invalid) return invalid;

@@ -17,6 +17,19 @@ export function defaultPreference(customerId: string): Preference {
   return { customerId, channel: 'email', locale: 'ko', recipient: `${customerId}@customers.ordersaga.dev` };
 }
 
+/** A notification as the customer's listing shows it. */
+export interface SentNotification {
+  notificationId: string;
+  orderId: string;
+  eventType: string;
+  channel: Channel;
+  locale: Locale;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  createdAt: Date;
+}
+
 const preferenceColumns = `customer_id AS "customerId", channel, locale, recipient`;
 
 /**
@@ -32,7 +45,17 @@ export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): 
   const inserted = await tx.query(
     `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notification_id) DO NOTHING`,
-    [event.id, customerId, orderId, event.type, preference.channel, preference.locale, preference.recipient, rendered.subject, rendered.body],
+    [
+      event.id,
+      customerId,
+      orderId,
+      event.type,
+      preference.channel,
+      preference.locale,
+      preference.recipient,
+      rendered.subject,
+      rendered.body,
+    ],
   );
   if (inserted.rowCount === 0) return;
   return () => businessMetrics().notificationSent.add(1, { channel: preference.channel, 'event.type': event.type });
@@ -63,8 +86,8 @@ export class NotificationStore {
     return { notifiableEventsProcessed: row.processed, notifications: row.notifications, duplicates: row.duplicates };
   }
 
-  async listForCustomer(customerId: string, orderId: string | undefined, limit: number) {
-    const { rows } = await this.db.query(
+  async listForCustomer(customerId: string, orderId: string | undefined, limit: number): Promise<SentNotification[]> {
+    const { rows } = await this.db.query<SentNotification>(
       `SELECT notification_id AS "notificationId", order_id AS "orderId", event_type AS "eventType", channel, locale,
               recipient, subject, body, created_at AS "createdAt"
        FROM notifications WHERE customer_id = $1 AND ($2::uuid IS NULL OR order_id = $2::uuid)

@@ -22,24 +22,51 @@ export function formatAmount(amountMinor: number, currency: string, locale: Loca
 
 const templates: { [T in EventType]?: Template<T> } = {
   'order.v1.created': {
-    ko: (d) => ({ title: '주문 접수', body: `주문 ${orderRef(d.orderId)}이(가) 접수되었습니다. 상품 ${d.items.length}종을 준비하고 있습니다.` }),
-    en: (d) => ({ title: 'Order received', body: `We received order ${orderRef(d.orderId)} with ${d.items.length} item(s) and are getting it ready.` }),
+    ko: (d) => ({
+      title: '주문 접수',
+      body: `주문 ${orderRef(d.orderId)}이(가) 접수되었습니다. 상품 ${d.items.length}종을 준비하고 있습니다.`,
+    }),
+    en: (d) => ({
+      title: 'Order received',
+      body: `We received order ${orderRef(d.orderId)} with ${d.items.length} item(s) and are getting it ready.`,
+    }),
   },
   'order.v1.payment_authorized': {
-    ko: (d) => ({ title: '결제 승인', body: `주문 ${orderRef(d.orderId)}의 결제 ${formatAmount(d.amountMinor, d.currency, 'ko')}이(가) 승인되었습니다. 승인번호 ${d.approvalCode}.` }),
-    en: (d) => ({ title: 'Payment approved', body: `Payment of ${formatAmount(d.amountMinor, d.currency, 'en')} for order ${orderRef(d.orderId)} was approved (approval ${d.approvalCode}).` }),
+    ko: (d) => ({
+      title: '결제 승인',
+      body: `주문 ${orderRef(d.orderId)}의 결제 ${formatAmount(d.amountMinor, d.currency, 'ko')}이(가) 승인되었습니다. 승인번호 ${d.approvalCode}.`,
+    }),
+    en: (d) => ({
+      title: 'Payment approved',
+      body: `Payment of ${formatAmount(d.amountMinor, d.currency, 'en')} for order ${orderRef(d.orderId)} was approved (approval ${d.approvalCode}).`,
+    }),
   },
   'order.v1.payment_declined': {
-    ko: (d) => ({ title: '결제 거절', body: `주문 ${orderRef(d.orderId)}의 결제가 거절되었습니다 (${d.declineCode}). 다른 카드로 다시 시도해 주세요.` }),
-    en: (d) => ({ title: 'Payment declined', body: `Payment for order ${orderRef(d.orderId)} was declined (${d.declineCode}). Please try another card.` }),
+    ko: (d) => ({
+      title: '결제 거절',
+      body: `주문 ${orderRef(d.orderId)}의 결제가 거절되었습니다 (${d.declineCode}). 다른 카드로 다시 시도해 주세요.`,
+    }),
+    en: (d) => ({
+      title: 'Payment declined',
+      body: `Payment for order ${orderRef(d.orderId)} was declined (${d.declineCode}). Please try another card.`,
+    }),
   },
   'payment.v1.voided': {
     ko: (d) => ({ title: '결제 취소', body: `주문 ${orderRef(d.orderId)}의 결제 승인이 취소되었습니다. 청구되지 않습니다.` }),
-    en: (d) => ({ title: 'Payment cancelled', body: `The payment approval for order ${orderRef(d.orderId)} was cancelled; you will not be charged.` }),
+    en: (d) => ({
+      title: 'Payment cancelled',
+      body: `The payment approval for order ${orderRef(d.orderId)} was cancelled; you will not be charged.`,
+    }),
   },
   'fulfillment.v1.scheduled': {
-    ko: (d) => ({ title: '배송 예정', body: `주문 ${orderRef(d.orderId)}이(가) ${d.carrier}(으)로 발송 예정입니다. 도착 예정일 ${d.estimatedDelivery}.` }),
-    en: (d) => ({ title: 'Shipment scheduled', body: `Order ${orderRef(d.orderId)} ships with ${d.carrier}, expected on ${d.estimatedDelivery}.` }),
+    ko: (d) => ({
+      title: '배송 예정',
+      body: `주문 ${orderRef(d.orderId)}이(가) ${d.carrier}(으)로 발송 예정입니다. 도착 예정일 ${d.estimatedDelivery}.`,
+    }),
+    en: (d) => ({
+      title: 'Shipment scheduled',
+      body: `Order ${orderRef(d.orderId)} ships with ${d.carrier}, expected on ${d.estimatedDelivery}.`,
+    }),
   },
   'order.v1.completed': {
     ko: (d) => ({ title: '주문 완료', body: `주문 ${orderRef(d.orderId)}이(가) 완료되었습니다. 이용해 주셔서 감사합니다.` }),
@@ -71,7 +98,7 @@ export function renderNotification<T extends EventType>(
   locale: Locale,
   channel: Channel,
 ): RenderedNotification | undefined {
-  const template = templates[type] as Template<T> | undefined;
+  const template = templates[type];
   if (!template) return undefined;
   const message = template[locale](data);
   switch (channel) {

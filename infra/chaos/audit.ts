@@ -15,7 +15,11 @@ export async function auditOrders(orderIds: string[], deadlineMs: number): Promi
     orders: report.orders,
     byStatus: report.byStatus,
     violations: report.rules.flatMap((rule) =>
-      rule.violations.map((violation) => ({ rule: violation.rule, message: violation.message, ...(violation.orderId && { orderId: violation.orderId }) })),
+      rule.violations.map((violation) => ({
+        rule: violation.rule,
+        message: violation.message,
+        ...(violation.orderId && { orderId: violation.orderId }),
+      })),
     ),
     errors: [
       ...report.errors.map((error) => `${error.source}: ${error.message}`),

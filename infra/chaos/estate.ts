@@ -163,6 +163,7 @@ async function temporalAnswers(): Promise<boolean> {
   try {
     const answer = await connection.healthService.check({});
     // 1 = SERVING (grpc.health.v1)
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- the generated enum is not exported by @temporalio/client
     return answer.status === 1;
   } finally {
     await connection.close().catch(() => undefined);
@@ -179,8 +180,10 @@ export async function ensureSupervised(targets: readonly Target[], say: (line: s
   say(`no supervisor for ${missing.join(', ')}: adopting them (infra/dev/stack.sh up, infra/dev/services.sh up)`);
   const run = promisify(execFile);
   const env = { ...process.env, DEV_SUPERVISE: '1' };
-  if (missing.some((target) => (stackTargets as readonly string[]).includes(target))) await run(`${ROOT}/infra/dev/stack.sh`, ['up'], { env });
-  if (missing.some((target) => (serviceTargets as readonly string[]).includes(target))) await run(`${ROOT}/infra/dev/services.sh`, ['up'], { env });
+  if (missing.some((target) => (stackTargets as readonly string[]).includes(target)))
+    await run(`${ROOT}/infra/dev/stack.sh`, ['up'], { env });
+  if (missing.some((target) => (serviceTargets as readonly string[]).includes(target)))
+    await run(`${ROOT}/infra/dev/services.sh`, ['up'], { env });
   const still = targets.filter((target) => !supervised(target));
   if (still.length > 0) throw new Error(`still no supervisor for ${still.join(', ')}; is the estate up? (make up-detached)`);
 }

@@ -41,7 +41,10 @@ if (options.jsonFile) {
 if (options.record) {
   appendToBenchmarks(
     '## Chaos runs',
-    `### ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC\n\nCommand: \`make chaos ARGS="${process.argv.slice(2).filter((arg) => arg !== '--record').join(' ')}"\`\n\n\`\`\`\n${text}\n\`\`\``,
+    `### ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC\n\nCommand: \`make chaos ARGS="${process.argv
+      .slice(2)
+      .filter((arg) => arg !== '--record')
+      .join(' ')}"\`\n\n\`\`\`\n${text}\n\`\`\``,
     'Runs of `make chaos` (docs/chaos.md) on the dev estate: mixed load while every piece is killed with SIGKILL, one at a time, and reserve, authorize and schedule are slowed in turns; then the auditor over every accepted order.',
   );
   say('appended the summary to docs/benchmarks.md');

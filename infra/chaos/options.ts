@@ -123,7 +123,10 @@ export function parseChaosCommandLine(argv: readonly string[], env: NodeJS.Proce
   if (flags.targets === undefined) targets = [...allTargets];
   else if (flags.targets.trim() === 'none') targets = [];
   else {
-    const names = flags.targets.split(',').map((name) => name.trim()).filter(Boolean);
+    const names = flags.targets
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
     const unknown = names.filter((name) => !isTarget(name));
     if (unknown.length > 0) throw new UsageError(`--targets: unknown ${unknown.join(', ')}; choose from ${allTargets.join(', ')}`);
     targets = [...new Set(names)] as Target[];

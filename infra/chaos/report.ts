@@ -111,7 +111,8 @@ export function verdict(report: ReportWithoutVerdict): ChaosReport['verdict'] {
     if (report.audit.violations.length > 0) reasons.push(`${report.audit.violations.length} violation(s) of the saga's invariants`);
     if (report.audit.errors.length > 0) reasons.push(`the auditor could not read: ${report.audit.errors.join('; ')}`);
   }
-  if (report.orders.nonTerminal.length > 0) reasons.push(`${report.orders.nonTerminal.length} accepted order(s) not terminal by the deadline`);
+  if (report.orders.nonTerminal.length > 0)
+    reasons.push(`${report.orders.nonTerminal.length} accepted order(s) not terminal by the deadline`);
   const unrecovered = report.faults.filter((fault): fault is KillFault => fault.kind === 'kill' && !fault.recovered);
   if (unrecovered.length > 0) reasons.push(`no recovery after killing ${unrecovered.map((fault) => fault.target).join(', ')}`);
   if (report.notKilled.length > 0) reasons.push(`never killed: ${report.notKilled.join(', ')} (run longer)`);
@@ -129,7 +130,11 @@ export function formatReport(report: ChaosReport, width = 60): string {
   const lines: string[] = [];
   const o = report.orders;
   lines.push(`ordersaga chaos run ${report.startedAt} → ${report.finishedAt}`);
-  lines.push(`  ${Object.entries(report.settings).map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`).join(' · ')}`);
+  lines.push(
+    `  ${Object.entries(report.settings)
+      .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`)
+      .join(' · ')}`,
+  );
   lines.push('');
   lines.push('faults            at        restarted  healthy   recovered  orders during (accepted/submitted)');
   for (const fault of report.faults) {
@@ -149,16 +154,28 @@ export function formatReport(report: ChaosReport, width = 60): string {
   lines.push(...timeline(report, width));
   lines.push('');
   lines.push('orders');
-  lines.push(`  submitted ${o.submitted} · accepted ${o.accepted} · refused ${o.refused} · no answer ${o.submitFailed} · accepted unacknowledged ${o.acceptedUnacknowledged} · probes ${o.probes}`);
+  lines.push(
+    `  submitted ${o.submitted} · accepted ${o.accepted} · refused ${o.refused} · no answer ${o.submitFailed} · accepted unacknowledged ${o.acceptedUnacknowledged} · probes ${o.probes}`,
+  );
   const errors = Object.entries(o.errorsByKind).slice(0, 6);
   if (errors.length) lines.push(`  failures by kind: ${errors.map(([kind, count]) => `${kind} ${count}`).join(' · ')}`);
-  lines.push(`  accepted share: ${percent(o.acceptedShare.overall)} overall, ${percent(o.acceptedShare.duringFaults)} during kills, ${percent(o.acceptedShare.outsideFaults)} outside them`);
-  lines.push(`  audited ${o.audited}: ${Object.entries(o.terminal).map(([status, count]) => `${status} ${count}`).join(' · ') || 'none terminal'}${o.nonTerminal.length ? ` · NOT TERMINAL ${o.nonTerminal.length}` : ''}`);
+  lines.push(
+    `  accepted share: ${percent(o.acceptedShare.overall)} overall, ${percent(o.acceptedShare.duringFaults)} during kills, ${percent(o.acceptedShare.outsideFaults)} outside them`,
+  );
+  lines.push(
+    `  audited ${o.audited}: ${
+      Object.entries(o.terminal)
+        .map(([status, count]) => `${status} ${count}`)
+        .join(' · ') || 'none terminal'
+    }${o.nonTerminal.length ? ` · NOT TERMINAL ${o.nonTerminal.length}` : ''}`,
+  );
   for (const order of o.nonTerminal.slice(0, 10)) lines.push(`    not terminal: ${order.orderId} (${order.status})`);
   lines.push('');
   if (report.audit) {
     const a = report.audit;
-    lines.push(`audit (${a.orders} orders, ${seconds(a.durationMs)}): ${a.violations.length} violation(s)${a.errors.length ? `, ${a.errors.length} source error(s)` : ''}`);
+    lines.push(
+      `audit (${a.orders} orders, ${seconds(a.durationMs)}): ${a.violations.length} violation(s)${a.errors.length ? `, ${a.errors.length} source error(s)` : ''}`,
+    );
     for (const violation of a.violations.slice(0, 30)) lines.push(`  VIOLATION [${violation.rule}] ${violation.message}`);
     if (a.violations.length > 30) lines.push(`  … and ${a.violations.length - 30} more (see --json)`);
     for (const error of a.errors) lines.push(`  ERROR ${error}`);
@@ -220,7 +237,8 @@ export function timeline(report: ReportWithoutVerdict, width = 60): string[] {
   const accepted = perColumn(report.throughput.accepted);
   const refused = perColumn(report.throughput.refused);
   const peak = Math.max(1, ...accepted, ...refused);
-  const spark = (values: number[]) => values.map((value) => (value === 0 ? '·' : sparks[Math.max(1, Math.round((value / peak) * (sparks.length - 1)))])).join('');
+  const spark = (values: number[]) =>
+    values.map((value) => (value === 0 ? '·' : sparks[Math.max(1, Math.round((value / peak) * (sparks.length - 1)))])).join('');
   rows.push(`${label('accepted')} ${spark(accepted)}`);
   rows.push(`${label('refused')} ${spark(refused)}`);
   rows.push(`${' '.repeat(14)}(one column = ${seconds(spanMs / width)}; tallest bar = ${peak} orders)`);

@@ -71,16 +71,25 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
   const random = seededRandom(options.seed);
   // Customers named after the run: the order API's per-customer listing then returns exactly this
   // run's orders, including those whose 202 was lost when a piece died mid-request.
-  const customers = customerPool(load.customers, random).map((customer) => ({ ...customer, customerId: `chaos-${tag}-${customer.customerId}` }));
+  const customers = customerPool(load.customers, random).map((customer) => ({
+    ...customer,
+    customerId: `chaos-${tag}-${customer.customerId}`,
+  }));
   const orders = createOrderFactory({ customers, tcpShare: load.tcpShare, random, ...(stock.skus ? { basketSkus: stock.skus } : {}) });
   const run = new LoadRun(load, (abandon) => new GatewayClient({ ...clientSettings, signal: abandon }), orders, random);
 
   const clock = new RunClock();
   const faults: Fault[] = [];
   const probes: ProbeOrder[] = [];
-  const kills = new KillSchedule(options.targets, { durationMs: options.durationMs, maxKills: options.maxKills }, seededRandom(options.seed + 1));
+  const kills = new KillSchedule(
+    options.targets,
+    { durationMs: options.durationMs, maxKills: options.maxKills },
+    seededRandom(options.seed + 1),
+  );
   let current = 'warming up';
-  say(`run ${tag}: ${options.ratePerSecond} orders/s for ${options.durationMs / 1000} s, killing ${options.targets.join(', ') || 'nothing'}${options.latency ? ', slowing reserve/authorize/schedule in turns' : ''}; seed ${options.seed}`);
+  say(
+    `run ${tag}: ${options.ratePerSecond} orders/s for ${options.durationMs / 1000} s, killing ${options.targets.join(', ') || 'nothing'}${options.latency ? ', slowing reserve/authorize/schedule in turns' : ''}; seed ${options.seed}`,
+  );
 
   const progress = setInterval(() => {
     const s = run.record.snapshot();
@@ -120,7 +129,9 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
       const lengthMs = Math.min(plan.lengthMs, options.durationMs - clock.elapsedMs);
       const setting = { latencyMs: options.latencyMs, jitterMs: options.latencyMs };
       const atMs = clock.elapsedMs;
-      say(`slow ${plan.steps.join('+')} by ${setting.latencyMs}-${setting.latencyMs + setting.jitterMs} ms for ${(lengthMs / 1000).toFixed(0)} s`);
+      say(
+        `slow ${plan.steps.join('+')} by ${setting.latencyMs}-${setting.latencyMs + setting.jitterMs} ms for ${(lengthMs / 1000).toFixed(0)} s`,
+      );
       const window = await LatencyWindow.open(plan.steps, setting);
       const end = () => window.end().then(() => undefined);
       pendingCleanups.add(end);
@@ -161,7 +172,9 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
   let planted: PlantedViolation | undefined;
   if (options.plantViolation) {
     planted = await plantReleasedReservation([...statuses].filter(([, status]) => status === 'COMPLETED').map(([orderId]) => orderId));
-    say(planted ? `planted: ${planted.what} (order ${planted.orderId})` : 'nothing to plant: no completed order with a shipped reservation');
+    say(
+      planted ? `planted: ${planted.what} (order ${planted.orderId})` : 'nothing to plant: no completed order with a shipped reservation',
+    );
     if (planted) pendingCleanups.add(planted.undo);
   }
   say(`auditing ${accepted.length} orders…`);
@@ -188,7 +201,10 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
     fault.ordersDuring = { submitted: during.length, accepted: during.filter((order) => order.orderId).length };
   }
   const inKill = (order: OrderRecord) =>
-    faults.some((fault) => fault.kind === 'kill' && atOf(order) >= fault.atMs && atOf(order) <= fault.atMs + (fault.recoveryMs ?? options.recoverDeadlineMs));
+    faults.some(
+      (fault) =>
+        fault.kind === 'kill' && atOf(order) >= fault.atMs && atOf(order) <= fault.atMs + (fault.recoveryMs ?? options.recoverDeadlineMs),
+    );
   const share = (subset: OrderRecord[]) => (subset.length ? subset.filter((order) => order.orderId).length / subset.length : null);
   const bucketMs = Math.max(1_000, Math.round(options.durationMs / 60 / 1_000) * 1_000);
   const buckets = Math.max(1, Math.ceil(loadEndedMs / bucketMs));
@@ -226,7 +242,11 @@ export async function runChaos(options: ChaosOptions, say: Say): Promise<ChaosRe
       terminal,
       nonTerminal,
       errorsByKind: run.record.snapshot().errors,
-      acceptedShare: { overall: share(records), duringFaults: share(records.filter(inKill)), outsideFaults: share(records.filter((order) => !inKill(order))) },
+      acceptedShare: {
+        overall: share(records),
+        duringFaults: share(records.filter(inKill)),
+        outsideFaults: share(records.filter((order) => !inKill(order))),
+      },
     },
     throughput: { bucketMs, accepted: acceptedPerBucket, refused: refusedPerBucket },
     ...(auditSummary && { audit: auditSummary }),
@@ -242,25 +262,39 @@ function hardEndMs(options: ChaosOptions): number {
 
 function checkLoopback(): void {
   const env = config();
-  for (const [name, url] of Object.entries({ ORDER_URL: env.ORDER_URL, INVENTORY_URL: env.INVENTORY_URL, FULFILLMENT_URL: env.FULFILLMENT_URL, PAYMENT_HTTP_URL: env.PAYMENT_HTTP_URL })) {
-    if (!isLoopbackHost(new URL(url).hostname)) throw new Error(`${name} ${url} is not on this machine: the chaos suite only runs against the local dev estate`);
+  for (const [name, url] of Object.entries({
+    ORDER_URL: env.ORDER_URL,
+    INVENTORY_URL: env.INVENTORY_URL,
+    FULFILLMENT_URL: env.FULFILLMENT_URL,
+    PAYMENT_HTTP_URL: env.PAYMENT_HTTP_URL,
+  })) {
+    if (!isLoopbackHost(new URL(url).hostname))
+      throw new Error(`${name} ${url} is not on this machine: the chaos suite only runs against the local dev estate`);
   }
 }
 
 function parseLoadOptions(options: ChaosOptions): LoadOptions {
   const expected = (options.ratePerSecond * options.durationMs) / 1000;
   const parsed = parseLoadCommandLine([
-    '--rate', String(options.ratePerSecond),
+    '--rate',
+    String(options.ratePerSecond),
     // At most until the hard end; run.ts stops it once --duration is over and every target was killed.
-    '--duration', String(hardEndMs(options) / 1000),
-    '--seed', String(options.seed),
-    '--mix', options.mixText,
-    '--cancel-delay', String(options.cancelDelayMs),
+    '--duration',
+    String(hardEndMs(options) / 1000),
+    '--seed',
+    String(options.seed),
+    '--mix',
+    options.mixText,
+    '--cancel-delay',
+    String(options.cancelDelayMs),
     // The load generator follows each order this long; what is still open then, run.ts waits for.
-    '--deadline', String(Math.min(600, Math.max(60, options.settleMs / 1000))),
+    '--deadline',
+    String(Math.min(600, Math.max(60, options.settleMs / 1000))),
     // Few enough orders per customer that the order API's per-customer page (50) holds them all.
-    '--customers', String(Math.min(2_000, Math.max(50, Math.ceil(expected / 20)))),
-    '--url', options.baseUrl,
+    '--customers',
+    String(Math.min(2_000, Math.max(50, Math.ceil(expected / 20)))),
+    '--url',
+    options.baseUrl,
   ]);
   if (parsed.help) throw new Error('unreachable: no --help given');
   return parsed.options;
@@ -271,7 +305,8 @@ async function waitUntilHealthy(targets: readonly Target[], deadlineMs: number, 
   for (;;) {
     const sick = (await Promise.all(targets.map(async (target) => ((await isHealthy(target)) ? undefined : target)))).filter(Boolean);
     if (sick.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`not healthy before the run: ${sick.join(', ')}; the chaos suite needs a healthy estate (make status)`);
+    if (Date.now() > deadline)
+      throw new Error(`not healthy before the run: ${sick.join(', ')}; the chaos suite needs a healthy estate (make status)`);
     say(`waiting for ${sick.join(', ')} to be healthy before starting…`);
     await pause(2_000);
   }
@@ -413,4 +448,3 @@ async function waitUntilTerminal(orderIds: string[], deadlineMs: number, say: Sa
     await pause(1_000);
   }
 }
-

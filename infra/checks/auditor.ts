@@ -114,7 +114,9 @@ async function takeSnapshot(needs: Set<SourceName>, scope: Scope | undefined, en
     // A scoped audit reads its orders first: their items name the SKUs whose counters to check.
     if (needs.has('stock') && skus === undefined) needs.add('orders');
     await readOrdersInto();
-    skus ??= snapshot.orders ? [...new Set([...snapshot.orders.values()].flatMap((order: AuditedOrder) => order.items.map((item) => item.sku)))] : [];
+    skus ??= snapshot.orders
+      ? [...new Set([...snapshot.orders.values()].flatMap((order: AuditedOrder) => order.items.map((item) => item.sku)))]
+      : [];
     if (needs.has('stock') && !snapshot.orders && scope?.skus === undefined) {
       snapshot.errors.stock = snapshot.errors.orders; // the SKUs to check come from the orders
       needs.delete('stock');
@@ -193,7 +195,9 @@ export async function audit(options: AuditOptions = {}): Promise<AuditReport> {
     for (const violation of result.violations) {
       if (!violation.settling) continue;
       violation.message +=
-        attempt > 1 ? ` (still so after ${waited} s of waiting)` : ' (something moved within the grace period: it may yet settle, and the audit did not wait)';
+        attempt > 1
+          ? ` (still so after ${waited} s of waiting)`
+          : ' (something moved within the grace period: it may yet settle, and the audit did not wait)';
     }
   }
   const byStatus: Record<string, number> = {};

@@ -100,7 +100,10 @@ async function main(argv: string[]): Promise<number> {
     const badSkus = (values.sku ?? []).filter((sku) => !SKU_PATTERN.test(sku));
     if (badSkus.length > 0) throw new Error(`not a SKU: ${badSkus.join(', ')}`);
     options = {
-      scope: orderIds.length > 0 || values.sku ? { ...(orderIds.length > 0 && { orderIds }), ...(values.sku && { skus: values.sku }) } : undefined,
+      scope:
+        orderIds.length > 0 || values.sku
+          ? { ...(orderIds.length > 0 && { orderIds }), ...(values.sku && { skus: values.sku }) }
+          : undefined,
       rules: values.rule,
       graceMs: seconds('grace', values.grace, DEFAULT_GRACE_MS),
       deadlineMs: seconds('deadline', values.deadline, DEFAULT_DEADLINE_MS),

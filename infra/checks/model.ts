@@ -79,9 +79,9 @@ export function defineRule<K extends SourceName>(rule: Rule<K>): Rule {
 // ---- helpers the rules share ---------------------------------------------------------------------
 
 /** The order event each status is announced by (PENDING → order.v1.created, ...); some have none. */
-export const eventOfStatus = Object.fromEntries(
-  Object.entries(statusOfOrderEvent).map(([type, status]) => [status, type]),
-) as Partial<Record<OrderStatus, EventType>>;
+export const eventOfStatus = Object.fromEntries(Object.entries(statusOfOrderEvent).map(([type, status]) => [status, type])) as Partial<
+  Record<OrderStatus, EventType>
+>;
 
 /** When the order last moved (its newest transition, acceptance or update), in ms. */
 export function lastMoved(order: AuditedOrder): number {

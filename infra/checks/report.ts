@@ -5,7 +5,12 @@ export function formatReport(report: AuditReport, maxShown = 5): string {
   const lines: string[] = [];
   const scope = report.scope.wholeEstate
     ? 'the whole estate'
-    : [report.scope.orderIds !== undefined && `${report.scope.orderIds} named orders`, report.scope.skus !== undefined && `${report.scope.skus} named SKUs`].filter(Boolean).join(' and ');
+    : [
+        report.scope.orderIds !== undefined && `${report.scope.orderIds} named orders`,
+        report.scope.skus !== undefined && `${report.scope.skus} named SKUs`,
+      ]
+        .filter(Boolean)
+        .join(' and ');
   lines.push(
     `[check] audited ${scope}: ${report.orders} orders ${JSON.stringify(report.byStatus)}; ` +
       `${report.attempts} look(s) in ${(report.durationMs / 1000).toFixed(1)} s, grace period ${report.graceMs / 1000} s`,
@@ -22,7 +27,9 @@ export function formatReport(report: AuditReport, maxShown = 5): string {
       continue;
     }
     const count = result.violations.length;
-    lines.push(`  ${count === 0 ? 'ok   ' : 'FAIL '}  ${name}  checked ${result.checked} ${result.unit}, ${count} violation${count === 1 ? '' : 's'}`);
+    lines.push(
+      `  ${count === 0 ? 'ok   ' : 'FAIL '}  ${name}  checked ${result.checked} ${result.unit}, ${count} violation${count === 1 ? '' : 's'}`,
+    );
     for (const violation of result.violations.slice(0, maxShown)) lines.push(`           - ${violation.message}`);
     if (count > maxShown) lines.push(`           … and ${count - maxShown} more (--show N, or --json for all)`);
     for (const note of result.notes) lines.push(`           note: ${note}`);

@@ -101,7 +101,12 @@ async function walk<T>(
   if (only) {
     if (only.length === 0) return rows;
     for (let index = 0; index < only.length; index += ADMIN_FILTER_MAX_IDS) {
-      requests.push(new URLSearchParams({ [filterName]: only.slice(index, index + ADMIN_FILTER_MAX_IDS).join(','), limit: String(ADMIN_FILTER_MAX_IDS) }));
+      requests.push(
+        new URLSearchParams({
+          [filterName]: only.slice(index, index + ADMIN_FILTER_MAX_IDS).join(','),
+          limit: String(ADMIN_FILTER_MAX_IDS),
+        }),
+      );
     }
   } else {
     requests.push(new URLSearchParams({ limit: String(ADMIN_PAGE_MAX_LIMIT) }));
@@ -148,7 +153,11 @@ const ordersPage = z
   .transform((page) => ({ rows: page.orders, next: page.next, asOf: page.asOf }));
 
 /** Every order (or those named), and the order database's clock at the last page. */
-export async function readOrders(endpoints: Endpoints, only: string[] | undefined, fetcher: Fetcher): Promise<{ orders: AuditedOrder[]; asOf: number }> {
+export async function readOrders(
+  endpoints: Endpoints,
+  only: string[] | undefined,
+  fetcher: Fetcher,
+): Promise<{ orders: AuditedOrder[]; asOf: number }> {
   let asOf = 0;
   const recordingClock = ordersPage.transform((page) => {
     asOf = Math.max(asOf, Date.parse(page.asOf));
@@ -182,7 +191,15 @@ const reservationRow = z.object({
 export type ReservationRow = z.infer<typeof reservationRow>;
 
 export function readReservations(endpoints: Endpoints, only: string[] | undefined, fetcher: Fetcher): Promise<ReservationRow[]> {
-  return walk('inventory', endpoints.inventoryUrl, '/admin/reservations', 'orderId', only, pageSchema('reservations', reservationRow), fetcher);
+  return walk(
+    'inventory',
+    endpoints.inventoryUrl,
+    '/admin/reservations',
+    'orderId',
+    only,
+    pageSchema('reservations', reservationRow),
+    fetcher,
+  );
 }
 
 // ---- fulfillment: shipments --------------------------------------------------------------------
@@ -226,7 +243,12 @@ export async function readLedgerPages(endpoints: Endpoints, fetcher: Fetcher): P
   const params = new URLSearchParams({ limit: String(ADMIN_PAGE_MAX_LIMIT) });
   try {
     for (;;) {
-      const page = await getJson('payment-sim', `${endpoints.paymentUrl}/admin/ledger?${params}`, pageSchema('payments', paymentRow), fetcher);
+      const page = await getJson(
+        'payment-sim',
+        `${endpoints.paymentUrl}/admin/ledger?${params}`,
+        pageSchema('payments', paymentRow),
+        fetcher,
+      );
       payments.push(...page.rows);
       if (!page.next) return payments;
       params.set('after', page.next);
@@ -248,7 +270,12 @@ export async function readLedgerPerOrder(endpoints: Endpoints, orderIds: string[
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       for (let orderId = queue.shift(); orderId !== undefined; orderId = queue.shift()) {
-        const answer = await getJson('payment-sim', `${endpoints.paymentUrl}/payments?orderId=${encodeURIComponent(orderId)}`, perOrder, fetcher);
+        const answer = await getJson(
+          'payment-sim',
+          `${endpoints.paymentUrl}/payments?orderId=${encodeURIComponent(orderId)}`,
+          perOrder,
+          fetcher,
+        );
         payments.push(...answer.payments);
       }
     }),
@@ -297,7 +324,12 @@ export async function readNotifications(
   if (customerFacingTypes.length === 0) {
     // A scoped audit of orders the service never heard of reads no page; ask once for the list.
     customerFacingTypes = (
-      await getJson('notification', `${endpoints.notificationUrl}/admin/orders?limit=1`, z.object({ customerFacingTypes: z.array(z.string()) }), fetcher)
+      await getJson(
+        'notification',
+        `${endpoints.notificationUrl}/admin/orders?limit=1`,
+        z.object({ customerFacingTypes: z.array(z.string()) }),
+        fetcher,
+      )
     ).customerFacingTypes;
   }
   return { customerFacingTypes, orders };

@@ -23,6 +23,10 @@ began="$(now_ms)"
 "$HERE/fetch.sh" || die test "fetching dependencies failed"
 source "$ROOT/infra/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
 
+# The lint (`make lint`: ESLint and Prettier's check) counts as one more check; the suite runs either way.
+lint_ok=0
+if make --no-print-directory -s lint; then lint_ok=1; else log test "lint failed (above); \`make fmt\` fixes what is formatting"; fi
+
 # The test identity, exported so every service started below and every test inherit it (services.sh
 # passes the environment through). `user_identity` keeps the caller's own values of the same
 # variables (or unsets them), for the census of the user's estate.
@@ -183,6 +187,13 @@ if (( census_taken )); then
     failed=$(( failed + 1 ))
     (( status == 0 )) && status=1
   fi
+fi
+# The lint (before the estate started): one more check, like the census.
+if (( lint_ok )); then
+  passed=$(( passed + 1 ))
+else
+  failed=$(( failed + 1 ))
+  (( status == 0 )) && status=1
 fi
 # cleaned up before the summary, so the summary stays the last line
 cleanup

@@ -20,13 +20,72 @@ const london = { name: 'Alex Smith', line1: '10 Downing Street', city: 'London',
 export function demoBatch(): DemoOrder[] {
   const card = (cardNumber: string, channel: 'http' | 'tcp' = 'http') => ({ channel, cardNumber });
   return [
-    { label: 'happy path, HTTP', order: { customerId: 'cust-kim', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }], payment: card(demoCards.approved), shippingAddress: seoul } },
-    { label: 'happy path, HTTP, abroad', order: { customerId: 'cust-smith', items: [{ sku: 'TE-012', quantity: 3 }], payment: card(demoCards.approved), shippingAddress: london } },
-    { label: 'happy path, TCP', order: { customerId: 'cust-lee', items: [{ sku: 'BK-015', quantity: 1 }], payment: card(demoCards.approved, 'tcp'), shippingAddress: seoul } },
-    { label: 'card declined', order: { customerId: 'cust-park', items: [{ sku: 'SP-022', quantity: 1 }], payment: card(demoCards.declined), shippingAddress: seoul } },
-    { label: 'insufficient funds, TCP', order: { customerId: 'cust-garcia', items: [{ sku: 'HP-004', quantity: 1 }], payment: card(demoCards.insufficientFunds, 'tcp'), shippingAddress: london } },
-    { label: 'out of stock', order: { customerId: 'cust-kim', items: [{ sku: scarceProduct.sku, quantity: 50 }], payment: card(demoCards.approved), shippingAddress: seoul } },
-    { label: 'undeliverable address', order: { customerId: 'cust-lee', items: [{ sku: 'UM-018', quantity: 1 }], payment: card(demoCards.approved), shippingAddress: { ...seoul, postalCode: undeliverablePostalCode } } },
+    {
+      label: 'happy path, HTTP',
+      order: {
+        customerId: 'cust-kim',
+        items: [
+          { sku: 'KB-001', quantity: 1 },
+          { sku: 'MS-002', quantity: 2 },
+        ],
+        payment: card(demoCards.approved),
+        shippingAddress: seoul,
+      },
+    },
+    {
+      label: 'happy path, HTTP, abroad',
+      order: {
+        customerId: 'cust-smith',
+        items: [{ sku: 'TE-012', quantity: 3 }],
+        payment: card(demoCards.approved),
+        shippingAddress: london,
+      },
+    },
+    {
+      label: 'happy path, TCP',
+      order: {
+        customerId: 'cust-lee',
+        items: [{ sku: 'BK-015', quantity: 1 }],
+        payment: card(demoCards.approved, 'tcp'),
+        shippingAddress: seoul,
+      },
+    },
+    {
+      label: 'card declined',
+      order: {
+        customerId: 'cust-park',
+        items: [{ sku: 'SP-022', quantity: 1 }],
+        payment: card(demoCards.declined),
+        shippingAddress: seoul,
+      },
+    },
+    {
+      label: 'insufficient funds, TCP',
+      order: {
+        customerId: 'cust-garcia',
+        items: [{ sku: 'HP-004', quantity: 1 }],
+        payment: card(demoCards.insufficientFunds, 'tcp'),
+        shippingAddress: london,
+      },
+    },
+    {
+      label: 'out of stock',
+      order: {
+        customerId: 'cust-kim',
+        items: [{ sku: scarceProduct.sku, quantity: 50 }],
+        payment: card(demoCards.approved),
+        shippingAddress: seoul,
+      },
+    },
+    {
+      label: 'undeliverable address',
+      order: {
+        customerId: 'cust-lee',
+        items: [{ sku: 'UM-018', quantity: 1 }],
+        payment: card(demoCards.approved),
+        shippingAddress: { ...seoul, postalCode: undeliverablePostalCode },
+      },
+    },
   ];
 }
 
@@ -54,7 +113,9 @@ export async function runDemo(gatewayUrl: string, batch = demoBatch(), deadlineM
   while (submitted.some((order) => !isTerminal(order.status))) {
     if (Date.now() > deadline) {
       const open = submitted.filter((order) => !isTerminal(order.status));
-      throw new Error(`demo orders not finished after ${deadlineMs / 1000}s: ${open.map((order) => `${order.label} (${order.status})`).join(', ')}`);
+      throw new Error(
+        `demo orders not finished after ${deadlineMs / 1000}s: ${open.map((order) => `${order.label} (${order.status})`).join(', ')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
     for (const order of submitted.filter((candidate) => !isTerminal(candidate.status))) {
@@ -72,7 +133,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const gatewayUrl = process.env.GATEWAY_URL ?? `http://localhost:${config().GATEWAY_PORT}`;
   const results = await runDemo(gatewayUrl);
   const width = Math.max(...results.map((result) => result.label.length));
-  for (const result of results) console.log(`[demo]   ${result.label.padEnd(width)}  → ${result.status.padEnd(16)} ${gatewayUrl}/orders/${result.orderId}`);
+  for (const result of results)
+    console.log(`[demo]   ${result.label.padEnd(width)}  → ${result.status.padEnd(16)} ${gatewayUrl}/orders/${result.orderId}`);
   const completed = results.filter((result) => result.status === 'COMPLETED').length;
   console.log(`[demo] ${completed} of ${results.length} orders completed; the rest ended where their scenario leads`);
 }

@@ -28,5 +28,7 @@ export async function seed(): Promise<{ stocked: number; present: number }> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await seed();
-  console.log(`[seed] catalogue: ${result.stocked} products stocked, ${result.present} already present; ${demoCustomers.length} customer preferences set`);
+  console.log(
+    `[seed] catalogue: ${result.stocked} products stocked, ${result.present} already present; ${demoCustomers.length} customer preferences set`,
+  );
 }

@@ -39,17 +39,25 @@ export function parseTokenOptions(argv: string[]): z.infer<typeof optionsSchema>
   // make passes empty strings for variables not given (ROLE=, TTL=): those take the defaults.
   const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
   const parsed = optionsSchema.safeParse(given);
-  if (!parsed.success) throw new Error(`${parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ')}\n${usage}`);
+  if (!parsed.success)
+    throw new Error(`${parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ')}\n${usage}`);
   return parsed.data;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const options = parseTokenOptions(process.argv.slice(2));
-    const token = await mintToken({ secret: localSigningSecret(), customerId: options.customer, role: options.role, ttlSeconds: options.ttl });
+    const token = await mintToken({
+      secret: localSigningSecret(),
+      customerId: options.customer,
+      role: options.role,
+      ttlSeconds: options.ttl,
+    });
     process.stdout.write(`${token}\n`);
     if (process.stderr.isTTY) {
-      process.stderr.write(`[token] ${options.role} ${options.customer}, valid ${options.ttl} s. Use: curl -H "Authorization: Bearer <token>" localhost:8080/orders\n`);
+      process.stderr.write(
+        `[token] ${options.role} ${options.customer}, valid ${options.ttl} s. Use: curl -H "Authorization: Bearer <token>" localhost:8080/orders\n`,
+      );
     }
   } catch (error) {
     process.stderr.write(`token: ${(error as Error).message}\n`);

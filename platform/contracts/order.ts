@@ -98,13 +98,7 @@ export type CancelRequest = z.infer<typeof cancelRequestSchema>;
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
 export const terminalStatuses = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'] as const;
-export const orderStatuses = [
-  'PENDING',
-  'STOCK_RESERVED',
-  'PAYMENT_AUTHORIZED',
-  'SHIPMENT_SCHEDULED',
-  ...terminalStatuses,
-] as const;
+export const orderStatuses = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', ...terminalStatuses] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 export type TerminalStatus = (typeof terminalStatuses)[number];
 

@@ -36,9 +36,7 @@ export const eventSchemas = {
   'inventory.v1.rejected': z.strictObject({
     ...orderRef,
     reason,
-    shortages: z.array(
-      z.strictObject({ sku: z.string(), requested: z.number().int(), available: z.number().int() }),
-    ),
+    shortages: z.array(z.strictObject({ sku: z.string(), requested: z.number().int(), available: z.number().int() })),
   }),
   'inventory.v1.released': z.strictObject({ ...orderRef, reason }),
   'order.v1.payment_authorized': z.strictObject({

@@ -112,5 +112,5 @@ export function parseEvent(value: Buffer | string | null): CloudEvent {
       `${type} subject ${JSON.stringify(envelope.data.subject)} is not its data's orderId ${JSON.stringify(data.data.orderId)}`,
     );
   }
-  return { ...envelope.data, datacontenttype: 'application/json', dataschema: schemaUriFor(type), type, data: data.data } as CloudEvent;
+  return { ...envelope.data, datacontenttype: 'application/json', dataschema: schemaUriFor(type), type, data: data.data };
 }

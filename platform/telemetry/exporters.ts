@@ -49,14 +49,16 @@ function read(env: Environment, name: string): string {
 }
 
 /** The protocol for one signal: its own variable, else the general one, else http/protobuf. */
-export function otlpProtocol(signal: Signal, env: Environment = getEnvWithoutDefaults() as Environment): OtlpProtocol {
+export function otlpProtocol(signal: Signal, env: Environment = getEnvWithoutDefaults()): OtlpProtocol {
   const value = read(env, protocolVariable[signal]) || read(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') || 'http/protobuf';
   if ((protocols as readonly string[]).includes(value)) return value as OtlpProtocol;
-  throw new Error(`${protocolVariable[signal]} / OTEL_EXPORTER_OTLP_PROTOCOL must be one of ${protocols.join(', ')}, got ${JSON.stringify(value)}`);
+  throw new Error(
+    `${protocolVariable[signal]} / OTEL_EXPORTER_OTLP_PROTOCOL must be one of ${protocols.join(', ')}, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** Which exporter a signal gets (the first of a comma list; `none` anywhere turns the signal off). */
-export function exporterKind(signal: Signal, env: Environment = getEnvWithoutDefaults() as Environment): ExporterKind {
+export function exporterKind(signal: Signal, env: Environment = getEnvWithoutDefaults()): ExporterKind {
   const listed = read(env, exporterVariable[signal])
     .split(',')
     .map((entry) => entry.trim())
@@ -84,7 +86,10 @@ function exporterFor<T>(signal: Signal, classes: ExporterClasses<T>, env?: Envir
 export function spanExporter(env?: Environment): SpanExporter | undefined {
   return exporterFor<SpanExporter>(
     'traces',
-    { console: ConsoleSpanExporter, otlp: { grpc: GrpcTraceExporter, 'http/json': JsonTraceExporter, 'http/protobuf': ProtoTraceExporter } },
+    {
+      console: ConsoleSpanExporter,
+      otlp: { grpc: GrpcTraceExporter, 'http/json': JsonTraceExporter, 'http/protobuf': ProtoTraceExporter },
+    },
     env,
   );
 }
@@ -92,7 +97,10 @@ export function spanExporter(env?: Environment): SpanExporter | undefined {
 export function metricExporter(env?: Environment): PushMetricExporter | undefined {
   return exporterFor<PushMetricExporter>(
     'metrics',
-    { console: ConsoleMetricExporter, otlp: { grpc: GrpcMetricExporter, 'http/json': JsonMetricExporter, 'http/protobuf': ProtoMetricExporter } },
+    {
+      console: ConsoleMetricExporter,
+      otlp: { grpc: GrpcMetricExporter, 'http/json': JsonMetricExporter, 'http/protobuf': ProtoMetricExporter },
+    },
     env,
   );
 }

@@ -89,7 +89,10 @@ function create(provider: MeterProvider): BusinessMetrics {
       description: 'Rounds of a saga compensation that failed and will be retried (alert when it keeps rising), by compensation',
       unit: '{round}',
     }),
-    notificationSent: meter.createCounter(metricNames.notificationSent, { description: 'Notifications recorded for customers', unit: '{notification}' }),
+    notificationSent: meter.createCounter(metricNames.notificationSent, {
+      description: 'Notifications recorded for customers',
+      unit: '{notification}',
+    }),
     consumerDeadLetters: meter.createCounter(metricNames.consumerDeadLetters, {
       description: 'Records a consumer gave up on and wrote to the dead-letter topic, by group, reason and error class',
       unit: '{record}',

@@ -28,6 +28,7 @@ export function cacheInstrumentationResolutions(): void {
   if (installed) return;
   installed = true;
   const Module = createRequire(import.meta.url)('node:module') as ModuleWithResolver;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the caller's `this` (resolve.call below)
   const resolve = Module._resolveFilename;
   const resolved = new Map<string, string>();
   Module._resolveFilename = function (this: unknown, request, parent, ...rest) {

@@ -55,7 +55,14 @@ export function samplerFromEnvironment(env: { OTEL_TRACES_SAMPLER?: string; OTEL
 export class QuietSpansSampler implements Sampler {
   constructor(private readonly delegate: Sampler = samplerFromEnvironment()) {}
 
-  shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+  shouldSample(
+    context: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult {
     if (isQuietSpan(spanName)) return { decision: SamplingDecision.NOT_RECORD };
     return this.delegate.shouldSample(context, traceId, spanName, spanKind, attributes, links);
   }

@@ -92,12 +92,16 @@ export function startTelemetry(): void {
       new RpcServerMetricsSpanProcessor(),
       ...(exportProcessor ? [exportProcessor] : []),
     ],
-    ...(metrics ? { metricReader: new PeriodicExportingMetricReader({ exporter: metrics, exportIntervalMillis: metricExportIntervalMs() }) } : {}),
+    ...(metrics
+      ? { metricReader: new PeriodicExportingMetricReader({ exporter: metrics, exportIntervalMillis: metricExportIntervalMs() }) }
+      : {}),
     // Given explicitly (possibly empty): the SDK would otherwise add an OTLP log exporter of its own.
     logRecordProcessors: logs ? [new BatchLogRecordProcessor(logs)] : [],
     instrumentations: [
       // probes (/health, /health/live, /health/ready; platform/health.ts) are not traffic worth a span
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/health' || request.url?.startsWith('/health/') === true }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => request.url === '/health' || request.url?.startsWith('/health/') === true,
+      }),
       new UndiciInstrumentation(),
       pgInstrumentation,
       new KafkaJsInstrumentation({ producerHook: kafkaProducerHook, consumerHook: kafkaConsumerHook }),

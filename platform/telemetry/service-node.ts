@@ -30,7 +30,7 @@ import { serviceNodeResource, telemetryEnabled } from './resource.js';
 export const VIRTUAL_NODE_ATTRIBUTE = 'ordersaga.virtual_node';
 
 const providers = new Map<string, BasicTracerProvider>();
-let processorFactory: (() => SpanProcessor | undefined) = () => {
+let processorFactory: () => SpanProcessor | undefined = () => {
   const exporter = spanExporter();
   return exporter ? new BatchSpanProcessor(exporter) : undefined;
 };
@@ -69,13 +69,19 @@ export async function inServiceNode<T>(
   if (!telemetryEnabled()) return work(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
   const code = { 'code.function': operation, ...(codeNamespace ? { 'code.namespace': codeNamespace } : {}) };
   const callerContext = context.active();
-  const exit = trace.getTracer('ordersaga.service-node').startSpan(
-    operation,
-    { kind: SpanKind.CLIENT, attributes: { [PEER_SERVICE]: node, [SERVICE_PEER_NAME]: node, [VIRTUAL_NODE_ATTRIBUTE]: node, ...code } },
-    callerContext,
-  );
+  const exit = trace
+    .getTracer('ordersaga.service-node')
+    .startSpan(
+      operation,
+      { kind: SpanKind.CLIENT, attributes: { [PEER_SERVICE]: node, [SERVICE_PEER_NAME]: node, [VIRTUAL_NODE_ATTRIBUTE]: node, ...code } },
+      callerContext,
+    );
   const exitContext = trace.setSpan(callerContext, exit);
-  const entry = tracerFor(node).startSpan(operation, { kind: SpanKind.SERVER, attributes: { [VIRTUAL_NODE_ATTRIBUTE]: node, ...code } }, exitContext);
+  const entry = tracerFor(node).startSpan(
+    operation,
+    { kind: SpanKind.SERVER, attributes: { [VIRTUAL_NODE_ATTRIBUTE]: node, ...code } },
+    exitContext,
+  );
   try {
     return await context.with(trace.setSpan(exitContext, entry), () => work(entry));
   } catch (error) {

@@ -25,12 +25,16 @@ import { PEER_SERVICE, SERVICE_PEER_NAME } from './peer-service.js';
 
 export const TEMPORAL_PEER = 'temporal';
 
-const CLIENT_CALLS = /^(StartWorkflow|SignalWorkflow|SignalWithStartWorkflow|QueryWorkflow|StartWorkflowUpdate|UpdateWithStartWorkflow|TerminateWorkflow|CancelWorkflow|DescribeWorkflow):/;
+const CLIENT_CALLS =
+  /^(StartWorkflow|SignalWorkflow|SignalWithStartWorkflow|QueryWorkflow|StartWorkflowUpdate|UpdateWithStartWorkflow|TerminateWorkflow|CancelWorkflow|DescribeWorkflow):/;
 
 /** The kind and extra attributes a Temporal interceptor span gets, by its name. */
 export function temporalSpanOptions(name: string): { kind: SpanKind; attributes: Attributes } | undefined {
   if (CLIENT_CALLS.test(name)) {
-    return { kind: SpanKind.CLIENT, attributes: { [PEER_SERVICE]: TEMPORAL_PEER, [SERVICE_PEER_NAME]: TEMPORAL_PEER, 'rpc.system': 'temporal' } };
+    return {
+      kind: SpanKind.CLIENT,
+      attributes: { [PEER_SERVICE]: TEMPORAL_PEER, [SERVICE_PEER_NAME]: TEMPORAL_PEER, 'rpc.system': 'temporal' },
+    };
   }
   if (name.startsWith('RunActivity:')) return { kind: SpanKind.SERVER, attributes: {} };
   return undefined;
@@ -57,5 +61,5 @@ export function temporalTracer(base: Tracer = trace.getTracer('ordersaga.tempora
       const span = base.startSpan(name, withKind(name, options), active);
       return contextApi.with(trace.setSpan(active, span), () => fn(span)) as ReturnType<F>;
     },
-  } as Tracer;
+  };
 }

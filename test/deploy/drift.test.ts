@@ -30,7 +30,9 @@ const expected = expectedVariables();
 /** Per compose service built from the image: its drift. A service's own secret (the gateway's, the vault's) is its alone. */
 function composeDrift(compose: any): Record<string, { missing: string[]; unread: string[] }> {
   const expectedOf = (service: string) => new Set([...expected].filter((name) => (serviceOnlyVariables[name] ?? service) === service));
-  return Object.fromEntries(ordersagaServices(compose).map(([name, service]) => [name, environmentDrift(Object.keys(service.environment ?? {}), expectedOf(name))]));
+  return Object.fromEntries(
+    ordersagaServices(compose).map(([name, service]) => [name, environmentDrift(Object.keys(service.environment ?? {}), expectedOf(name))]),
+  );
 }
 
 /** For an overlay: variables no container sets, and per container the ones nothing reads. */
@@ -76,7 +78,8 @@ for (const overlay of overlays) {
       const container = containersOf(workload)[0]!;
       const names = new Set(environmentOf(container, objects));
       const entry = entryOf(container)!;
-      const wanted = entry === 'infra/setup/setup.ts' ? serviceDatabases.map((database) => database.urlVariable) : databaseVariablesOf(entry);
+      const wanted =
+        entry === 'infra/setup/setup.ts' ? serviceDatabases.map((database) => database.urlVariable) : databaseVariablesOf(entry);
       for (const variable of wanted) t.true(names.has(variable), `${workload.metadata.name}: ${variable}`);
       t.true(names.has('KAFKA_BROKERS') && names.has('TEMPORAL_ADDRESS'), `${workload.metadata.name}: ordersaga-config`);
     }

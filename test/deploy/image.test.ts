@@ -13,7 +13,11 @@ interface Instruction {
 
 /** The Dockerfile's instructions, continuation lines joined, comments dropped, grouped by stage. */
 function stages(text: string): { name: string; from: string; instructions: Instruction[] }[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   const args = new Map<string, string>();
   const result: { name: string; from: string; instructions: Instruction[] }[] = [];
   for (const line of lines) {
@@ -24,7 +28,11 @@ function stages(text: string): { name: string; from: string; instructions: Instr
       args.set(name!, value ?? '');
     } else if (keyword === 'FROM') {
       const [image, , name] = argument!.split(/\s+/);
-      result.push({ name: name ?? String(result.length), from: image!.replace(/\$\{(\w+)\}/g, (_, arg: string) => args.get(arg) ?? ''), instructions: [] });
+      result.push({
+        name: name ?? String(result.length),
+        from: image!.replace(/\$\{(\w+)\}/g, (_, arg: string) => args.get(arg) ?? ''),
+        instructions: [],
+      });
     } else {
       result.at(-1)?.instructions.push({ keyword: keyword.toUpperCase(), argument: argument! });
     }
@@ -47,9 +55,15 @@ test('multi-stage on node:20-bookworm-slim (glibc, for the Temporal core-bridge)
 test('production dependencies only, and the workflow bundle built in a build stage', (t) => {
   const runs = all.flatMap((stage) => find(stage, 'RUN').map((run) => run.argument));
   t.true(runs.some((run) => /npm ci\b.*--omit=dev/.test(run)));
-  t.false(runs.some((run) => /npm (ci|install)\b(?!.*--omit=dev)/.test(run)), 'no install with dev dependencies');
+  t.false(
+    runs.some((run) => /npm (ci|install)\b(?!.*--omit=dev)/.test(run)),
+    'no install with dev dependencies',
+  );
   t.true(runs.some((run) => /npm run bundle\b/.test(run)));
-  t.true(find(runtime, 'COPY').some((copy) => /--from=build .*\/app\/dist/.test(copy.argument)), 'the bundle reaches the runtime stage');
+  t.true(
+    find(runtime, 'COPY').some((copy) => /--from=build .*\/app\/dist/.test(copy.argument)),
+    'the bundle reaches the runtime stage',
+  );
   t.deepEqual(find(runtime, 'RUN'), [], 'the runtime stage only copies');
 });
 
@@ -84,6 +98,8 @@ test('starts like infra/dev/services.sh, and ships every folder an entry point n
 });
 
 test('.dockerignore keeps local state, dependencies and secrets out of the build context', (t) => {
-  const ignored = read('.dockerignore').split('\n').map((line) => line.trim());
+  const ignored = read('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim());
   for (const path of ['.git', 'node_modules', '.state', '.tools', 'dist', '.env']) t.true(ignored.includes(path), path);
 });

@@ -82,7 +82,12 @@ for (const overlay of overlays) {
   test(`${overlay}: each of the seven services runs once, from the one image, with the entry point the dev stack uses`, (t) => {
     const deployments = deploymentsOf(renderOverlay(overlay));
     const entries = deployments.map((deployment) => entryOf(containersOf(deployment)[0]!));
-    t.deepEqual(entries.sort(), serviceEntries().map((service) => service.entry).sort());
+    t.deepEqual(
+      entries.sort(),
+      serviceEntries()
+        .map((service) => service.entry)
+        .sort(),
+    );
     t.is(new Set(deployments.map((deployment) => containersOf(deployment)[0]!.image)).size, 1);
     for (const deployment of deployments) t.is(nameOf(deployment), deployment.metadata.name);
   });
@@ -95,9 +100,10 @@ for (const overlay of overlays) {
       const container = containersOf(deployment)[0]!;
       const http = container.ports?.find((port) => port.name === 'http');
       t.is(http?.containerPort, service.port, `${service.name}: containerPort http`);
-      const portVariable = [`${service.name.toUpperCase().replace('-', '_')}_PORT`, `${service.name.toUpperCase().replace('-', '_')}_HTTP_PORT`].find(
-        (name) => configMap.data?.[name] !== undefined,
-      );
+      const portVariable = [
+        `${service.name.toUpperCase().replace('-', '_')}_PORT`,
+        `${service.name.toUpperCase().replace('-', '_')}_HTTP_PORT`,
+      ].find((name) => configMap.data?.[name] !== undefined);
       t.is(configMap.data?.[portVariable ?? ''], String(service.port), `${service.name}: its port variable in the ConfigMap`);
       // platform/health.ts: liveness never touches a dependency, readiness checks those the service needs
       const paths = { readinessProbe: '/health/ready', livenessProbe: '/health/live', startupProbe: '/health/live' } as const;
@@ -105,8 +111,14 @@ for (const overlay of overlays) {
         t.deepEqual(container[probe]?.httpGet, { path, port: 'http' }, `${service.name} ${probe}`);
       }
       const service_ = ofKind(objects, 'Service').find((object) => object.metadata.name === service.name);
-      t.truthy(service_ && selects({ matchLabels: service_.spec.selector }, podLabels(deployment)), `${service.name}: a Service selects it`);
-      t.true(service_?.spec.ports.some((port: { port: number }) => port.port === service.port), `${service.name}: Service port`);
+      t.truthy(
+        service_ && selects({ matchLabels: service_.spec.selector }, podLabels(deployment)),
+        `${service.name}: a Service selects it`,
+      );
+      t.true(
+        service_?.spec.ports.some((port: { port: number }) => port.port === service.port),
+        `${service.name}: Service port`,
+      );
     }
   });
 
@@ -122,7 +134,10 @@ for (const overlay of overlays) {
         }
         t.true(container.securityContext?.readOnlyRootFilesystem, `${workload.metadata.name}: readOnlyRootFilesystem`);
         t.false(container.securityContext?.allowPrivilegeEscalation, `${workload.metadata.name}: allowPrivilegeEscalation`);
-        t.true(container.volumeMounts?.some((mount) => mount.mountPath === '/tmp'), `${workload.metadata.name}: writable /tmp for tsx`);
+        t.true(
+          container.volumeMounts?.some((mount) => mount.mountPath === '/tmp'),
+          `${workload.metadata.name}: writable /tmp for tsx`,
+        );
       }
     }
   });
@@ -165,7 +180,9 @@ for (const overlay of overlays) {
     const objects = renderOverlay(overlay);
     const budgets = ofKind(objects, 'PodDisruptionBudget');
     for (const deployment of deploymentsOf(objects)) {
-      const autoscaled = ofKind(objects, 'HorizontalPodAutoscaler').some((object) => object.spec.scaleTargetRef.name === deployment.metadata.name);
+      const autoscaled = ofKind(objects, 'HorizontalPodAutoscaler').some(
+        (object) => object.spec.scaleTargetRef.name === deployment.metadata.name,
+      );
       if (!autoscaled && (deployment.spec.replicas ?? 1) <= 1) continue;
       t.true(
         budgets.some((budget) => selects(budget.spec.selector, podLabels(deployment))),
@@ -204,9 +221,13 @@ for (const overlay of overlays) {
 /** May a pod with `from` labels open a TCP connection to `port` of the pod `to`, under these policies? */
 function admitted(policies: K8sObject[], from: Record<string, string> | 'outside', to: K8sObject, port: number): boolean {
   const target = podLabels(to);
-  const applying = policies.filter((policy) => selects(policy.spec.podSelector, target) && (policy.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
+  const applying = policies.filter(
+    (policy) => selects(policy.spec.podSelector, target) && (policy.spec.policyTypes ?? ['Ingress']).includes('Ingress'),
+  );
   if (applying.length === 0) return true;
-  const portNames = new Map(containersOf(to).flatMap((container) => (container.ports ?? []).map((p) => [p.name, p.containerPort] as const)));
+  const portNames = new Map(
+    containersOf(to).flatMap((container) => (container.ports ?? []).map((p) => [p.name, p.containerPort] as const)),
+  );
   return applying.some((policy) =>
     (policy.spec.ingress ?? []).some((rule: { from?: any[]; ports?: { port: number | string }[] }) => {
       const portOk = !rule.ports || rule.ports.some((p) => (typeof p.port === 'string' ? portNames.get(p.port) : p.port) === port);
@@ -237,11 +258,18 @@ for (const overlay of overlays) {
     const objects = renderOverlay(overlay);
     const policies = ofKind(objects, 'NetworkPolicy');
     t.true(
-      policies.some((policy) => Object.keys(policy.spec.podSelector ?? {}).length === 0 && policy.spec.policyTypes?.includes('Ingress') && !policy.spec.ingress),
+      policies.some(
+        (policy) =>
+          Object.keys(policy.spec.podSelector ?? {}).length === 0 && policy.spec.policyTypes?.includes('Ingress') && !policy.spec.ingress,
+      ),
       'a default-deny ingress policy for every pod',
     );
     const open = ofKind(objects, 'Deployment')
-      .filter((deployment) => containersOf(deployment).some((container) => (container.ports ?? []).some((port) => admitted(policies, 'outside', deployment, port.containerPort))))
+      .filter((deployment) =>
+        containersOf(deployment).some((container) =>
+          (container.ports ?? []).some((port) => admitted(policies, 'outside', deployment, port.containerPort)),
+        ),
+      )
       .map((deployment) => deployment.metadata.name);
     t.deepEqual(open, ['gateway']);
   });
@@ -256,7 +284,9 @@ for (const overlay of overlays) {
     }
     for (const from of deployments) {
       for (const to of deployments) {
-        const allowedPorts = calls.filter(([caller, callee]) => caller === from.metadata.name && callee === to.metadata.name).flatMap(([, , ports]) => ports);
+        const allowedPorts = calls
+          .filter(([caller, callee]) => caller === from.metadata.name && callee === to.metadata.name)
+          .flatMap(([, , ports]) => ports);
         for (const port of (containersOf(to)[0]!.ports ?? []).map((p) => p.containerPort)) {
           if (to.metadata.name === 'gateway' || allowedPorts.includes(port)) continue;
           t.false(admitted(policies, podLabels(from), to, port), `${from.metadata.name} → ${to.metadata.name}:${port} should be closed`);
@@ -294,7 +324,8 @@ test('dev: Kafka, Temporal and PostgreSQL run in the namespace, match the dev st
   const temporal = containersOf(byName('temporal'))[0]!;
   t.is(temporal.image, `temporalio/temporal:${temporalVersion}`);
   const args = temporal.args ?? [];
-  for (const [name, type] of Object.entries(searchAttributeRegistrations)) t.true(args.includes(`${name}=${type}`), `search attribute ${name}`);
+  for (const [name, type] of Object.entries(searchAttributeRegistrations))
+    t.true(args.includes(`${name}=${type}`), `search attribute ${name}`);
   const postgres = byName('postgres');
   const initVolume = postgres.spec.template.spec.volumes.find((volume: { name: string }) => volume.name === 'init');
   const initMap = ofKind(objects, 'ConfigMap').find((object) => object.metadata.name === initVolume.configMap.name);
@@ -316,7 +347,11 @@ test('dev: every Secret a pod needs is generated, with the key it asks for', (t)
       if (!reference || reference.optional) continue;
       const secret = secrets.find((object) => object.metadata.name === reference.name);
       // Present is what the pod needs to start; an empty value is legitimate (the gateway's unused jwks-url).
-      t.not(secret?.data?.[reference.key], undefined, `${workload.metadata.name}: ${variable.name} from ${reference.name}/${reference.key}`);
+      t.not(
+        secret?.data?.[reference.key],
+        undefined,
+        `${workload.metadata.name}: ${variable.name} from ${reference.name}/${reference.key}`,
+      );
     }
   }
 });
@@ -324,7 +359,12 @@ test('dev: every Secret a pod needs is generated, with the key it asks for', (t)
 test('prod: no Kafka, Temporal or PostgreSQL in the namespace; clients use TLS; every Secret it needs is documented', (t) => {
   const objects = renderOverlay('prod');
   t.deepEqual(ofKind(objects, 'Secret'), [], 'production secrets are created outside the manifests');
-  t.deepEqual(ofKind(objects, 'Deployment').map((object) => object.metadata.name).filter((name) => ['kafka', 'temporal', 'postgres'].includes(name)), []);
+  t.deepEqual(
+    ofKind(objects, 'Deployment')
+      .map((object) => object.metadata.name)
+      .filter((name) => ['kafka', 'temporal', 'postgres'].includes(name)),
+    [],
+  );
   const config = ofKind(objects, 'ConfigMap').find((object) => object.metadata.name.startsWith('ordersaga-config'))!.data!;
   t.is(config.KAFKA_TLS, 'true');
   t.is(config.TEMPORAL_TLS, 'true');
@@ -343,7 +383,10 @@ test('prod: no Kafka, Temporal or PostgreSQL in the namespace; clients use TLS; 
   const kafkaCa = config.KAFKA_TLS_CA_FILE!;
   for (const workload of workloads(objects).filter((object) => ['worker', 'consumer', 'migrations'].includes(component(object) ?? ''))) {
     const mounts = containersOf(workload)[0]!.volumeMounts ?? [];
-    t.true(mounts.some((mount) => kafkaCa.startsWith(`${mount.mountPath}/`)), `${workload.metadata.name}: ${kafkaCa} is mounted`);
+    t.true(
+      mounts.some((mount) => kafkaCa.startsWith(`${mount.mountPath}/`)),
+      `${workload.metadata.name}: ${kafkaCa} is mounted`,
+    );
   }
 });
 
@@ -359,12 +402,13 @@ for (const overlay of overlays) {
       t.not(reference?.optional, true, `${name}: without the Secret the gateway must not start`);
     }
     for (const workload of workloads(objects).filter((candidate) => candidate.metadata.name !== 'gateway')) {
-      for (const container of containersOf(workload)) t.false(environmentOf(container, objects).includes('GATEWAY_JWT_SECRET'), workload.metadata.name);
+      for (const container of containersOf(workload))
+        t.false(environmentOf(container, objects).includes('GATEWAY_JWT_SECRET'), workload.metadata.name);
     }
   });
 }
 
-test("dev: the generated gateway Secret has a secret long enough for HS256 and no JWKS URL (exactly one is set)", (t) => {
+test('dev: the generated gateway Secret has a secret long enough for HS256 and no JWKS URL (exactly one is set)', (t) => {
   const secret = ofKind(renderOverlay('dev'), 'Secret').find((object) => object.metadata.name.startsWith('ordersaga-gateway'))!;
   const decoded = (key: string) => Buffer.from((secret.data?.[key] ?? '').replace(/[\r\n]/g, ''), 'base64').toString('utf8');
   t.true(decoded('jwt-secret').length >= 32);

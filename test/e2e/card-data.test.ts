@@ -68,7 +68,8 @@ const last4 = pan.slice(-4);
 const orders: string[] = [];
 
 test.before(async () => {
-  if (process.env.CARD_DATA_PLANT === '1') appendFileSync(join(LOG_DIR, 'gateway.log'), `{"planted":"${pan.replace(/(\d{4})(?=\d)/g, '$1 ')}"}\n`);
+  if (process.env.CARD_DATA_PLANT === '1')
+    appendFileSync(join(LOG_DIR, 'gateway.log'), `{"planted":"${pan.replace(/(\d{4})(?=\d)/g, '$1 ')}"}\n`);
   const sku = await stockTestProduct(10, 20_000);
   for (const channel of ['http', 'tcp'] as const) {
     const submitted = await submitOrder({
@@ -82,7 +83,9 @@ test.before(async () => {
     orders.push(submitted.body.orderId as string);
   }
   for (const orderId of orders) {
-    const order = await waitForStatus(orderId, (status) => ['COMPLETED', 'PAYMENT_DECLINED', 'FAILED', 'REJECTED', 'CANCELLED'].includes(status));
+    const order = await waitForStatus(orderId, (status) =>
+      ['COMPLETED', 'PAYMENT_DECLINED', 'FAILED', 'REJECTED', 'CANCELLED'].includes(status),
+    );
     if (order.status !== 'COMPLETED') throw new Error(`order ${orderId} ended ${order.status}: ${order.reason ?? ''}`);
     if (order.payment?.cardLast4 !== last4) throw new Error(`order ${orderId} shows card ${order.payment?.cardLast4}, not …${last4}`);
   }
@@ -92,7 +95,7 @@ test('the orders completed and show only the last four digits', (t) => {
   t.is(orders.length, 2);
 });
 
-test('a number failing the Luhn check still ends PAYMENT_DECLINED, declined in preparation on the vault\'s check', async (t) => {
+test("a number failing the Luhn check still ends PAYMENT_DECLINED, declined in preparation on the vault's check", async (t) => {
   const wrongCheckDigit = `${pan.slice(0, -1)}${(Number(pan.at(-1)) + 1) % 10}`;
   const submitted = await submitOrder({
     customerId: `card-data-${randomUUID().slice(0, 8)}`,
@@ -114,7 +117,10 @@ test('Temporal: no card number in the histories (payloads decoded)', async (t) =
     for (const orderId of orders) {
       const history = await client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
       const text = historyText(history);
-      t.true(text.includes(orderId) && text.includes(`"orderId":"${orderId}"`), `the history of ${orderId} was read, and its payloads decoded`);
+      t.true(
+        text.includes(orderId) && text.includes(`"orderId":"${orderId}"`),
+        `the history of ${orderId} was read, and its payloads decoded`,
+      );
       t.regex(text, /"cardToken":"tok_[A-Za-z0-9_-]{20}"/, `the history of ${orderId} carries the vault's token`);
       t.false(pattern.test(text), `the history of order ${orderId} holds the card number`);
     }
@@ -156,14 +162,21 @@ test('Kafka: no card number in any topic, read from the beginning', async (t) =>
         const key = `${batch.topic}/${batch.partition}`;
         for (const message of batch.messages) {
           read += 1;
-          const text = [message.key, message.value, ...Object.values(message.headers ?? {}).flat()].map((part) => (part === undefined || part === null ? '' : part.toString())).join('\n');
+          const text = [message.key, message.value, ...Object.values(message.headers ?? {}).flat()]
+            .map((part) => (part === undefined || part === null ? '' : part.toString()))
+            .join('\n');
           if (orders.some((orderId) => text.includes(orderId))) ours += 1;
           if (pattern.test(text)) found.push(`${key}@${message.offset}`);
           if (Number(message.offset) + 1 >= (ends.get(key) ?? 0)) done.add(key);
         }
       },
     });
-    await eventually(`every partition read to its end (${ends.size})`, async () => ([...ends.keys()].every((key) => done.has(key)) ? true : undefined), 120_000, 200);
+    await eventually(
+      `every partition read to its end (${ends.size})`,
+      async () => ([...ends.keys()].every((key) => done.has(key)) ? true : undefined),
+      120_000,
+      200,
+    );
     t.true(read > 0 && ours >= orders.length, `the topics were read (${read} records, ${ours} of this test's orders)`);
     t.deepEqual(found, [], 'records holding the card number');
   } finally {
@@ -188,14 +201,16 @@ test('databases: no card number in any table but the vault, which holds it encry
       for (const { schema, name } of tables) {
         const table = `"${schema.replaceAll('"', '""')}"."${name.replaceAll('"', '""')}"`;
         // A row as text: every column, jsonb included; a bytea column shows as hex, so the digits' ASCII codes are searched too.
-        const { rows } = await client.query<{ hits: number }>(`SELECT count(*)::int AS hits FROM ${table} t WHERE t::text ~ $1 OR t::text ~* $2`, [
-          pattern.source.replaceAll('\\s', '[:space:]'),
-          [...pan].map((digit) => `3${digit}`).join(''),
-        ]);
+        const { rows } = await client.query<{ hits: number }>(
+          `SELECT count(*)::int AS hits FROM ${table} t WHERE t::text ~ $1 OR t::text ~* $2`,
+          [pattern.source.replaceAll('\\s', '[:space:]'), [...pan].map((digit) => `3${digit}`).join('')],
+        );
         if (rows[0]!.hits > 0 && name !== VAULT_TABLE) found.push(`${variable} ${schema}.${name} (${rows[0]!.hits} rows)`);
         if (name === VAULT_TABLE) {
           t.is(rows[0]!.hits, 0, 'the vault holds the number encrypted, never in clear');
-          const { rows: cards } = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table} WHERE last4 = $1`, [last4]);
+          const { rows: cards } = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table} WHERE last4 = $1`, [
+            last4,
+          ]);
           vaultRows = cards[0]!.count;
         }
       }

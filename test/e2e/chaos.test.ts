@@ -22,7 +22,10 @@ const chaosTest = process.env.ORDERSAGA_CHAOS_TEST === '1' ? test.serial : test.
 
 async function chaos(t: ExecutionContext, args: string[]): Promise<{ status: number | null; report: ChaosReport; output: string }> {
   const json = join(await mkdtemp(join(tmpdir(), 'ordersaga-chaos-')), 'report.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/infra/chaos/main.ts`, ...args, '--json', json], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/infra/chaos/main.ts`, ...args, '--json', json], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // An ava timeout must not leave a run going on: SIGTERM makes it put back what it changed and stop.
   const stop = () => child.exitCode === null && child.kill('SIGTERM');
   t.teardown(stop);
@@ -37,28 +40,71 @@ async function chaos(t: ExecutionContext, args: string[]): Promise<{ status: num
   return { status, report, output };
 }
 
-chaosTest('a one-minute chaos run with two services and Kafka killed: every accepted order terminal, no violation, every fault recovered', async (t) => {
-  t.timeout(15 * 60_000);
-  const { status, report, output } = await chaos(t, ['--duration', '60', '--rate', '1', '--targets', 'inventory,order,kafka', '--settle', '240']);
-  t.log(output.slice(output.indexOf('ordersaga chaos run')));
-  const kills = report.faults.filter((fault) => fault.kind === 'kill');
-  t.deepEqual(kills.map((fault) => fault.target).sort().filter((target, i, all) => all.indexOf(target) === i), ['inventory', 'kafka', 'order']);
-  t.deepEqual(kills.filter((fault) => !fault.recovered).map((fault) => fault.target), [], 'every piece came back and a new order completed');
-  t.true(report.faults.some((fault) => fault.kind === 'latency'), 'a step was slowed');
-  t.true(report.orders.accepted > 0);
-  t.deepEqual(report.orders.nonTerminal, []);
-  t.deepEqual(report.audit?.errors, []);
-  t.deepEqual(report.audit?.violations, []);
-  t.true(report.verdict.ok, report.verdict.reasons.join('; '));
-  t.is(status, 0);
-});
+chaosTest(
+  'a one-minute chaos run with two services and Kafka killed: every accepted order terminal, no violation, every fault recovered',
+  async (t) => {
+    t.timeout(15 * 60_000);
+    const { status, report, output } = await chaos(t, [
+      '--duration',
+      '60',
+      '--rate',
+      '1',
+      '--targets',
+      'inventory,order,kafka',
+      '--settle',
+      '240',
+    ]);
+    t.log(output.slice(output.indexOf('ordersaga chaos run')));
+    const kills = report.faults.filter((fault) => fault.kind === 'kill');
+    t.deepEqual(
+      kills
+        .map((fault) => fault.target)
+        .sort()
+        .filter((target, i, all) => all.indexOf(target) === i),
+      ['inventory', 'kafka', 'order'],
+    );
+    t.deepEqual(
+      kills.filter((fault) => !fault.recovered).map((fault) => fault.target),
+      [],
+      'every piece came back and a new order completed',
+    );
+    t.true(
+      report.faults.some((fault) => fault.kind === 'latency'),
+      'a step was slowed',
+    );
+    t.true(report.orders.accepted > 0);
+    t.deepEqual(report.orders.nonTerminal, []);
+    t.deepEqual(report.audit?.errors, []);
+    t.deepEqual(report.audit?.violations, []);
+    t.true(report.verdict.ok, report.verdict.reasons.join('; '));
+    t.is(status, 0);
+  },
+);
 
-chaosTest('a violation planted behind the saga\'s back fails the run, and is named', async (t) => {
+chaosTest("a violation planted behind the saga's back fails the run, and is named", async (t) => {
   t.timeout(10 * 60_000);
-  const { status, report } = await chaos(t, ['--duration', '15', '--rate', '1', '--targets', 'none', '--no-latency', '--mix', 'happy=1', '--plant-violation', '--settle', '120']);
+  const { status, report } = await chaos(t, [
+    '--duration',
+    '15',
+    '--rate',
+    '1',
+    '--targets',
+    'none',
+    '--no-latency',
+    '--mix',
+    'happy=1',
+    '--plant-violation',
+    '--settle',
+    '120',
+  ]);
   t.truthy(report.planted, 'a completed order was there to plant on');
   t.is(status, 1);
   t.false(report.verdict.ok);
-  const named = report.audit?.violations.filter((violation) => violation.orderId === report.planted?.orderId || violation.message.includes(report.planted!.orderId));
-  t.true((named?.length ?? 0) > 0, `the auditor named order ${report.planted?.orderId}: ${JSON.stringify(report.audit?.violations.slice(0, 5))}`);
+  const named = report.audit?.violations.filter(
+    (violation) => violation.orderId === report.planted?.orderId || violation.message.includes(report.planted!.orderId),
+  );
+  t.true(
+    (named?.length ?? 0) > 0,
+    `the auditor named order ${report.planted?.orderId}: ${JSON.stringify(report.audit?.violations.slice(0, 5))}`,
+  );
 });

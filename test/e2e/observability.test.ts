@@ -50,7 +50,11 @@ const expectedStatus: Record<Path, OrderStatus[]> = {
   'gateway-errors': ['FAILED'],
   cancel: ['CANCELLED', 'COMPLETED'],
 };
-const cards: Partial<Record<Path, string>> = { declined: '4000000000000002', 'insufficient-funds': '4000000000009995', 'gateway-errors': '4000000000000119' };
+const cards: Partial<Record<Path, string>> = {
+  declined: '4000000000000002',
+  'insufficient-funds': '4000000000009995',
+  'gateway-errors': '4000000000000119',
+};
 
 interface SubmittedOrder {
   orderId: string;
@@ -73,7 +77,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A status read that joins the order's trace id but is not sampled, so polling adds no spans to it. */
 async function readStatus(order: SubmittedOrder): Promise<OrderStatus | undefined> {
-  const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`, { headers: { traceparent: `00-${order.traceId}-${hex(8)}-00`, ...(await asAdmin()) } });
+  const response = await fetch(`${gatewayUrl}/orders/${order.orderId}`, {
+    headers: { traceparent: `00-${order.traceId}-${hex(8)}-00`, ...(await asAdmin()) },
+  });
   if (!response.ok) return undefined;
   return ((await response.json()) as { status: OrderStatus }).status;
 }
@@ -121,12 +127,15 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
       const { services } = await receiver.status();
       return SERVICES.every((service) => services.metrics.includes(service) || services.traces.includes(service)) ? true : undefined;
     },
-    60_000, 500,
+    60_000,
+    500,
   );
 
   skus = { plentiful: await stockTestProduct(10_000, 21_000), scarce: await stockTestProduct(1, 40_000) };
   const tag = hex(3);
-  const plan = paths.flatMap((path) => (['http', 'tcp'] as const).flatMap((channel) => Array.from({ length: ORDERS_PER_PATH_AND_CHANNEL }, () => ({ path, channel }))));
+  const plan = paths.flatMap((path) =>
+    (['http', 'tcp'] as const).flatMap((channel) => Array.from({ length: ORDERS_PER_PATH_AND_CHANNEL }, () => ({ path, channel }))),
+  );
 
   function orderFor(path: Path, channel: PaymentChannel, index: number): OrderRequest {
     return {
@@ -136,7 +145,13 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
       shippingAddress:
         index % 2 === 0
           ? { name: '김민준', line1: '세종대로 110', city: '서울', postalCode: path === 'undeliverable' ? '00000' : '04524', country: 'KR' }
-          : { name: 'Sam Lee', line1: '1 Market St', city: 'San Francisco', postalCode: path === 'undeliverable' ? '99999' : '94105', country: 'US' },
+          : {
+              name: 'Sam Lee',
+              line1: '1 Market St',
+              city: 'San Francisco',
+              postalCode: path === 'undeliverable' ? '99999' : '94105',
+              country: 'US',
+            },
     };
   }
 
@@ -151,7 +166,11 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
         const request = orderFor(path, channel, index);
         const response = await fetch(`${gatewayUrl}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${clientSpanId}-01`, ...(await asCustomer(request.customerId)) },
+          headers: {
+            'content-type': 'application/json',
+            traceparent: `00-${traceId}-${clientSpanId}-01`,
+            ...(await asCustomer(request.customerId)),
+          },
           body: JSON.stringify(request),
         });
         const body = (await response.json()) as { orderId: string };
@@ -160,7 +179,11 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
         submitted.push(order);
         if (path === 'cancel') {
           // A request of its own, in a trace of its own: the order's trace is the saga's.
-          await fetch(`${gatewayUrl}/orders/${order.orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await asCustomer(request.customerId)) }, body: '{}' });
+          await fetch(`${gatewayUrl}/orders/${order.orderId}/cancel`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(await asCustomer(request.customerId)) },
+            body: '{}',
+          });
         }
       }
     }),
@@ -173,7 +196,8 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
         const status = await readStatus(order);
         return status && isTerminal(status) ? status : undefined;
       },
-      120_000, 250,
+      120_000,
+      250,
     );
   }
 
@@ -196,7 +220,13 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
 
   // One request to each service's own API (through the gateway), so every HTTP server has RED metrics.
   const someOrderId = submitted[0]!.orderId;
-  for (const path of ['/inventory', `/shipments?orderId=${someOrderId}`, '/analytics/kpis', `/notifications?customerId=obs-${tag}-0`, `/orders/${someOrderId}`]) {
+  for (const path of [
+    '/inventory',
+    `/shipments?orderId=${someOrderId}`,
+    '/analytics/kpis',
+    `/notifications?customerId=obs-${tag}-0`,
+    `/orders/${someOrderId}`,
+  ]) {
     // An admin: the KPIs and shipment reads across customers are for admins.
     const response = await fetch(`${gatewayUrl}${path}`, { headers: await asAdmin() });
     if (response.status >= 500) throw new Error(`GET ${path} answered ${response.status}`);
@@ -204,7 +234,9 @@ test.before('a mixed batch through the gateway, each order with a trace of its o
 });
 
 test('every order of the batch ended as its path says', (t) => {
-  const wrong = batch.filter(({ order }) => !expectedStatus[order.path].includes(order.status!)).map(({ order }) => `${order.path}/${order.channel}: ${order.status}`);
+  const wrong = batch
+    .filter(({ order }) => !expectedStatus[order.path].includes(order.status!))
+    .map(({ order }) => `${order.path}/${order.channel}: ${order.status}`);
   t.deepEqual(wrong, []);
   t.is(batch.length, paths.length * 2 * ORDERS_PER_PATH_AND_CHANNEL);
 });
@@ -257,7 +289,10 @@ test('the tree has the expected shape: gateway → order API → workflow start 
       t.is(parentOf(parentOf(execution))?.spanId, run?.spanId);
     }
     const paymentSpan = order.channel === 'tcp' ? 'PaymentTelegram/Approve' : 'POST /payments/authorize';
-    const sim = one((span) => span.service === 'payment-sim' && span.kind === 'SERVER' && span.name === paymentSpan, `payment-sim ${paymentSpan}`);
+    const sim = one(
+      (span) => span.service === 'payment-sim' && span.kind === 'SERVER' && span.name === paymentSpan,
+      `payment-sim ${paymentSpan}`,
+    );
     const exit = parentOf(sim);
     t.is(exit?.kind, 'CLIENT');
     t.is(exit?.service, 'order');
@@ -267,14 +302,20 @@ test('the tree has the expected shape: gateway → order API → workflow start 
       t.is(parentOf(consumer)?.kind, 'PRODUCER', `${consumer.service} ${consumer.name} is a child of its producer span`);
     }
   }
-  t.log(`one completed order (${completed[0]!.order.channel}), TCP connects left out:\n${renderTree(completed[0]!.spans, { omit: (span) => span.name.startsWith('tcp.connect') })}`);
+  t.log(
+    `one completed order (${completed[0]!.order.channel}), TCP connects left out:\n${renderTree(completed[0]!.spans, { omit: (span) => span.name.startsWith('tcp.connect') })}`,
+  );
 });
 
 test('the three payment-preparation steps are virtual service nodes: caller CLIENT span naming the node, node SERVER span under its own service name', (t) => {
   const prepared = batch.filter(({ order }) => ['completed', 'declined', 'undeliverable'].includes(order.path));
   for (const { order, spans } of prepared) {
     const byId = new Map(spans.map((span) => [span.spanId, span]));
-    for (const [node, method] of [['payment-validation', 'validateCard'], ['payment-risk', 'screenRisk'], ['payment-pricing', 'quotePrice']] as const) {
+    for (const [node, method] of [
+      ['payment-validation', 'validateCard'],
+      ['payment-risk', 'screenRisk'],
+      ['payment-pricing', 'quotePrice'],
+    ] as const) {
       const entry = spans.find((span) => span.service === node);
       t.like(entry, { kind: 'SERVER', name: method }, `${order.orderId}: ${node}`);
       t.is(entry?.resource['service.namespace'], 'ordersaga');
@@ -289,12 +330,23 @@ test('the three payment-preparation steps are virtual service nodes: caller CLIE
 test('every exit span names its peer: Kafka, each database, the payment simulator, the services and Temporal; database spans carry db.system', (t) => {
   const spans = batch.flatMap((entry) => entry.spans);
   const exits = spans.filter((span) => span.kind === 'CLIENT' || span.kind === 'PRODUCER');
-  const unnamed = exits.filter((span) => !span.attributes['peer.service'] || span.attributes['peer.service'] !== span.attributes['service.peer.name']);
-  t.deepEqual(unnamed.map((span) => `${span.service} ${span.kind} ${span.name}`), []);
+  const unnamed = exits.filter(
+    (span) => !span.attributes['peer.service'] || span.attributes['peer.service'] !== span.attributes['service.peer.name'],
+  );
+  t.deepEqual(
+    unnamed.map((span) => `${span.service} ${span.kind} ${span.name}`),
+    [],
+  );
   const peers = new Set(exits.map((span) => String(span.attributes['peer.service'])));
   const env = config();
   // named after the databases the services use (`orders-db`, or `orders_test-db` under `make test`)
-  const databases = [env.ORDER_DATABASE_URL, env.INVENTORY_DATABASE_URL, env.FULFILLMENT_DATABASE_URL, env.ANALYTICS_DATABASE_URL, env.NOTIFICATION_DATABASE_URL].map((url) => `${databaseNameOf(url)}-db`);
+  const databases = [
+    env.ORDER_DATABASE_URL,
+    env.INVENTORY_DATABASE_URL,
+    env.FULFILLMENT_DATABASE_URL,
+    env.ANALYTICS_DATABASE_URL,
+    env.NOTIFICATION_DATABASE_URL,
+  ].map((url) => `${databaseNameOf(url)}-db`);
   for (const peer of ['kafka', ...databases, 'payment-sim', 'order', 'inventory', 'temporal', ...NODES]) {
     t.true(peers.has(peer), `an exit span names ${peer}`);
   }
@@ -315,7 +367,11 @@ test('Kafka spans follow the messaging conventions; consumer spans are children 
   }
   const byId = new Map(spans.map((span) => [span.spanId, span]));
   for (const consumer of consumers) {
-    t.like(consumer.attributes, { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.consumer.group.name': consumerGroupId(consumer.service) });
+    t.like(consumer.attributes, {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.consumer.group.name': consumerGroupId(consumer.service),
+    });
     t.not(consumer.attributes['messaging.destination.partition.id'], undefined);
     t.is(typeof consumer.attributes['messaging.kafka.offset'], 'number');
     const producer = consumer.parentSpanId ? byId.get(consumer.parentSpanId) : undefined;
@@ -334,22 +390,48 @@ function metricProblems(metrics: readonly ReceivedMetricPoint[]): string[] {
   const expect = (holds: boolean, what: string) => {
     if (!holds) problems.push(what);
   };
-  const count = (path: Path, channel?: PaymentChannel) => batch.filter(({ order }) => order.path === path && (!channel || order.channel === channel)).length;
+  const count = (path: Path, channel?: PaymentChannel) =>
+    batch.filter(({ order }) => order.path === path && (!channel || order.channel === channel)).length;
   const named = (name: string) => metrics.filter((point) => point.name === name);
   const seriesOf = (name: string, key: string) => new Set(named(name).map((point) => String(point.attributes[key])));
   // Counters are cumulative since each service started, so they hold at least this batch.
   for (const channel of ['http', 'tcp'] as const) {
-    expect(sum(named(metricNames.ordersCreated), (a) => a['payment.channel'] === channel) >= batch.length / 2, `orders.created{payment.channel=${channel}} counts the batch`);
-    expect(sum(named(metricNames.orderCompleted), (a) => a['payment.channel'] === channel) >= count('completed', channel), `order.completed{payment.channel=${channel}}`);
+    expect(
+      sum(named(metricNames.ordersCreated), (a) => a['payment.channel'] === channel) >= batch.length / 2,
+      `orders.created{payment.channel=${channel}} counts the batch`,
+    );
+    expect(
+      sum(named(metricNames.orderCompleted), (a) => a['payment.channel'] === channel) >= count('completed', channel),
+      `order.completed{payment.channel=${channel}}`,
+    );
     for (const outcome of ['approved', 'declined', 'error'] as const) {
-      expect(sum(named(metricNames.paymentAuthorized), (a) => a.channel === channel && a.outcome === outcome) > 0, `payment.authorized{channel=${channel}, outcome=${outcome}}`);
+      expect(
+        sum(named(metricNames.paymentAuthorized), (a) => a.channel === channel && a.outcome === outcome) > 0,
+        `payment.authorized{channel=${channel}, outcome=${outcome}}`,
+      );
     }
   }
-  expect(named(metricNames.ordersCreated).every((point) => point.service === 'order' && point.kind === 'sum' && point.unit === '{order}'), 'orders.created is a counter of the order service');
-  expect(sum(named(metricNames.inventoryReserved), (a) => a.outcome === 'rejected') >= count('out-of-stock'), 'inventory.reserved{outcome=rejected} counts the out-of-stock orders');
-  expect(sum(named(metricNames.inventoryReserved), (a) => a.outcome === 'reserved') >= count('completed'), 'inventory.reserved{outcome=reserved}');
-  expect(sum(named(metricNames.fulfillmentScheduled), () => true) >= count('completed') && seriesOf(metricNames.fulfillmentScheduled, 'carrier').has('cj-logistics'), 'fulfillment.scheduled{carrier}');
-  expect(named(metricNames.orderDuration).every((point) => point.kind === 'histogram' && point.unit === 's'), 'order.duration is a histogram in seconds');
+  expect(
+    named(metricNames.ordersCreated).every((point) => point.service === 'order' && point.kind === 'sum' && point.unit === '{order}'),
+    'orders.created is a counter of the order service',
+  );
+  expect(
+    sum(named(metricNames.inventoryReserved), (a) => a.outcome === 'rejected') >= count('out-of-stock'),
+    'inventory.reserved{outcome=rejected} counts the out-of-stock orders',
+  );
+  expect(
+    sum(named(metricNames.inventoryReserved), (a) => a.outcome === 'reserved') >= count('completed'),
+    'inventory.reserved{outcome=reserved}',
+  );
+  expect(
+    sum(named(metricNames.fulfillmentScheduled), () => true) >= count('completed') &&
+      seriesOf(metricNames.fulfillmentScheduled, 'carrier').has('cj-logistics'),
+    'fulfillment.scheduled{carrier}',
+  );
+  expect(
+    named(metricNames.orderDuration).every((point) => point.kind === 'histogram' && point.unit === 's'),
+    'order.duration is a histogram in seconds',
+  );
   for (const status of ['COMPLETED', 'PAYMENT_DECLINED', 'REJECTED', 'FAILED', 'CANCELLED']) {
     expect(seriesOf(metricNames.orderDuration, 'order.status').has(status), `order.duration{order.status=${status}}`);
   }
@@ -357,33 +439,61 @@ function metricProblems(metrics: readonly ReceivedMetricPoint[]): string[] {
   for (const reason of ['payment_declined', 'undeliverable', 'payment_error']) {
     expect(seriesOf(metricNames.orderCompensations, 'reason').has(reason), `order.compensations{reason=${reason}}`);
   }
-  expect(seriesOf(metricNames.notificationSent, 'event.type').has('order.v1.completed') && seriesOf(metricNames.notificationSent, 'channel').has('email'), 'notification.sent{channel, event.type}');
+  expect(
+    seriesOf(metricNames.notificationSent, 'event.type').has('order.v1.completed') &&
+      seriesOf(metricNames.notificationSent, 'channel').has('email'),
+    'notification.sent{channel, event.type}',
+  );
   for (const service of SERVICES) {
     const red = named(metricNames.httpServerDuration).filter((point) => point.service === service && point.kind === 'histogram');
-    expect(red.some((point) => point.attributes['http.route'] !== undefined && point.attributes['http.status_code'] !== undefined), `${service}: http.server.duration{http.route, http.status_code}`);
+    expect(
+      red.some((point) => point.attributes['http.route'] !== undefined && point.attributes['http.status_code'] !== undefined),
+      `${service}: http.server.duration{http.route, http.status_code}`,
+    );
   }
   expect(seriesOf(metricNames.httpServerDuration, 'http.route').has('/orders'), 'http.server.duration{http.route=/orders}');
   const rpc = named(metricNames.rpcServerDuration).filter((point) => point.service === 'payment-sim');
-  expect(rpc.some((point) => point.attributes['rpc.method'] === 'Approve' && point.attributes['ordersaga.telegram.response_code'] === '0000'), 'rpc.server.duration{rpc.method=Approve} from payment-sim');
-  expect(rpc.some((point) => point.attributes['error.type'] === '0096'), 'rpc.server.duration{error.type=0096}: the TCP line reports its errors');
+  expect(
+    rpc.some((point) => point.attributes['rpc.method'] === 'Approve' && point.attributes['ordersaga.telegram.response_code'] === '0000'),
+    'rpc.server.duration{rpc.method=Approve} from payment-sim',
+  );
+  expect(
+    rpc.some((point) => point.attributes['error.type'] === '0096'),
+    'rpc.server.duration{error.type=0096}: the TCP line reports its errors',
+  );
   // Connection pools, read from each pool once per export (platform/telemetry/db-pool-metrics.ts).
   const pools = named(poolMetricNames.connectionCount);
-  for (const [service, pool] of [['order', 'orders'], ['inventory', 'inventory'], ['analytics', 'analytics'], ['notification', 'notifications']] as const) {
+  for (const [service, pool] of [
+    ['order', 'orders'],
+    ['inventory', 'inventory'],
+    ['analytics', 'analytics'],
+    ['notification', 'notifications'],
+  ] as const) {
     const points = pools.filter((point) => point.service === service && point.attributes['db.client.connection.pool.name'] === pool);
     expect(
-      ['idle', 'used'].every((state) => points.some((point) => point.attributes['db.client.connection.state'] === state && point.value! >= 0)),
+      ['idle', 'used'].every((state) =>
+        points.some((point) => point.attributes['db.client.connection.state'] === state && point.value! >= 0),
+      ),
       `${service}: db.client.connection.count{pool.name=${pool}, state=idle|used}`,
     );
   }
   expect(
-    named(poolMetricNames.pendingRequests).some((point) => point.service === 'order' && point.attributes['db.client.connection.pool.name'] === 'orders' && point.value! >= 0),
+    named(poolMetricNames.pendingRequests).some(
+      (point) => point.service === 'order' && point.attributes['db.client.connection.pool.name'] === 'orders' && point.value! >= 0,
+    ),
     'order: db.client.connection.pending_requests{pool.name=orders}',
   );
   expect(named('db.client.operation.duration').length === 0, 'no per-query duration metric (dropped for its cost)');
   const lag = named(metricNames.consumerLag);
   const groups = new Set(lag.map((point) => point.attributes['messaging.consumer.group.name']));
-  expect(groups.has(consumerGroupId('analytics')) && groups.has(consumerGroupId('notification')) && groups.size === 2, 'messaging.kafka.consumer.lag for both groups');
-  expect(lag.every((point) => point.kind === 'gauge' && typeof point.attributes['messaging.destination.name'] === 'string' && point.value! >= 0), 'lag by topic, never negative');
+  expect(
+    groups.has(consumerGroupId('analytics')) && groups.has(consumerGroupId('notification')) && groups.size === 2,
+    'messaging.kafka.consumer.lag for both groups',
+  );
+  expect(
+    lag.every((point) => point.kind === 'gauge' && typeof point.attributes['messaging.destination.name'] === 'string' && point.value! >= 0),
+    'lag by topic, never negative',
+  );
   return problems;
 }
 
@@ -402,13 +512,17 @@ test('business, RED and lag metrics arrive with their names and attributes', asy
 
 test('logs go out over OTLP from every service, with the trace and span ids of the span they were written in', async (t) => {
   const { services } = await receiver.status();
-  t.deepEqual(SERVICES.filter((service) => !services.logs.includes(service)), []);
+  t.deepEqual(
+    SERVICES.filter((service) => !services.logs.includes(service)),
+    [],
+  );
   // The order service logs each order's end inside the activity that records it.
   for (const { order, spans } of batch.filter(({ order }) => order.path === 'completed')) {
     const record = await eventually(
       `the log line of order ${order.orderId}'s end`,
       async () => (await receiver.logs({ traceId: order.traceId })).find((entry) => entry.body === 'order COMPLETED'),
-      20_000, 250,
+      20_000,
+      250,
     );
     t.like(record, { service: 'order', severityText: 'INFO', attributes: { orderId: order.orderId, component: 'order' } });
     t.is(spans.find((span) => span.spanId === record.spanId)?.name, 'RunActivity:recordOrderTransition');

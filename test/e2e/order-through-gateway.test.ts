@@ -23,7 +23,10 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
   const { orderId } = submitted.body as { orderId: string };
   t.is(submitted.location, `/orders/${orderId}`);
 
-  const order = await waitForStatus(orderId, (status) => !['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED'].includes(status));
+  const order = await waitForStatus(
+    orderId,
+    (status) => !['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED'].includes(status),
+  );
   t.is(order.status, 'COMPLETED');
   t.deepEqual(order.items, [{ sku, quantity: 3 }]);
   t.deepEqual(
@@ -32,7 +35,11 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
   );
   t.is(order.amountMinor, 75_000 + 0, 'three at 25,000 won, free domestic shipping over 50,000');
 
-  const [row] = await queryDatabase<{ status: string; card_last4: string }>(config().ORDER_DATABASE_URL, 'SELECT status, card_last4 FROM orders WHERE order_id = $1', [orderId]);
+  const [row] = await queryDatabase<{ status: string; card_last4: string }>(
+    config().ORDER_DATABASE_URL,
+    'SELECT status, card_last4 FROM orders WHERE order_id = $1',
+    [orderId],
+  );
   t.is(row?.status, 'COMPLETED');
   t.is(row?.card_last4, '4242');
 
@@ -43,10 +50,20 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
   );
   t.deepEqual(stock, { available: 7, reserved: 0, shipped: 3 });
 
-  const shipments = await queryDatabase<{ status: string; carrier: string }>(config().FULFILLMENT_DATABASE_URL, 'SELECT status, carrier FROM shipments WHERE order_id = $1', [orderId]);
+  const shipments = await queryDatabase<{ status: string; carrier: string }>(
+    config().FULFILLMENT_DATABASE_URL,
+    'SELECT status, carrier FROM shipments WHERE order_id = $1',
+    [orderId],
+  );
   t.deepEqual(shipments, [{ status: 'SCHEDULED', carrier: 'cj-logistics' }]);
 
-  const expectedEvents = ['fulfillment.v1.scheduled', 'inventory.v1.reserved', 'order.v1.completed', 'order.v1.created', 'order.v1.payment_authorized'];
+  const expectedEvents = [
+    'fulfillment.v1.scheduled',
+    'inventory.v1.reserved',
+    'order.v1.completed',
+    'order.v1.created',
+    'order.v1.payment_authorized',
+  ];
   const analytics = await eventually('analytics to have applied all five events', async () => {
     const rows = await queryDatabase<{ event_type: string; times: number }>(
       config().ANALYTICS_DATABASE_URL,
@@ -55,8 +72,15 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
     );
     return rows.length === expectedEvents.length ? rows : undefined;
   });
-  t.deepEqual(analytics, expectedEvents.map((type) => ({ event_type: type, times: 1 })));
-  const [fact] = await queryDatabase<{ status: string; amount_minor: number }>(config().ANALYTICS_DATABASE_URL, 'SELECT status, amount_minor::int AS amount_minor FROM order_facts WHERE order_id = $1', [orderId]);
+  t.deepEqual(
+    analytics,
+    expectedEvents.map((type) => ({ event_type: type, times: 1 })),
+  );
+  const [fact] = await queryDatabase<{ status: string; amount_minor: number }>(
+    config().ANALYTICS_DATABASE_URL,
+    'SELECT status, amount_minor::int AS amount_minor FROM order_facts WHERE order_id = $1',
+    [orderId],
+  );
   t.deepEqual(fact, { status: 'COMPLETED', amount_minor: 75_000 });
 
   const notified = ['fulfillment.v1.scheduled', 'order.v1.completed', 'order.v1.created', 'order.v1.payment_authorized'];
@@ -68,16 +92,26 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
     );
     return rows.length >= notified.length ? rows : undefined;
   });
-  t.deepEqual(notifications.map((row) => row.event_type), notified);
-  t.true(notifications.every((row) => row.channel === 'email' && row.locale === 'ko'), 'a customer without preferences hears by email, in Korean');
+  t.deepEqual(
+    notifications.map((row) => row.event_type),
+    notified,
+  );
+  t.true(
+    notifications.every((row) => row.channel === 'email' && row.locale === 'ko'),
+    'a customer without preferences hears by email, in Korean',
+  );
   t.regex(notifications.find((row) => row.event_type === 'order.v1.completed')!.body, /완료/);
 
-  const viaGateway = (await (await fetch(`http://localhost:${config().GATEWAY_PORT}/notifications`, { headers: await asCustomer(customerId) })).json()) as { notifications: unknown[] };
+  const viaGateway = (await (
+    await fetch(`http://localhost:${config().GATEWAY_PORT}/notifications`, { headers: await asCustomer(customerId) })
+  ).json()) as { notifications: unknown[] };
   t.is(viaGateway.notifications.length, notified.length);
 
   const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });
   try {
-    const description = await new Client({ connection, namespace: config().TEMPORAL_NAMESPACE }).workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await new Client({ connection, namespace: config().TEMPORAL_NAMESPACE }).workflow
+      .getHandle(workflowIdFor(orderId))
+      .describe();
     t.is(description.status.name, 'COMPLETED');
   } finally {
     await connection.close();

@@ -11,7 +11,20 @@ import { asOwnerOf, gatewayUrl, stockTestProduct, submitOrder } from '../support
 const BATCH_SIZE = 240;
 
 type Path = 'completed' | 'declined' | 'insufficient-funds' | 'out-of-stock' | 'undeliverable' | 'gateway-errors' | 'cancel';
-const paths: Path[] = ['completed', 'completed', 'completed', 'declined', 'insufficient-funds', 'out-of-stock', 'undeliverable', 'cancel', 'cancel', 'completed', 'gateway-errors', 'completed'];
+const paths: Path[] = [
+  'completed',
+  'completed',
+  'completed',
+  'declined',
+  'insufficient-funds',
+  'out-of-stock',
+  'undeliverable',
+  'cancel',
+  'cancel',
+  'completed',
+  'gateway-errors',
+  'completed',
+];
 
 test('after a mixed batch of 240 orders over every path and both channels, every invariant holds', async (t) => {
   const plentiful = await Promise.all([stockTestProduct(10_000, 12_000), stockTestProduct(10_000, 31_000)]);
@@ -20,15 +33,34 @@ test('after a mixed batch of 240 orders over every path and both channels, every
 
   function orderFor(index: number, path: Path): OrderRequest {
     const channel = index % 2 === 0 ? 'http' : 'tcp';
-    const card = path === 'declined' ? '4000000000000002' : path === 'insufficient-funds' ? '4000000000009995' : path === 'gateway-errors' ? '4000000000000119' : '4242424242424242';
+    const card =
+      path === 'declined'
+        ? '4000000000000002'
+        : path === 'insufficient-funds'
+          ? '4000000000009995'
+          : path === 'gateway-errors'
+            ? '4000000000000119'
+            : '4242424242424242';
     return {
       customerId: `batch-${batchTag}-${index % 17}`,
       items: path === 'out-of-stock' ? [{ sku: scarce, quantity: 5 }] : [{ sku: plentiful[index % 2]!, quantity: 1 + (index % 3) }],
       payment: { channel, cardNumber: card },
       shippingAddress:
         index % 3 === 0
-          ? { name: 'Alex Smith', line1: '221B Baker Street', city: 'London', postalCode: path === 'undeliverable' ? '00000' : 'NW1 6XE', country: 'GB' }
-          : { name: '박지훈', line1: '테헤란로 152', city: '서울', postalCode: path === 'undeliverable' ? '99999' : '06236', country: 'KR' },
+          ? {
+              name: 'Alex Smith',
+              line1: '221B Baker Street',
+              city: 'London',
+              postalCode: path === 'undeliverable' ? '00000' : 'NW1 6XE',
+              country: 'GB',
+            }
+          : {
+              name: '박지훈',
+              line1: '테헤란로 152',
+              city: '서울',
+              postalCode: path === 'undeliverable' ? '99999' : '06236',
+              country: 'KR',
+            },
     };
   }
 
@@ -60,7 +92,10 @@ test('after a mixed batch of 240 orders over every path and both channels, every
   t.deepEqual(rejectedAtGateway, []);
   t.is(submitted.length, BATCH_SIZE);
 
-  const report = await checkInvariants(submitted.map((order) => order.orderId), { deadlineMs: 180_000 });
+  const report = await checkInvariants(
+    submitted.map((order) => order.orderId),
+    { deadlineMs: 180_000 },
+  );
   t.deepEqual(report.violations, []);
   t.is(report.ordersChecked, BATCH_SIZE);
   t.log(`terminal statuses: ${JSON.stringify(report.byStatus)}`);

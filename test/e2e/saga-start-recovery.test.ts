@@ -29,7 +29,11 @@ const sagaStartRows = async (orderId: string) =>
   (await db.query<{ count: number }>('SELECT count(*)::int AS count FROM order_saga_starts WHERE order_id = $1', [orderId])).rows[0]!.count;
 
 test('accepting writes the order and its saga start together; accepting it again writes nothing', async (t) => {
-  const input: OrderWorkflowInput = { orderId: randomUUID(), order: validOrder({ items: [{ sku: await stockTestProduct(5), quantity: 1 }] }), acceptedAt: new Date().toISOString() };
+  const input: OrderWorkflowInput = {
+    orderId: randomUUID(),
+    order: validOrder({ items: [{ sku: await stockTestProduct(5), quantity: 1 }] }),
+    acceptedAt: new Date().toISOString(),
+  };
   t.deepEqual(await store.acceptPending(input), { created: true });
   t.like(await store.find(input.orderId), { status: 'PENDING', history: [{ status: 'PENDING' }] });
   t.is(await sagaStartRows(input.orderId), 1);
@@ -43,7 +47,11 @@ test('accepting writes the order and its saga start together; accepting it again
 test('an order whose process died between the commit and the saga start still completes (the sweeper starts it once)', async (t) => {
   t.timeout(150_000);
   const sku = await stockTestProduct(3);
-  const input: OrderWorkflowInput = { orderId: randomUUID(), order: validOrder({ items: [{ sku, quantity: 1 }] }), acceptedAt: new Date().toISOString() };
+  const input: OrderWorkflowInput = {
+    orderId: randomUUID(),
+    order: validOrder({ items: [{ sku, quantity: 1 }] }),
+    acceptedAt: new Date().toISOString(),
+  };
   await store.acceptPending(input); // …and no start: the process "died" here
   const order = await waitForStatus(input.orderId, (status) => isTerminal(status as OrderStatus), 120_000);
   t.is(order.status, 'COMPLETED', JSON.stringify(order));

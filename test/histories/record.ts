@@ -42,13 +42,22 @@ const paths: { name: string; order: typeof base; cancel?: boolean; race?: Race }
   { name: 'gateway-errors-exhausted', order: { ...base, payment: { channel: 'http', cardNumber: '4000000000000119' } } },
   { name: 'cancelled', order: base, cancel: true },
   // v4 races: the cancel lands while the step is held open; the saga waits for it, then undoes.
-  { name: 'cancelled-during-reserve', order: base, cancel: true, race: { hold: holdStep(env.INVENTORY_URL, 'reserveStock', { latencyMs: 3000 }) } },
+  {
+    name: 'cancelled-during-reserve',
+    order: base,
+    cancel: true,
+    race: { hold: holdStep(env.INVENTORY_URL, 'reserveStock', { latencyMs: 3000 }) },
+  },
   {
     name: 'cancelled-during-authorize',
     order: base,
     cancel: true,
     race: {
-      hold: { url: `${env.PAYMENT_HTTP_URL}/admin/scenario/http`, body: { latencyMs: 3000 }, clear: { url: `${env.PAYMENT_HTTP_URL}/admin/scenario`, method: 'DELETE' } },
+      hold: {
+        url: `${env.PAYMENT_HTTP_URL}/admin/scenario/http`,
+        body: { latencyMs: 3000 },
+        clear: { url: `${env.PAYMENT_HTTP_URL}/admin/scenario`, method: 'DELETE' },
+      },
       cancelAfter: 'STOCK_RESERVED',
     },
   },
@@ -67,7 +76,11 @@ const paths: { name: string; order: typeof base; cancel?: boolean; race?: Race }
 ];
 
 async function send(url: string, method: string, body?: unknown): Promise<void> {
-  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${await response.text()}`);
 }
 
@@ -85,12 +98,17 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
   if (path.race?.cancelAfter) await waitForStatus(orderId, (status) => status === path.race?.cancelAfter, 30_000);
   if (path.name === 'compensation-retried') {
     // Let two rounds of the undo fail, as the saga's own query reports them, then let it through.
-    await eventually('two failed rounds of cancelShipment', async () => {
-      const response = await fetch(`${gatewayUrl}/orders/${orderId}/saga`, { headers: await asOwnerOf(orderId) });
-      const saga = response.ok ? ((await response.json()) as OrderState) : undefined;
-      const undo = saga?.compensations?.find((progress) => progress.name === 'cancelShipment');
-      return undo && undo.status === 'failing' && undo.rounds >= 2 ? true : undefined;
-    }, 60_000, 200);
+    await eventually(
+      'two failed rounds of cancelShipment',
+      async () => {
+        const response = await fetch(`${gatewayUrl}/orders/${orderId}/saga`, { headers: await asOwnerOf(orderId) });
+        const saga = response.ok ? ((await response.json()) as OrderState) : undefined;
+        const undo = saga?.compensations?.find((progress) => progress.name === 'cancelShipment');
+        return undo && undo.status === 'failing' && undo.rounds >= 2 ? true : undefined;
+      },
+      60_000,
+      200,
+    );
     await send(path.race!.hold.clear.url, path.race!.hold.clear.method);
   }
   if (path.cancel) {
@@ -101,7 +119,11 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
     });
     if (response.status !== 202) throw new Error(`${path.name}: cancel answered ${response.status} ${await response.text()}`);
   }
-  const order = await waitForStatus(orderId, (status) => ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'].includes(status), 90_000);
+  const order = await waitForStatus(
+    orderId,
+    (status) => ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'].includes(status),
+    90_000,
+  );
   if (path.race) await send(path.race.hold.clear.url, path.race.hold.clear.method);
   const handle = client.workflow.getHandle(workflowIdFor(orderId));
   await handle.result().catch(() => undefined);
@@ -109,7 +131,18 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
   // The CLI's JSON is the format the Web UI downloads and Worker.runReplayHistories reads.
   const history = execFileSync(
     temporalCliPath(),
-    ['workflow', 'show', '--workflow-id', workflowIdFor(orderId), '--output', 'json', '--address', config().TEMPORAL_ADDRESS, '--namespace', config().TEMPORAL_NAMESPACE],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowIdFor(orderId),
+      '--output',
+      'json',
+      '--address',
+      config().TEMPORAL_ADDRESS,
+      '--namespace',
+      config().TEMPORAL_NAMESPACE,
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   writeFileSync(file, history);

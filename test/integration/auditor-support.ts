@@ -54,15 +54,20 @@ export class Planter {
                            payment_id, accepted_at, updated_at)
        VALUES ($1, 'auditor-test', $2, 'http', '4242', $3, '{"name":"A","line1":"B","city":"C","postalCode":"06236","country":"KR"}',
                $4, 'KRW', $5, $6, $6)`,
-      [orderId, options.status, JSON.stringify(options.items ?? [{ sku: 'T-AUDIT', quantity: 1 }]), options.amountMinor ?? 10_000, options.paymentId ?? null, acceptedAt],
+      [
+        orderId,
+        options.status,
+        JSON.stringify(options.items ?? [{ sku: 'T-AUDIT', quantity: 1 }]),
+        options.amountMinor ?? 10_000,
+        options.paymentId ?? null,
+        acceptedAt,
+      ],
     );
     for (const [index, status] of history.entries()) {
-      await this.pools.order.query('INSERT INTO order_status_history (order_id, status, at) VALUES ($1, $2, $3::timestamptz + $4 * interval \'1 ms\')', [
-        orderId,
-        status,
-        acceptedAt,
-        index,
-      ]);
+      await this.pools.order.query(
+        "INSERT INTO order_status_history (order_id, status, at) VALUES ($1, $2, $3::timestamptz + $4 * interval '1 ms')",
+        [orderId, status, acceptedAt, index],
+      );
     }
     return orderId;
   }
@@ -86,7 +91,11 @@ export class Planter {
     return sku;
   }
 
-  async reservation(orderId: string, status: 'RESERVED' | 'RELEASED' | 'SHIPPED', lines: { sku: string; quantity: number }[]): Promise<void> {
+  async reservation(
+    orderId: string,
+    status: 'RESERVED' | 'RELEASED' | 'SHIPPED',
+    lines: { sku: string; quantity: number }[],
+  ): Promise<void> {
     const withPrices = lines.map((line) => ({ ...line, unitPriceMinor: 1000 }));
     await this.run(
       'inventory',
@@ -113,7 +122,13 @@ export class Planter {
   /** Analytics' projection of an order: the events it applied (its inbox) and, optionally, its fact. */
   async analytics(orderId: string, events: string[], factStatus?: OrderStatus): Promise<void> {
     for (const type of events) {
-      await this.run('analytics', `INSERT INTO processed_events (event_id, event_type, subject, processed_at) VALUES ($1, $2, $3, $4)`, [randomUUID(), type, orderId, HOUR_AGO()], 'DELETE FROM processed_events WHERE subject = $1', [orderId]);
+      await this.run(
+        'analytics',
+        `INSERT INTO processed_events (event_id, event_type, subject, processed_at) VALUES ($1, $2, $3, $4)`,
+        [randomUUID(), type, orderId, HOUR_AGO()],
+        'DELETE FROM processed_events WHERE subject = $1',
+        [orderId],
+      );
     }
     if (factStatus) {
       await this.run(
@@ -128,13 +143,25 @@ export class Planter {
 
   /** A counter row of analytics' event_counts, under a type name of the test's own. */
   async eventCount(type: string, count: number): Promise<void> {
-    await this.run('analytics', 'INSERT INTO event_counts (event_type, count) VALUES ($1, $2)', [type, count], 'DELETE FROM event_counts WHERE event_type = $1', [type]);
+    await this.run(
+      'analytics',
+      'INSERT INTO event_counts (event_type, count) VALUES ($1, $2)',
+      [type, count],
+      'DELETE FROM event_counts WHERE event_type = $1',
+      [type],
+    );
   }
 
   /** The notification service's inbox rows (events processed) and notifications sent, by type. */
   async notifications(orderId: string, options: { processed?: string[]; notified?: string[] }): Promise<void> {
     for (const type of options.processed ?? []) {
-      await this.run('notification', `INSERT INTO processed_events (event_id, event_type, subject) VALUES ($1, $2, $3)`, [randomUUID(), type, orderId], 'DELETE FROM processed_events WHERE subject = $1', [orderId]);
+      await this.run(
+        'notification',
+        `INSERT INTO processed_events (event_id, event_type, subject) VALUES ($1, $2, $3)`,
+        [randomUUID(), type, orderId],
+        'DELETE FROM processed_events WHERE subject = $1',
+        [orderId],
+      );
     }
     for (const type of options.notified ?? []) {
       await this.run(
@@ -160,7 +187,9 @@ export class Planter {
     });
     const body = (await response.json()) as { paymentId?: string; status?: string };
     if (!response.ok || !body.paymentId) throw new Error(`authorize for ${orderId}: ${response.status} ${JSON.stringify(body)}`);
-    this.undo.push(() => fetch(`${url}/payments/${body.paymentId}/void`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    this.undo.push(() =>
+      fetch(`${url}/payments/${body.paymentId}/void`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    );
     return body.paymentId;
   }
 

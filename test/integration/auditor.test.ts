@@ -41,7 +41,10 @@ test('stock.countersMatchLines: a counter that disagrees with its reservation li
   const reservedDrift = await planter.product({ available: 5, reserved: 3 });
   const shippedDrift = await planter.product({ available: 5, shipped: 0 });
   await planter.reservation(randomUUID(), 'RESERVED', [{ sku: agrees, quantity: 2 }]);
-  await planter.reservation(randomUUID(), 'SHIPPED', [{ sku: agrees, quantity: 3 }, { sku: shippedDrift, quantity: 4 }]);
+  await planter.reservation(randomUUID(), 'SHIPPED', [
+    { sku: agrees, quantity: 3 },
+    { sku: shippedDrift, quantity: 4 },
+  ]);
   // A released reservation counts on neither side.
   await planter.reservation(randomUUID(), 'RELEASED', [{ sku: reservedDrift, quantity: 7 }]);
 
@@ -84,8 +87,13 @@ test('reservations.settledPerOrderStatus: a finished order whose reservation is 
   await planter.reservation(completedShipped, 'SHIPPED', line);
   const rejectedNone = await planter.order({ status: 'REJECTED' });
 
-  const messages = messagesOf(await auditRule(rule, { orderIds: [cancelledHolding, completedReleased, completedShipped, rejectedNone] }), rule);
-  t.deepEqual(about(messages, cancelledHolding), [`order ${cancelledHolding} (CANCELLED): reservation is RESERVED, expected RELEASED or none`]);
+  const messages = messagesOf(
+    await auditRule(rule, { orderIds: [cancelledHolding, completedReleased, completedShipped, rejectedNone] }),
+    rule,
+  );
+  t.deepEqual(about(messages, cancelledHolding), [
+    `order ${cancelledHolding} (CANCELLED): reservation is RESERVED, expected RELEASED or none`,
+  ]);
   t.deepEqual(about(messages, completedReleased), [`order ${completedReleased} (COMPLETED): reservation is RELEASED, expected SHIPPED`]);
   t.deepEqual(about(messages, completedShipped), []);
   t.deepEqual(about(messages, rejectedNone), []);
@@ -120,7 +128,9 @@ test('shipments.belongToKnownOrders: a shipment of an order nobody recorded', as
   const rule = 'shipments.belongToKnownOrders';
   const orphan = randomUUID();
   const shipmentId = await planter.shipment(orphan, 'SCHEDULED');
-  t.deepEqual(messagesOf(await auditRule(rule, { orderIds: [orphan] }), rule), [`shipment ${shipmentId} (SCHEDULED) of unknown order ${orphan}`]);
+  t.deepEqual(messagesOf(await auditRule(rule, { orderIds: [orphan] }), rule), [
+    `shipment ${shipmentId} (SCHEDULED) of unknown order ${orphan}`,
+  ]);
 });
 
 test('payments.liveApprovalsBelongToCompletedOrders: a live approval left on a cancelled order, and one for an unknown order', async (t) => {
@@ -157,9 +167,13 @@ test('payments.completedOrdersHaveOneMatchingApproval: none, the wrong amount, o
 
   const messages = messagesOf(await auditRule(rule, { orderIds: [unpaid, overcharged, right, swapped] }), rule);
   t.deepEqual(about(messages, unpaid), [`order ${unpaid} (COMPLETED): 0 live approvals, expected 1`]);
-  t.deepEqual(about(messages, overcharged), [`order ${overcharged} (COMPLETED): approval ${overcharge} is for 12000 KRW, the order for 10000 KRW`]);
+  t.deepEqual(about(messages, overcharged), [
+    `order ${overcharged} (COMPLETED): approval ${overcharge} is for 12000 KRW, the order for 10000 KRW`,
+  ]);
   t.deepEqual(about(messages, right), []);
-  t.deepEqual(about(messages, swapped), [`order ${swapped} (COMPLETED): the live approval is ${other}, the order recorded pay_recorded_elsewhere`]);
+  t.deepEqual(about(messages, swapped), [
+    `order ${swapped} (COMPLETED): the live approval is ${other}, the order recorded pay_recorded_elsewhere`,
+  ]);
 });
 
 test('analytics.eventsMatchHistories: events missing, applied twice, a stale fact, and an order analytics alone knows', async (t) => {
@@ -215,7 +229,10 @@ test('notifications.oncePerHistoryEvent: a customer-facing transition told twice
   const rule = 'notifications.oncePerHistoryEvent';
   const history = ['PENDING', 'STOCK_RESERVED', 'CANCELLED'] as const;
   const agrees = await planter.order({ status: 'CANCELLED', history: [...history] });
-  await planter.notifications(agrees, { processed: ['order.v1.created', 'order.v1.cancelled'], notified: ['order.v1.created', 'order.v1.cancelled'] });
+  await planter.notifications(agrees, {
+    processed: ['order.v1.created', 'order.v1.cancelled'],
+    notified: ['order.v1.created', 'order.v1.cancelled'],
+  });
   const twice = await planter.order({ status: 'CANCELLED', history: [...history] });
   await planter.notifications(twice, { notified: ['order.v1.created', 'order.v1.cancelled', 'order.v1.cancelled'] });
   const never = await planter.order({ status: 'CANCELLED', history: [...history] });
@@ -239,8 +256,12 @@ test('notifications.oncePerProcessedEvent: an event processed without its notifi
   await planter.notifications(unknown, { processed: ['order.v1.created'], notified: ['order.v1.created'] });
 
   const messages = messagesOf(await auditRule(rule, { orderIds: [silent, invented, agrees, unknown] }), rule);
-  t.deepEqual(about(messages, silent), [`order ${silent} (COMPLETED): fulfillment.v1.scheduled: 1 processed, 0 notified (expected one notification per processed type)`]);
-  t.deepEqual(about(messages, invented), [`order ${invented} (CANCELLED): payment.v1.voided: 0 processed, 1 notified (expected one notification per processed type)`]);
+  t.deepEqual(about(messages, silent), [
+    `order ${silent} (COMPLETED): fulfillment.v1.scheduled: 1 processed, 0 notified (expected one notification per processed type)`,
+  ]);
+  t.deepEqual(about(messages, invented), [
+    `order ${invented} (CANCELLED): payment.v1.voided: 0 processed, 1 notified (expected one notification per processed type)`,
+  ]);
   t.deepEqual(about(messages, agrees), []);
   t.deepEqual(about(messages, unknown), [`notifications for unknown order ${unknown}: {"order.v1.created":1}`]);
 });
@@ -300,7 +321,9 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url
 
 test('a service that refuses, fails or does not answer is an error that fails the audit, never a pass', async (t) => {
   const order = await planter.order({ status: 'CANCELLED' });
-  const failing = await serve((_request, response) => response.writeHead(503, { 'content-type': 'application/problem+json' }).end('{"title":"down"}'));
+  const failing = await serve((_request, response) =>
+    response.writeHead(503, { 'content-type': 'application/problem+json' }).end('{"title":"down"}'),
+  );
   const silent = await serve(() => undefined); // accepts, never answers
   t.teardown(() => {
     failing.server.close();
@@ -315,7 +338,14 @@ test('a service that refuses, fails or does not answer is an error that fails th
   ] as const;
   for (const { service, url, expect } of cases) {
     const endpoints = { ...defaultEndpoints(), [service]: url };
-    const report = await audit({ scope: { orderIds: [order] }, rules: ['reservations', 'shipments', 'orders.terminal'], endpoints, deadlineMs: 500, retryIntervalMs: 200, requestTimeoutMs: 300 });
+    const report = await audit({
+      scope: { orderIds: [order] },
+      rules: ['reservations', 'shipments', 'orders.terminal'],
+      endpoints,
+      deadlineMs: 500,
+      retryIntervalMs: 200,
+      requestTimeoutMs: 300,
+    });
     t.false(report.ok, `${service} at ${url}: the audit must fail`);
     const broken = report.rules.filter((result) => result.error);
     t.true(broken.length >= 2, 'every rule that needs the service reports an error');

@@ -28,7 +28,11 @@ test.after.always(async () => {
 });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${sim.httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${sim.httpUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -39,7 +43,10 @@ test('POST /vault/cards answers a token, the last four digits, the brand and the
   t.regex(card.cardToken, CARD_TOKEN_PATTERN);
   t.like(card, { last4: '4444', brand: 'mastercard', luhnValid: true });
   t.false(/\d{5,}/.test(answer.text), 'no run of digits longer than the last four');
-  t.false(JSON.parse((await post('/vault/cards', { cardNumber: '4242424242424241' })).text).luhnValid, 'a wrong check digit is told, not refused');
+  t.false(
+    (JSON.parse((await post('/vault/cards', { cardNumber: '4242424242424241' })).text) as { luhnValid: boolean }).luhnValid,
+    'a wrong check digit is told, not refused',
+  );
   t.is((await post('/vault/cards', { cardNumber: '4242' })).status, 400);
   t.is((await post('/vault/cards', { cardNumber: '4242424242424242', extra: 1 })).status, 400);
 });
@@ -59,7 +66,12 @@ test('at rest the number is AES-256-GCM ciphertext under the key id, bound to it
     const restarted = new CardVault([keyA], new PostgresCardStore(db));
     t.is(await restarted.reveal(cardToken), '4000056655665556');
     const other = await restarted.tokenize('4242424242424242');
-    await db.query('UPDATE card_vault SET iv = $2, ciphertext = $3, auth_tag = $4 WHERE token = $1', [other.cardToken, row!.iv, row!.ciphertext, row!.auth_tag]);
+    await db.query('UPDATE card_vault SET iv = $2, ciphertext = $3, auth_tag = $4 WHERE token = $1', [
+      other.cardToken,
+      row!.iv,
+      row!.ciphertext,
+      row!.auth_tag,
+    ]);
     await t.throwsAsync(new CardVault([keyA], new PostgresCardStore(db)).reveal(other.cardToken), { message: /authenticate/ });
   } finally {
     await db.end();
@@ -82,7 +94,11 @@ test('key rotation: a new key first encrypts new cards; cards under the old key 
 test('HTTP authorize takes the token; the simulator decides on the number behind it; an unknown token is an invalid card', async (t) => {
   const authorize = async (cardToken: string) => {
     const orderId = randomUUID();
-    const answer = await post('/payments/authorize', { orderId, amountMinor: 1_000, currency: 'KRW', cardToken, attempt: 1 }, { 'idempotency-key': `authorize:${orderId}:1` });
+    const answer = await post(
+      '/payments/authorize',
+      { orderId, amountMinor: 1_000, currency: 'KRW', cardToken, attempt: 1 },
+      { 'idempotency-key': `authorize:${orderId}:1` },
+    );
     return { status: answer.status, body: JSON.parse(answer.text) as Record<string, unknown> };
   };
   const approved = await sim.simulator.vault.tokenize('4242424242424242');
@@ -91,6 +107,10 @@ test('HTTP authorize takes the token; the simulator decides on the number behind
   t.like(await authorize(declined.cardToken), { status: 402, body: { declineCode: 'insufficient_funds' } });
   t.like(await authorize('tok_AAAAAAAAAAAAAAAAAAAA'), { status: 402, body: { declineCode: 'invalid_card' } });
   const orderId = randomUUID();
-  const withNumber = await post('/payments/authorize', { orderId, amountMinor: 1_000, currency: 'KRW', cardNumber: '4242424242424242' }, { 'idempotency-key': orderId });
+  const withNumber = await post(
+    '/payments/authorize',
+    { orderId, amountMinor: 1_000, currency: 'KRW', cardNumber: '4242424242424242' },
+    { 'idempotency-key': orderId },
+  );
   t.is(withNumber.status, 400, 'a card number is refused: the line takes tokens only');
 });

@@ -32,8 +32,11 @@ import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
 const run = promisify(execFile);
 
 async function postgresBin(): Promise<string> {
-  const versions = (await readdir('/usr/lib/postgresql').catch(() => [])).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
-  if (versions.length === 0) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (infra/postgres/fetch.sh installs them)');
+  const versions = (await readdir('/usr/lib/postgresql').catch(() => []))
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(b) - Number(a));
+  if (versions.length === 0)
+    throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (infra/postgres/fetch.sh installs them)');
   return `/usr/lib/postgresql/${versions[0]}/bin`;
 }
 
@@ -48,16 +51,39 @@ async function freePort(): Promise<number> {
 /** A throwaway PostgreSQL cluster: started, killed with SIGKILL, started again, removed. */
 class ScratchCluster {
   private server: ChildProcess | undefined;
-  private constructor(readonly dir: string, readonly bin: string, readonly port: number, readonly uid: number, readonly gid: number) {}
+  private constructor(
+    readonly dir: string,
+    readonly bin: string,
+    readonly port: number,
+    readonly uid: number,
+    readonly gid: number,
+  ) {}
 
   static async create(): Promise<ScratchCluster> {
-    if (userInfo().uid !== 0) throw new Error('this test runs PostgreSQL as the postgres user, so it must run as root (as the dev estate does)');
+    if (userInfo().uid !== 0)
+      throw new Error('this test runs PostgreSQL as the postgres user, so it must run as root (as the dev estate does)');
     const dir = await mkdtemp(join(tmpdir(), 'ordersaga-probe-pg-'));
-    const { uid, gid } = await run('id', ['-u', 'postgres']).then(async ({ stdout }) => ({ uid: Number(stdout), gid: Number((await run('id', ['-g', 'postgres'])).stdout) }));
+    const { uid, gid } = await run('id', ['-u', 'postgres']).then(async ({ stdout }) => ({
+      uid: Number(stdout),
+      gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+    }));
     await chown(dir, uid, gid);
     await chmod(dir, 0o700);
     const cluster = new ScratchCluster(dir, await postgresBin(), await freePort(), uid, gid);
-    await run('runuser', ['-u', 'postgres', '--', `${cluster.bin}/initdb`, '-D', `${dir}/data`, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+    await run('runuser', [
+      '-u',
+      'postgres',
+      '--',
+      `${cluster.bin}/initdb`,
+      '-D',
+      `${dir}/data`,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ]);
     return cluster;
   }
 
@@ -93,16 +119,20 @@ class ScratchCluster {
       stdio: ['ignore', log.fd, log.fd],
     });
     await log.close();
-    await eventually('the scratch PostgreSQL cluster to accept connections', async () => {
-      const client = new pg.Client({ connectionString: this.url });
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        return true;
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }, 30_000).catch(async (error: Error) => {
+    await eventually(
+      'the scratch PostgreSQL cluster to accept connections',
+      async () => {
+        const client = new pg.Client({ connectionString: this.url });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      30_000,
+    ).catch(async (error: Error) => {
       const log = await readFile(join(this.dir, 'server.log'), 'utf8').catch(() => '');
       throw new Error(`${error.message}\n${log.split('\n').slice(-15).join('\n')}`);
     });
@@ -149,7 +179,10 @@ test.before(async () => {
   kafka = kafkaClient('consumer-durability-test');
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [topic, deadLetters].map((name) => ({ topic: name, numPartitions: 1, replicationFactor: 1 })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [topic, deadLetters].map((name) => ({ topic: name, numPartitions: 1, replicationFactor: 1 })),
+  });
   await admin.disconnect();
 });
 
@@ -170,7 +203,11 @@ test('an event applied just before PostgreSQL is killed is still applied after i
   // A killed server's connections fail in the pool; it replaces them.
   database.on('error', () => undefined);
   const orderId = randomUUID();
-  const event = buildEvent({ type: 'order.v1.completed', source: 'ordersaga/consumer-durability-test', data: sampleEventData(orderId, uniqueCustomerId('durable'))['order.v1.completed'] });
+  const event = buildEvent({
+    type: 'order.v1.completed',
+    source: 'ordersaga/consumer-durability-test',
+    data: sampleEventData(orderId, uniqueCustomerId('durable'))['order.v1.completed'],
+  });
   let killedAfterCommit = false;
   let consumer: Consumer | undefined;
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -196,16 +233,26 @@ test('an event applied just before PostgreSQL is killed is still applied after i
     await producer.send({
       topic,
       acks: -1,
-      messages: [{ key: event.subject, value: JSON.stringify(event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ce_id: event.id, ce_type: event.type } }],
+      messages: [
+        {
+          key: event.subject,
+          value: JSON.stringify(event),
+          headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ce_id: event.id, ce_type: event.type },
+        },
+      ],
     });
     // The record is done for the consumer: its offset is committed, Kafka will not deliver it again.
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await eventually('the event to be applied and its offset committed', async () => {
-        const [offsets] = await admin.fetchOffsets({ groupId: probe, topics: [topic] });
-        return killedAfterCommit && offsets!.partitions.every((partition) => Number(partition.offset) >= 1) ? true : undefined;
-      }, 60_000);
+      await eventually(
+        'the event to be applied and its offset committed',
+        async () => {
+          const [offsets] = await admin.fetchOffsets({ groupId: probe, topics: [topic] });
+          return killedAfterCommit && offsets!.partitions.every((partition) => Number(partition.offset) >= 1) ? true : undefined;
+        },
+        60_000,
+      );
     } finally {
       await admin.disconnect();
     }

@@ -45,7 +45,11 @@ test.after.always(async () => {
 });
 
 function orderCreated(orderId: string = randomUUID(), customerId = uniqueCustomerId('dlq')): CloudEvent<'order.v1.created'> {
-  return buildEvent({ type: 'order.v1.created', source: 'ordersaga/dead-letter-test', data: sampleEventData(orderId, customerId)['order.v1.created'] });
+  return buildEvent({
+    type: 'order.v1.created',
+    source: 'ordersaga/dead-letter-test',
+    data: sampleEventData(orderId, customerId)['order.v1.created'],
+  });
 }
 
 /** A sampled W3C traceparent of a trace only this record belongs to. */
@@ -58,7 +62,9 @@ async function readTopic(topic: string): Promise<{ partition: number; message: K
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map(
-    (await admin.fetchTopicOffsets(topic)).filter(({ high, low }) => BigInt(high) > BigInt(low)).map(({ partition, high }) => [partition, BigInt(high)]),
+    (await admin.fetchTopicOffsets(topic))
+      .filter(({ high, low }) => BigInt(high) > BigInt(low))
+      .map(({ partition, high }) => [partition, BigInt(high)]),
   );
   await admin.disconnect();
   const records: { partition: number; message: KafkaMessage }[] = [];
@@ -99,7 +105,9 @@ async function analyticsEventIds(orderId: string): Promise<string[]> {
 
 async function notificationIds(customerId: string): Promise<string[]> {
   const query = new URLSearchParams({ customerId });
-  const { notifications } = await getJson<{ notifications: { notificationId: string }[] }>(`${config().NOTIFICATION_URL}/notifications?${query}`);
+  const { notifications } = await getJson<{ notifications: { notificationId: string }[] }>(
+    `${config().NOTIFICATION_URL}/notifications?${query}`,
+  );
   return notifications.map((notification) => notification.notificationId);
 }
 
@@ -107,7 +115,13 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
   const maxAttempts = config().CONSUMER_MAX_ATTEMPTS;
   // Each poison is keyed by an order id of its own; the good event for that order follows it on the same partition.
   const poisons = [
-    { name: 'an id that is not a UUID', reason: 'data-exception', code: '22P02', attempts: maxAttempts, value: (good: CloudEvent) => ({ ...good, id: `not-a-uuid-${good.id}` }) },
+    {
+      name: 'an id that is not a UUID',
+      reason: 'data-exception',
+      code: '22P02',
+      attempts: maxAttempts,
+      value: (good: CloudEvent) => ({ ...good, id: `not-a-uuid-${good.id}` }),
+    },
     {
       name: 'a NUL byte in a text field',
       reason: 'data-exception',
@@ -115,8 +129,18 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
       attempts: maxAttempts,
       value: (good: CloudEvent) => ({ ...good, data: { ...good.data, customerId: `nul\u0000${good.data.customerId}` } }),
     },
-    { name: 'a subject that is not the order id', reason: 'subject-mismatch', attempts: 1, value: (good: CloudEvent) => ({ ...good, subject: randomUUID() }) },
-    { name: 'an unknown event type', reason: 'unknown-type', attempts: 1, value: (good: CloudEvent) => ({ ...good, type: 'order.v1.exploded' }) },
+    {
+      name: 'a subject that is not the order id',
+      reason: 'subject-mismatch',
+      attempts: 1,
+      value: (good: CloudEvent) => ({ ...good, subject: randomUUID() }),
+    },
+    {
+      name: 'an unknown event type',
+      reason: 'unknown-type',
+      attempts: 1,
+      value: (good: CloudEvent) => ({ ...good, type: 'order.v1.exploded' }),
+    },
     { name: 'malformed JSON', reason: 'malformed-json', attempts: 1, value: () => undefined },
   ].map((poison) => {
     const good = orderCreated();
@@ -142,7 +166,11 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
 
   // Both consumers move past every poison record: the event behind it is applied.
   for (const { good, name } of poisons) {
-    await eventually(`analytics to apply the event behind ${name}`, async () => ((await analyticsEventIds(good.subject)).includes(good.id) ? true : undefined), 60_000);
+    await eventually(
+      `analytics to apply the event behind ${name}`,
+      async () => ((await analyticsEventIds(good.subject)).includes(good.id) ? true : undefined),
+      60_000,
+    );
     await eventually(
       `notification to apply the event behind ${name}`,
       async () => ((await notificationIds(good.data.customerId)).includes(good.id) ? true : undefined),
@@ -151,7 +179,8 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
   }
 
   // Under `make test` the groups carry the test estate's prefix; the service name ends them.
-  const byService = (message: KafkaMessage, service: string) => header(message, deadLetterHeaders.consumerGroup)?.endsWith(service) ?? false;
+  const byService = (message: KafkaMessage, service: string) =>
+    header(message, deadLetterHeaders.consumerGroup)?.endsWith(service) ?? false;
   const deadLetters = await eventually(
     'every poison record in the dead-letter topic, from both consumers',
     async () => {
@@ -161,7 +190,8 @@ test('each kind of poison record is dead-lettered by both consumers with its hea
       );
       return complete ? records : undefined;
     },
-    60_000, 1000,
+    60_000,
+    1000,
   );
 
   for (const poison of poisons) {
@@ -301,7 +331,12 @@ async function openBench(t: import('ava').ExecutionContext, name: string): Promi
 }
 
 /** The bench's consumer: records each event in `effects`; an order id in `locks` that is locked elsewhere waits (NOWAIT: 55P03). */
-async function startBenchConsumer(t: import('ava').ExecutionContext, bench: Bench, retryPolicy: RetryPolicy, attempts = new Map<string, number>()): Promise<Consumer> {
+async function startBenchConsumer(
+  t: import('ava').ExecutionContext,
+  bench: Bench,
+  retryPolicy: RetryPolicy,
+  attempts = new Map<string, number>(),
+): Promise<Consumer> {
   const consumer = await startEventConsumer({
     kafka,
     groupId: bench.group,
@@ -330,7 +365,9 @@ async function publishTo(topic: string, event: CloudEvent, headers: Record<strin
 }
 
 async function effectsOf(bench: Bench, eventId: string): Promise<number> {
-  const { rows } = await bench.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${bench.schema}.effects WHERE event_id = $1`, [eventId]);
+  const { rows } = await bench.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${bench.schema}.effects WHERE event_id = $1`, [
+    eventId,
+  ]);
   return rows[0]!.n;
 }
 
@@ -345,12 +382,20 @@ test('while the database is unreachable, a record is retried with backoff, not d
 
   // Far more tries than maxAttempts (each one a connection the proxy hung up on), and no dead letter.
   const wanted = patient.maxAttempts * 4;
-  await eventually(`${wanted} connection attempts through the proxy`, async () => (bench.proxy.connections >= wanted ? true : undefined), 60_000);
+  await eventually(
+    `${wanted} connection attempts through the proxy`,
+    async () => (bench.proxy.connections >= wanted ? true : undefined),
+    60_000,
+  );
   t.deepEqual(await readTopic(bench.deadLetters), [], 'nothing dead-lettered during the outage');
   t.is(await effectsOf(bench, event.id), 0);
 
   bench.proxy.up = true;
-  await eventually('the event to be applied once the database is back', async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined), 30_000);
+  await eventually(
+    'the event to be applied once the database is back',
+    async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined),
+    30_000,
+  );
   t.deepEqual(await readTopic(bench.deadLetters), []);
 });
 
@@ -378,7 +423,9 @@ test('a record waiting on a lock holds back only its own partition, and is appli
     otherPartitions.add(partition);
   }
   for (const event of others) {
-    await eventually(`${event.subject} on another partition to be applied`, async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined));
+    await eventually(`${event.subject} on another partition to be applied`, async () =>
+      (await effectsOf(bench, event.id)) === 1 ? true : undefined,
+    );
   }
   // Far more tries than maxAttempts: waiting on a lock is no reason to give up on the record.
   const wanted = patient.maxAttempts * 3;
@@ -386,7 +433,9 @@ test('a record waiting on a lock holds back only its own partition, and is appli
   t.is(await effectsOf(bench, stuck.id), 0, 'the locked order waits');
 
   await holder.query('ROLLBACK');
-  await eventually('the locked order to be applied once the lock goes', async () => ((await effectsOf(bench, stuck.id)) === 1 ? true : undefined));
+  await eventually('the locked order to be applied once the lock goes', async () =>
+    (await effectsOf(bench, stuck.id)) === 1 ? true : undefined,
+  );
   t.deepEqual(await readTopic(bench.deadLetters), [], 'waiting on a lock is not a reason to dead-letter');
 });
 
@@ -415,13 +464,16 @@ test('a consumer stopped while a record waits for its retry loses nothing: the n
     if ((await publishTo(bench.topic, event)) !== stuckPartition) elsewhere.push(event);
   }
   await eventually('a few attempts at the locked order', async () => ((attempts.get(stuck.id) ?? 0) >= 3 ? true : undefined));
-  for (const event of elsewhere) await eventually(`${event.subject} applied`, async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined));
+  for (const event of elsewhere)
+    await eventually(`${event.subject} applied`, async () => ((await effectsOf(bench, event.id)) === 1 ? true : undefined));
   t.is(await effectsOf(bench, behind.id), 0, 'the record behind the locked one waits its turn');
 
   await first.disconnect();
   await holder.query('ROLLBACK');
   await startBenchConsumer(t, bench, patient, attempts);
-  await eventually('the locked order applied by the next consumer', async () => ((await effectsOf(bench, stuck.id)) === 1 ? true : undefined));
+  await eventually('the locked order applied by the next consumer', async () =>
+    (await effectsOf(bench, stuck.id)) === 1 ? true : undefined,
+  );
   await eventually('the record behind it applied', async () => ((await effectsOf(bench, behind.id)) === 1 ? true : undefined));
   for (const event of [...elsewhere, stuck, behind]) t.is(await effectsOf(bench, event.id), 1, 'each applied once');
   t.deepEqual(await readTopic(bench.deadLetters), []);
@@ -442,10 +494,16 @@ test('a record the database refuses is dead-lettered; after the fix, a replay ap
   const trace = traceparent();
   await publishTo(bench.topic, blocked, { traceparent: trace, 'x-test-case': 'blocked customer' });
   const later = (type: 'order.v1.cancelled' | 'order.v1.failed') =>
-    buildEvent({ type, source: 'ordersaga/dead-letter-test', data: { orderId: blocked.subject, customerId: uniqueCustomerId('dlq'), reason: 'test', acceptedAt: blocked.data.acceptedAt } });
+    buildEvent({
+      type,
+      source: 'ordersaga/dead-letter-test',
+      data: { orderId: blocked.subject, customerId: uniqueCustomerId('dlq'), reason: 'test', acceptedAt: blocked.data.acceptedAt },
+    });
   const followerEvent = later('order.v1.cancelled');
   await publishTo(bench.topic, followerEvent);
-  await eventually('the event behind the refused one to be applied', async () => ((await effectsOf(bench, followerEvent.id)) === 1 ? true : undefined));
+  await eventually('the event behind the refused one to be applied', async () =>
+    (await effectsOf(bench, followerEvent.id)) === 1 ? true : undefined,
+  );
 
   const [deadLetter] = await eventually('the refused record in the dead-letter topic', async () => {
     const records = await readTopic(bench.deadLetters);
@@ -472,7 +530,11 @@ test('a record the database refuses is dead-lettered; after the fix, a replay ap
   const again = second.find(({ message }) => header(message, deadLetterHeaders.replayCount) === '1');
   t.truthy(again, 'the second dead letter carries dlq-replay-count 1');
   t.is(header(again!.message, 'traceparent'), trace, 'and still the original traceparent');
-  t.is(header(again!.message, deadLetterHeaders.originalSource), header(deadLetter!.message, deadLetterHeaders.source), 'and its first home');
+  t.is(
+    header(again!.message, deadLetterHeaders.originalSource),
+    header(deadLetter!.message, deadLetterHeaders.source),
+    'and its first home',
+  );
   // The loop guard: with at most one replay allowed, it is left alone.
   const guarded = await dlqReplay('--topic', bench.deadLetters, '--consumer', bench.group, '--max-replays', '1');
   t.is(guarded.replayed.length, 0);
@@ -494,9 +556,13 @@ test('a record the database refuses is dead-lettered; after the fix, a replay ap
   await dlqReplay('--topic', bench.deadLetters, '--consumer', bench.group);
   const marker = later('order.v1.failed');
   await publishTo(bench.topic, marker);
-  await eventually('a later record on the partition to be applied', async () => ((await effectsOf(bench, marker.id)) === 1 ? true : undefined));
+  await eventually('a later record on the partition to be applied', async () =>
+    (await effectsOf(bench, marker.id)) === 1 ? true : undefined,
+  );
   t.is(await effectsOf(bench, blocked.id), 1, 'applied once');
-  const { rows } = await bench.admin.query(`SELECT count(*)::int AS n FROM ${bench.schema}.processed_events WHERE event_id = $1`, [blocked.id]);
+  const { rows } = await bench.admin.query(`SELECT count(*)::int AS n FROM ${bench.schema}.processed_events WHERE event_id = $1`, [
+    blocked.id,
+  ]);
   t.is(rows[0].n, 1);
   t.is((await readTopic(bench.deadLetters)).length, 2, 'nothing dead-lettered after the fix');
 });

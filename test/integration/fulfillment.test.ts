@@ -41,7 +41,10 @@ function shipmentInput(overrides: { postalCode?: string; country?: string } = {}
   return {
     orderId: randomUUID(),
     customerId: uniqueCustomerId('fulfillment'),
-    items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }],
+    items: [
+      { sku: 'KB-001', quantity: 1 },
+      { sku: 'MS-002', quantity: 2 },
+    ],
     shippingAddress: { ...order.shippingAddress, ...overrides },
     orderDate: '2025-03-01',
   };
@@ -107,12 +110,23 @@ test('schedule and cancel racing in any order never leave a scheduled shipment',
   const inputs = Array.from({ length: 30 }, () => shipmentInput());
   await Promise.all(
     inputs.map((input, index) => {
-      const schedule = () => store.schedule({ shipmentId: `shp_${input.orderId}`, orderId: input.orderId, customerId: input.customerId, carrier: 'ems', address: {}, lines: [], estimatedDelivery: '2026-12-01' });
+      const schedule = () =>
+        store.schedule({
+          shipmentId: `shp_${input.orderId}`,
+          orderId: input.orderId,
+          customerId: input.customerId,
+          carrier: 'ems',
+          address: {},
+          lines: [],
+          estimatedDelivery: '2026-12-01',
+        });
       const cancel = () => store.cancel(input.orderId, 'race');
       return index % 2 === 0 ? Promise.all([schedule(), cancel()]) : Promise.all([cancel(), schedule()]);
     }),
   );
-  const live = (await Promise.all(inputs.map((input) => store.findByOrder(input.orderId)))).filter((shipment) => shipment?.status === 'SCHEDULED');
+  const live = (await Promise.all(inputs.map((input) => store.findByOrder(input.orderId)))).filter(
+    (shipment) => shipment?.status === 'SCHEDULED',
+  );
   t.deepEqual(live, [], 'a cancelled order has no scheduled shipment');
 });
 
@@ -139,13 +153,10 @@ test('scheduleShipment is idempotent per order and publishes fulfillment.v1.sche
     const { events } = await analyticsEvents(input.orderId);
     return events.some((event) => event.type === 'fulfillment.v1.cancelled') ? events : undefined;
   });
-  t.deepEqual(
-    seen.map((event) => [event.type, event.eventId]).sort(),
-    [
-      ['fulfillment.v1.cancelled', eventIdFor('fulfillment.v1.cancelled', input.orderId)],
-      ['fulfillment.v1.scheduled', eventIdFor('fulfillment.v1.scheduled', input.orderId)],
-    ],
-  );
+  t.deepEqual(seen.map((event) => [event.type, event.eventId]).sort(), [
+    ['fulfillment.v1.cancelled', eventIdFor('fulfillment.v1.cancelled', input.orderId)],
+    ['fulfillment.v1.scheduled', eventIdFor('fulfillment.v1.scheduled', input.orderId)],
+  ]);
 });
 
 test('international shipments go by EMS and take a week', async (t) => {

@@ -58,7 +58,12 @@ async function postOrder(body: unknown, headers: Record<string, string> = { 'con
     headers: { authorization: await tokenFor(body), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, contentType: response.headers.get('content-type'), requestId: response.headers.get('x-request-id'), body: (await response.json()) as ProblemBody };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    requestId: response.headers.get('x-request-id'),
+    body: (await response.json()) as ProblemBody,
+  };
 }
 
 /** Asserts a problem response with the status, and (when given) exactly these field pointers. */
@@ -100,7 +105,11 @@ test('malformed JSON is a 400 malformed-json problem', async (t) => {
 
 test('a body that is not JSON-typed is a 415 problem, even when it is valid JSON', async (t) => {
   const body = validOrderBody({ items: [{ sku: knownSku, quantity: 1 }] });
-  const withoutJson: Record<string, string>[] = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, {}];
+  const withoutJson: Record<string, string>[] = [
+    { 'content-type': 'text/plain' },
+    { 'content-type': 'application/x-www-form-urlencoded' },
+    {},
+  ];
   for (const headers of withoutJson) {
     const answer = await postOrder(body, headers);
     assertProblem(t, answer, 415);
@@ -143,7 +152,12 @@ test('fields of the wrong type are a 400 pointing at the field', async (t) => {
 
 test('zero and negative quantities are a 400 at /items/N/quantity', async (t) => {
   for (const quantity of [0, -3]) {
-    const body = validOrderBody({ items: [{ sku: knownSku, quantity: 1 }, { sku: 'KB-001', quantity }] });
+    const body = validOrderBody({
+      items: [
+        { sku: knownSku, quantity: 1 },
+        { sku: 'KB-001', quantity },
+      ],
+    });
     const answer = await postOrder(body);
     assertProblem(t, answer, 400, ['/items/1/quantity']);
     await assertNoOrder(t, body.customerId);
@@ -152,7 +166,13 @@ test('zero and negative quantities are a 400 at /items/N/quantity', async (t) =>
 
 test('a SKU the catalogue does not have is a 422 naming /items/N/sku', async (t) => {
   const unknown = [uniqueSku(), uniqueSku()];
-  const body = validOrderBody({ items: [{ sku: unknown[0]!, quantity: 1 }, { sku: knownSku, quantity: 1 }, { sku: unknown[1]!, quantity: 2 }] });
+  const body = validOrderBody({
+    items: [
+      { sku: unknown[0]!, quantity: 1 },
+      { sku: knownSku, quantity: 1 },
+      { sku: unknown[1]!, quantity: 2 },
+    ],
+  });
   const answer = await postOrder(body);
   assertProblem(t, answer, 422, ['/items/0/sku', '/items/2/sku']);
   t.is(answer.body.type, 'https://ordersaga.dev/problems/unknown-sku');
@@ -227,7 +247,9 @@ test('an unreachable inventory service is a 503 naming it, and no order is creat
 
 test('an unreachable order service is a 503 naming it on reads', async (t) => {
   const cutOff = createGatewayApp(options({ ORDER_URL: CLOSED_PORT_URL }));
-  const answer = await cutOff.request('http://gateway.test/orders', { headers: { authorization: await tokenFor({ customerId: 'nobody' }) } });
+  const answer = await cutOff.request('http://gateway.test/orders', {
+    headers: { authorization: await tokenFor({ customerId: 'nobody' }) },
+  });
   t.is(answer.status, 503);
   t.is(answer.headers.get('content-type'), 'application/problem+json');
   t.like(await answer.json(), { status: 503, title: 'Service Unavailable', service: 'order' });
@@ -238,7 +260,10 @@ test('reads are relayed from the running services', async (t) => {
   const stock = await gateway.request('http://gateway.test/inventory', { headers: { authorization } });
   t.is(stock.status, 200);
   const { items } = (await stock.json()) as { items: { sku: string; available: number }[] };
-  t.like(items.find((item) => item.sku === knownSku), { sku: knownSku, available: 0 });
+  t.like(
+    items.find((item) => item.sku === knownSku),
+    { sku: knownSku, available: 0 },
+  );
 
   const badId = await gateway.request('http://gateway.test/orders/not-a-uuid', { headers: { authorization } });
   t.is(badId.status, 400);
@@ -246,7 +271,9 @@ test('reads are relayed from the running services', async (t) => {
 });
 
 test('an unknown route is a 404 problem, not an HTML page', async (t) => {
-  const answer = await gateway.request('http://gateway.test/nowhere', { headers: { authorization: await tokenFor({ customerId: 'gateway-reader' }) } });
+  const answer = await gateway.request('http://gateway.test/nowhere', {
+    headers: { authorization: await tokenFor({ customerId: 'gateway-reader' }) },
+  });
   t.is(answer.status, 404);
   t.is(answer.headers.get('content-type'), 'application/problem+json');
 });

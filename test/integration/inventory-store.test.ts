@@ -47,13 +47,19 @@ test('reserve moves stock from available to reserved and prices the lines', asyn
   const keyboard = await stocked(10, 129_000);
   const mouse = await stocked(5, 39_000);
   const orderId = randomUUID();
-  const result = await store.reserve(orderId, [{ sku: keyboard, quantity: 2 }, { sku: mouse, quantity: 1 }]);
+  const result = await store.reserve(orderId, [
+    { sku: keyboard, quantity: 2 },
+    { sku: mouse, quantity: 1 },
+  ]);
   t.deepEqual(result, {
     outcome: 'reserved',
     reservation: {
       orderId,
       status: 'RESERVED',
-      lines: [{ sku: keyboard, quantity: 2, unitPriceMinor: 129_000 }, { sku: mouse, quantity: 1, unitPriceMinor: 39_000 }],
+      lines: [
+        { sku: keyboard, quantity: 2, unitPriceMinor: 129_000 },
+        { sku: mouse, quantity: 1, unitPriceMinor: 39_000 },
+      ],
       totalMinor: 297_000,
       currency: 'KRW',
     },
@@ -76,7 +82,10 @@ test('a short line rejects the whole order and changes nothing', async (t) => {
   const plenty = await stocked(10);
   const scarce = await stocked(1);
   const orderId = randomUUID();
-  const result = await store.reserve(orderId, [{ sku: plenty, quantity: 4 }, { sku: scarce, quantity: 2 }]);
+  const result = await store.reserve(orderId, [
+    { sku: plenty, quantity: 4 },
+    { sku: scarce, quantity: 2 },
+  ]);
   t.deepEqual(result, {
     outcome: 'rejected',
     reason: `insufficient stock for ${scarce}`,
@@ -91,7 +100,10 @@ test('an unknown SKU rejects the order, naming the SKU', async (t) => {
   const known = await stocked(10);
   const unknown = uniqueSku();
   const orderId = randomUUID();
-  const result = await store.reserve(orderId, [{ sku: known, quantity: 1 }, { sku: unknown, quantity: 1 }]);
+  const result = await store.reserve(orderId, [
+    { sku: known, quantity: 1 },
+    { sku: unknown, quantity: 1 },
+  ]);
   t.deepEqual(result, { outcome: 'rejected', reason: `unknown SKU ${unknown}`, shortages: [{ sku: unknown, requested: 1, available: 0 }] });
   t.deepEqual(await levels(known), { available: 10, reserved: 0, shipped: 0 });
   t.is(await store.findReservation(orderId), undefined);
@@ -160,10 +172,20 @@ test('a release that arrives while the reserve is held open waits for it and the
     await holder.query('BEGIN');
     await holder.query('SELECT sku FROM products WHERE sku = $1 FOR UPDATE', [sku]);
     const reserving = store.reserve(orderId, [{ sku, quantity: 3 }]);
-    await eventually('the reserve blocked on the product row', async () => ((await waitingOnLock('%FOR UPDATE%')) > 0 ? true : undefined), 10_000, 20);
+    await eventually(
+      'the reserve blocked on the product row',
+      async () => ((await waitingOnLock('%FOR UPDATE%')) > 0 ? true : undefined),
+      10_000,
+      20,
+    );
     const releasing = store.release(orderId, 'cancelled while reserving');
     // The release must queue behind the reserve (the order's lock), not decide on what it sees now.
-    await eventually('the release queued behind the reserve', async () => ((await waitingOnLock('%pg_advisory_xact_lock%')) > 0 ? true : undefined), 10_000, 20);
+    await eventually(
+      'the release queued behind the reserve',
+      async () => ((await waitingOnLock('%pg_advisory_xact_lock%')) > 0 ? true : undefined),
+      10_000,
+      20,
+    );
     await holder.query('COMMIT');
     const [reserved, released] = await Promise.all([reserving, releasing]);
     t.is(reserved.outcome, 'reserved');
@@ -186,7 +208,11 @@ test('reserve and release racing in any order never end with stock reserved', as
     }),
   );
   const statuses = await Promise.all(orders.map(async (orderId) => (await store.findReservation(orderId))?.status));
-  t.deepEqual(statuses.filter((status) => status !== 'RELEASED'), [], 'every released order ends released');
+  t.deepEqual(
+    statuses.filter((status) => status !== 'RELEASED'),
+    [],
+    'every released order ends released',
+  );
   t.deepEqual(await levels(sku), { available: 1_000, reserved: 0, shipped: 0 });
 });
 
@@ -229,7 +255,15 @@ test('concurrent orders over two shared SKUs in opposite line order neither dead
     Array.from({ length: 20 }, (_, index) =>
       store.reserve(
         randomUUID(),
-        index % 2 === 0 ? [{ sku: first, quantity: 1 }, { sku: second, quantity: 1 }] : [{ sku: second, quantity: 1 }, { sku: first, quantity: 1 }],
+        index % 2 === 0
+          ? [
+              { sku: first, quantity: 1 },
+              { sku: second, quantity: 1 },
+            ]
+          : [
+              { sku: second, quantity: 1 },
+              { sku: first, quantity: 1 },
+            ],
       ),
     ),
   );

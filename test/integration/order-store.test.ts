@@ -96,7 +96,10 @@ test('recordStatus moves the order and appends each status once, in the order en
     ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'COMPLETED'],
   );
   t.is(completed.status, 'COMPLETED');
-  t.deepEqual((await historyRows(orderId)).map((row) => row.status), ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'COMPLETED']);
+  t.deepEqual(
+    (await historyRows(orderId)).map((row) => row.status),
+    ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'COMPLETED'],
+  );
 });
 
 test('recordStatus keeps the reason of a failure ending', async (t) => {
@@ -113,7 +116,10 @@ test('concurrent recordStatus of the same status appends it once', async (t) => 
   await store.insertPending(orderId, validOrder(), new Date(Date.now() - 1_000).toISOString());
   const results = await Promise.all(Array.from({ length: 5 }, () => store.recordStatus(orderId, { status: 'STOCK_RESERVED' })));
   for (const result of results) t.is(result.status, 'STOCK_RESERVED');
-  t.deepEqual((await historyRows(orderId)).map((row) => row.status), ['PENDING', 'STOCK_RESERVED']);
+  t.deepEqual(
+    (await historyRows(orderId)).map((row) => row.status),
+    ['PENDING', 'STOCK_RESERVED'],
+  );
   t.like(await store.find(orderId), { status: 'STOCK_RESERVED' });
 });
 
@@ -128,10 +134,17 @@ test('find returns the history oldest first with ISO UTC times', async (t) => {
   if (!order) return t.fail('order not found');
   t.regex(order.acceptedAt, ISO_UTC);
   t.is(order.acceptedAt, acceptedAt);
-  t.deepEqual(order.history.map((entry) => entry.status), ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED']);
+  t.deepEqual(
+    order.history.map((entry) => entry.status),
+    ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED'],
+  );
   for (const entry of order.history) t.regex(entry.at, ISO_UTC);
   const times = order.history.map((entry) => Date.parse(entry.at));
-  t.deepEqual(times, [...times].sort((a, b) => a - b), 'times never go backwards');
+  t.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+    'times never go backwards',
+  );
   t.is(order.history[0]!.at, acceptedAt, 'PENDING is dated when the order was accepted');
 });
 
@@ -145,7 +158,7 @@ test('recordStatus for an order that does not exist fails and records nothing', 
   t.deepEqual(await historyRows(orderId), []);
 });
 
-test('listByCustomer lists a customer\'s orders, newest first, and no one else\'s', async (t) => {
+test("listByCustomer lists a customer's orders, newest first, and no one else's", async (t) => {
   const order = validOrder();
   const older = randomUUID();
   const newer = randomUUID();
@@ -153,6 +166,12 @@ test('listByCustomer lists a customer\'s orders, newest first, and no one else\'
   await store.insertPending(newer, order, new Date().toISOString());
   await store.insertPending(randomUUID(), validOrder(), new Date().toISOString());
   const listed = await store.listByCustomer(order.customerId, 50);
-  t.deepEqual(listed.map((entry) => entry.orderId), [newer, older]);
-  t.deepEqual((await store.listByCustomer(order.customerId, 1)).map((entry) => entry.orderId), [newer]);
+  t.deepEqual(
+    listed.map((entry) => entry.orderId),
+    [newer, older],
+  );
+  t.deepEqual(
+    (await store.listByCustomer(order.customerId, 1)).map((entry) => entry.orderId),
+    [newer],
+  );
 });

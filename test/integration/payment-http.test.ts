@@ -80,7 +80,16 @@ test('the raw approval answer is 201 with the documented fields', async (t) => {
   const answer = await post('/payments/authorize', authorizeBody(request), { 'idempotency-key': request.idempotencyKey });
   t.is(answer.status, 201);
   t.deepEqual(Object.keys(answer.body).sort(), [
-    'amountMinor', 'approvalCode', 'approvedAt', 'attemptKey', 'cardLast4', 'currency', 'installmentMonths', 'orderId', 'paymentId', 'status',
+    'amountMinor',
+    'approvalCode',
+    'approvedAt',
+    'attemptKey',
+    'cardLast4',
+    'currency',
+    'installmentMonths',
+    'orderId',
+    'paymentId',
+    'status',
   ]);
   t.is(answer.body.attemptKey, `${request.orderId}:1`);
   t.is(answer.body.installmentMonths, 3);
@@ -100,7 +109,10 @@ for (const card of testCards.filter((candidate) => candidate.decision.kind === '
 }
 
 test('a Luhn-invalid number is an invalid-card decline; any other Luhn-valid number approves', async (t) => {
-  t.like(await gateway.authorize(newRequest({ cardToken: token('4242424242424241') })), { outcome: 'declined', declineCode: 'invalid_card' });
+  t.like(await gateway.authorize(newRequest({ cardToken: token('4242424242424241') })), {
+    outcome: 'declined',
+    declineCode: 'invalid_card',
+  });
   t.like(await gateway.authorize(newRequest({ cardToken: token('5555555555554444') })), { outcome: 'approved' });
 });
 
@@ -164,10 +176,9 @@ test('void and refund are idempotent and refuse what the state forbids', async (
   t.like(await post(`/payments/${refundable.paymentId}/refund`, {}), { status: 200, body: { status: 'refunded' } });
   t.like(await post(`/payments/${refundable.paymentId}/refund`, {}), { status: 200, body: { status: 'refunded' } });
   t.like(await post(`/payments/${refundable.paymentId}/void`, {}), { status: 409 });
-  const error = await t.throwsAsync(
-    gateway.void({ orderId: 'x', paymentId: refundable.paymentId, amountMinor: 12_900, reason: 'late' }),
-    { instanceOf: PaymentGatewayError },
-  );
+  const error = await t.throwsAsync(gateway.void({ orderId: 'x', paymentId: refundable.paymentId, amountMinor: 12_900, reason: 'late' }), {
+    instanceOf: PaymentGatewayError,
+  });
   t.false(error?.retryable);
 
   t.deepEqual(await gateway.void({ orderId: 'x', paymentId: 'pay_unknown', amountMinor: 1, reason: 'stale id' }), { voided: false });
@@ -184,9 +195,13 @@ test('a void without a payment id cancels the order’s approval by order id, id
   t.deepEqual(await gateway.void(cancel), { voided: true, paymentId: approved.paymentId });
   t.deepEqual(await gateway.void(cancel), { voided: true, paymentId: approved.paymentId });
   t.like((await get(`/payments/${approved.paymentId}`)).body, { status: 'reversed' });
-  const zombie = await post('/payments/authorize', authorizeBody({ ...request, attempt: 3 }), { 'idempotency-key': `authorize:${request.orderId}:3` });
+  const zombie = await post('/payments/authorize', authorizeBody({ ...request, attempt: 3 }), {
+    'idempotency-key': `authorize:${request.orderId}:3`,
+  });
   t.like(zombie, { status: 409, body: { type: 'order_voided' } });
-  const refused = await t.throwsAsync(gateway.authorize({ ...request, attempt: 4, idempotencyKey: 'k4' }), { instanceOf: PaymentGatewayError });
+  const refused = await t.throwsAsync(gateway.authorize({ ...request, attempt: 4, idempotencyKey: 'k4' }), {
+    instanceOf: PaymentGatewayError,
+  });
   t.false(refused?.retryable, 'an order voided by order id is never worth another attempt');
 
   // A void by order id before any approval arrived: the order is tombstoned all the same.
@@ -220,7 +235,10 @@ test('bad input is a 400 problem naming the field', async (t) => {
     const answer = await post('/payments/authorize', body, headers);
     t.is(answer.status, 400, pointer);
     t.is(answer.type, 'application/problem+json');
-    t.true(answer.body.errors.some((error: { pointer: string }) => error.pointer === pointer), pointer);
+    t.true(
+      answer.body.errors.some((error: { pointer: string }) => error.pointer === pointer),
+      pointer,
+    );
   }
   t.like(await post('/payments/authorize', '{not json', headers), { status: 400, body: { type: 'validation_error' } });
   const missingKey = await post('/payments/authorize', authorizeBody(request));
@@ -234,7 +252,11 @@ test('bad input is a 400 problem naming the field', async (t) => {
 
 test.serial('the scenario API sets, shows and resets scenarios per line', async (t) => {
   const put = async (channel: string, body: unknown) =>
-    fetch(`${sim.httpUrl}/admin/scenario/${channel}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${sim.httpUrl}/admin/scenario/${channel}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   t.is((await put('http', { latencyMs: { distribution: 'uniform', min: 0, max: 2 }, declineRate: 0 })).status, 200);
   t.is((await put('tcp', { latencyMs: { distribution: 'normal', mean: 1, stddev: 0.5 }, errorRate: 0.5 })).status, 200);
   t.is((await put('smoke-signals', {})).status, 400);
@@ -267,38 +289,41 @@ test.serial('declineRate declines a good card', async (t) => {
   }
 });
 
-test.serial('a timeout leaves no approval: the client reverses the attempt, a new attempt authorizes afresh, the old one is refused', async (t) => {
-  const impatient = new HttpPaymentGateway({ baseUrl: sim.httpUrl, timeoutMs: 300 });
-  const request = newRequest();
-  sim.simulator.scenarios.set('http', { latencyMs: 0, errorRate: 0, declineRate: 0, timeoutRate: 1 });
-  try {
-    const error = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError });
-    t.true(error?.retryable);
-  } finally {
-    sim.simulator.scenarios.reset();
-  }
-  const { payments } = (await get(`/payments?orderId=${request.orderId}`)).body as { payments: { status: string }[] };
-  t.deepEqual(
-    payments.map((payment) => payment.status),
-    ['reversed'],
-    'the held approval was booked, then reversed',
-  );
+test.serial(
+  'a timeout leaves no approval: the client reverses the attempt, a new attempt authorizes afresh, the old one is refused',
+  async (t) => {
+    const impatient = new HttpPaymentGateway({ baseUrl: sim.httpUrl, timeoutMs: 300 });
+    const request = newRequest();
+    sim.simulator.scenarios.set('http', { latencyMs: 0, errorRate: 0, declineRate: 0, timeoutRate: 1 });
+    try {
+      const error = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError });
+      t.true(error?.retryable);
+    } finally {
+      sim.simulator.scenarios.reset();
+    }
+    const { payments } = (await get(`/payments?orderId=${request.orderId}`)).body as { payments: { status: string }[] };
+    t.deepEqual(
+      payments.map((payment) => payment.status),
+      ['reversed'],
+      'the held approval was booked, then reversed',
+    );
 
-  const sameAttempt = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError });
-  t.true(sameAttempt?.retryable, 'a reversed attempt is refused (attempt_reversed), and a new attempt may pass');
-  t.regex(sameAttempt?.message ?? '', /reversed before this request arrived/);
+    const sameAttempt = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError });
+    t.true(sameAttempt?.retryable, 'a reversed attempt is refused (attempt_reversed), and a new attempt may pass');
+    t.regex(sameAttempt?.message ?? '', /reversed before this request arrived/);
 
-  const retried = await impatient.authorize({ ...request, attempt: 2, idempotencyKey: `authorize:${request.orderId}:2` });
-  t.like(retried, { outcome: 'approved' });
-  const after = (await get(`/payments?orderId=${request.orderId}`)).body.payments as { status: string; attemptKey: string }[];
-  t.deepEqual(
-    after.map((payment) => [payment.status, payment.attemptKey]),
-    [
-      ['reversed', `${request.orderId}:1`],
-      ['authorized', `${request.orderId}:2`],
-    ],
-  );
-});
+    const retried = await impatient.authorize({ ...request, attempt: 2, idempotencyKey: `authorize:${request.orderId}:2` });
+    t.like(retried, { outcome: 'approved' });
+    const after = (await get(`/payments?orderId=${request.orderId}`)).body.payments as { status: string; attemptKey: string }[];
+    t.deepEqual(
+      after.map((payment) => [payment.status, payment.attemptKey]),
+      [
+        ['reversed', `${request.orderId}:1`],
+        ['authorized', `${request.orderId}:2`],
+      ],
+    );
+  },
+);
 
 test('a reversal that arrives before its original leaves a tombstone: the original is refused, never approved', async (t) => {
   const request = newRequest();
@@ -329,16 +354,28 @@ test('a late reversal of attempt 1 does not touch the approval attempt 2 obtaine
 test('an attempt is not handed the approval another attempt holds: that one must be reversed first', async (t) => {
   const request = newRequest();
   t.like(await gateway.authorize(request), { outcome: 'approved' });
-  const other = await post('/payments/authorize', authorizeBody({ ...request, attempt: 2 }), { 'idempotency-key': `authorize:${request.orderId}:2` });
+  const other = await post('/payments/authorize', authorizeBody({ ...request, attempt: 2 }), {
+    'idempotency-key': `authorize:${request.orderId}:2`,
+  });
   t.like(other, { status: 409, body: { type: 'order_already_paid' } });
   t.regex(other.body.detail, /reverse that attempt first/);
 });
 
 test('GET /admin/ledger pages through every payment in booking order', async (t) => {
-  const orders = [randomUUID(), randomUUID(), randomUUID()].map((orderId) => newRequest({ orderId, idempotencyKey: `authorize:${orderId}:1` }));
+  const orders = [randomUUID(), randomUUID(), randomUUID()].map((orderId) =>
+    newRequest({ orderId, idempotencyKey: `authorize:${orderId}:1` }),
+  );
   const paid = [];
   for (const request of orders) paid.push(await gateway.authorize(request));
-  const seen: { paymentId: string; orderId: string; status: string; amountMinor: number; currency: string; channel: string; attemptKey: string }[] = [];
+  const seen: {
+    paymentId: string;
+    orderId: string;
+    status: string;
+    amountMinor: number;
+    currency: string;
+    channel: string;
+    attemptKey: string;
+  }[] = [];
   let after: string | undefined;
   for (let pages = 0; pages < 10_000; pages += 1) {
     const page = await get(`/admin/ledger?limit=2${after ? `&after=${after}` : ''}`);
@@ -357,7 +394,10 @@ test('GET /admin/ledger pages through every payment in booking order', async (t)
   );
   t.like(ours[0], { status: 'authorized', amountMinor: 12_900, currency: 'KRW', channel: 'http', attemptKey: `${orders[0]!.orderId}:1` });
   const scoped = await get(`/admin/ledger?orderId=${orders[1]!.orderId}`);
-  t.deepEqual(scoped.body.payments.map((payment: { orderId: string }) => payment.orderId), [orders[1]!.orderId]);
+  t.deepEqual(
+    scoped.body.payments.map((payment: { orderId: string }) => payment.orderId),
+    [orders[1]!.orderId],
+  );
   t.like(await get('/admin/ledger?limit=0'), { status: 400 });
   t.like(await get('/admin/ledger?after=abc'), { status: 400 });
 });

@@ -69,125 +69,157 @@ async function wholeLedger(sim: RunningPaymentSim): Promise<Payment[]> {
   throw new Error('the ledger never ended');
 }
 
-test.serial('after a restart the ledger still holds every payment, tombstone and stored answer, and one approval per order still holds', async (t) => {
-  const first = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
-  const http = new HttpPaymentGateway({ baseUrl: first.httpUrl, timeoutMs: 5_000 });
-  const approved = request();
-  const voided = request();
-  const refunded = request();
-  const reversed = request();
-  const reversedEarly = request();
-  const voidedByOrder = request();
-  const overTcp = request();
-  let tcpApproval: Awaited<ReturnType<TcpPaymentGateway['authorize']>>;
-  let firstAnswer: Awaited<ReturnType<typeof post>>;
-  const tcp = new TcpPaymentGateway({ address: first.tcpAddress, poolSize: 1, timeoutMs: 5_000 });
-  try {
-    firstAnswer = await post(first, '/payments/authorize', authorizeBody(approved), { 'idempotency-key': approved.idempotencyKey });
-    t.is(firstAnswer.status, 201);
-    const toVoid = await http.authorize(voided);
-    const toRefund = await http.authorize(refunded);
-    if (toVoid.outcome !== 'approved' || toRefund.outcome !== 'approved') return t.fail('setup approvals failed');
-    await http.void({ orderId: voided.orderId, paymentId: toVoid.paymentId, amountMinor: 1, reason: 'shipment failed' });
-    t.is((await post(first, `/payments/${toRefund.paymentId}/refund`, { reason: 'returned' })).status, 200);
-    await http.authorize(reversed);
-    await http.reverseAttempt({ orderId: reversed.orderId, attempt: 1, amountMinor: 1, reason: 'timed out' });
-    await http.reverseAttempt({ orderId: reversedEarly.orderId, attempt: 1, amountMinor: 1, reason: 'overtook its original' });
-    await http.void({ orderId: voidedByOrder.orderId, amountMinor: 1, reason: 'cancelled before paying' });
-    tcpApproval = await tcp.authorize(overTcp);
-  } finally {
-    await tcp.close();
-  }
-  const before = await wholeLedger(first);
-  t.is(before.length, 5);
-  // Stopped without a chance to flush more than it already had: everything answered was committed before its answer.
-  await first.close();
-
-  const second = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
-  const tcpAgain = new TcpPaymentGateway({ address: second.tcpAddress, poolSize: 1, timeoutMs: 5_000 });
-  try {
-    t.deepEqual(await wholeLedger(second), before, 'the same payments, states and order');
-
-    const replay = await post(second, '/payments/authorize', authorizeBody(approved), { 'idempotency-key': approved.idempotencyKey });
-    t.is(replay.status, 201);
-    t.is(replay.replayed, 'true', 'the stored answer is replayed');
-    t.deepEqual(replay.body, firstAnswer.body);
-
-    const otherKey = await post(second, '/payments/authorize', authorizeBody(approved), { 'idempotency-key': 'another key' });
-    t.like(otherKey, { status: 200, body: { paymentId: firstAnswer.body.paymentId } }, 'the standing approval again, not a second charge');
-    const otherAttempt = await post(second, '/payments/authorize', authorizeBody({ ...approved, attempt: 2 }), { 'idempotency-key': 'k2' });
-    t.like(otherAttempt, { status: 409, body: { type: 'order_already_paid' } });
-
-    const lateOriginal = await post(second, '/payments/authorize', authorizeBody(reversedEarly), { 'idempotency-key': reversedEarly.idempotencyKey });
-    t.like(lateOriginal, { status: 409, body: { type: 'attempt_reversed' } }, 'the attempt tombstone survived');
-    const reversedAgain = await post(second, '/payments/authorize', authorizeBody(reversed), { 'idempotency-key': reversed.idempotencyKey });
-    t.like(reversedAgain, { status: 409, body: { type: 'attempt_reversed' } });
-    const zombie = await post(second, '/payments/authorize', authorizeBody({ ...voidedByOrder, attempt: 3 }), { 'idempotency-key': 'zombie' });
-    t.like(zombie, { status: 409, body: { type: 'order_voided' } }, 'the order tombstone survived');
-
-    const tcpRepeat = await tcpAgain.authorize(overTcp);
-    t.deepEqual(tcpRepeat, tcpApproval, 'the TCP approval is handed out again, same transaction id');
-    t.is((await wholeLedger(second)).length, 5, 'nothing was charged twice');
-  } finally {
-    await tcpAgain.close();
-    await second.close();
-  }
-});
-
-test.serial('group commit under concurrency: no answer overtakes its commit, and every answered approval and reversal is a committed row', async (t) => {
-  const sim = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
-  const tcp = new TcpPaymentGateway({ address: sim.tcpAddress, poolSize: 4, timeoutMs: 20_000 });
-  const http = new HttpPaymentGateway({ baseUrl: sim.httpUrl, timeoutMs: 20_000 });
-  const db = openDatabase(database.url, 'payments-test');
-  const blocker = await db.connect();
-  try {
-    // Hold the ledger's commits: while this lock is held, a flush waits inside PostgreSQL.
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE payments IN SHARE ROW EXCLUSIVE MODE');
-    const flushesBefore = sim.journal!.stats.flushes;
-    const requests = Array.from({ length: 600 }, (_, index) => ({ ...request(), channel: index % 6 === 0 ? http : tcp }));
-    let answered = 0;
-    const pending = Promise.all(
-      requests.map(({ channel, ...one }) =>
-        channel.authorize(one).finally(() => {
-          answered += 1;
-        }),
-      ),
-    );
-    await eventually('a ledger flush waiting on the lock', async () => {
-      const { rows } = await db.query<{ waiting: number }>(
-        "SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = 'payments'::regclass",
-      );
-      return rows[0]!.waiting > 0 ? true : undefined;
-    }, 10_000, 20);
-    t.is(answered, 0, 'no approval is answered before its commit');
-    await blocker.query('COMMIT');
-    const results = await pending;
-
-    const reversedOrders = requests.filter((_, index) => index % 5 === 0);
-    await Promise.all(reversedOrders.map((one) => tcp.reverseAttempt({ orderId: one.orderId, attempt: 1, amountMinor: 1, reason: 'test' })));
-    // Read straight away, the simulator still running: whatever was answered is already committed.
-    const rows = await database.query<{ payment_id: string; order_id: string; status: string }>(
-      'SELECT payment_id, order_id, status FROM payments WHERE order_id = ANY($1)',
-      [requests.map((one) => one.orderId)],
-    );
-    const byPayment = new Map(rows.map((row) => [row.payment_id, row]));
-    const reversedSet = new Set(reversedOrders.map((one) => one.orderId));
-    for (const [index, result] of results.entries()) {
-      if (result.outcome !== 'approved') return t.fail(`request ${index} was not approved`);
-      t.is(byPayment.get(result.paymentId)?.status, reversedSet.has(requests[index]!.orderId) ? 'reversed' : 'authorized', `payment ${index}`);
+test.serial(
+  'after a restart the ledger still holds every payment, tombstone and stored answer, and one approval per order still holds',
+  async (t) => {
+    const first = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
+    const http = new HttpPaymentGateway({ baseUrl: first.httpUrl, timeoutMs: 5_000 });
+    const approved = request();
+    const voided = request();
+    const refunded = request();
+    const reversed = request();
+    const reversedEarly = request();
+    const voidedByOrder = request();
+    const overTcp = request();
+    let tcpApproval: Awaited<ReturnType<TcpPaymentGateway['authorize']>>;
+    let firstAnswer: Awaited<ReturnType<typeof post>>;
+    const tcp = new TcpPaymentGateway({ address: first.tcpAddress, poolSize: 1, timeoutMs: 5_000 });
+    try {
+      firstAnswer = await post(first, '/payments/authorize', authorizeBody(approved), { 'idempotency-key': approved.idempotencyKey });
+      t.is(firstAnswer.status, 201);
+      const toVoid = await http.authorize(voided);
+      const toRefund = await http.authorize(refunded);
+      if (toVoid.outcome !== 'approved' || toRefund.outcome !== 'approved') return t.fail('setup approvals failed');
+      await http.void({ orderId: voided.orderId, paymentId: toVoid.paymentId, amountMinor: 1, reason: 'shipment failed' });
+      t.is((await post(first, `/payments/${toRefund.paymentId}/refund`, { reason: 'returned' })).status, 200);
+      await http.authorize(reversed);
+      await http.reverseAttempt({ orderId: reversed.orderId, attempt: 1, amountMinor: 1, reason: 'timed out' });
+      await http.reverseAttempt({ orderId: reversedEarly.orderId, attempt: 1, amountMinor: 1, reason: 'overtook its original' });
+      await http.void({ orderId: voidedByOrder.orderId, amountMinor: 1, reason: 'cancelled before paying' });
+      tcpApproval = await tcp.authorize(overTcp);
+    } finally {
+      await tcp.close();
     }
-    t.is(rows.length, requests.length);
-    const flushes = sim.journal!.stats.flushes - flushesBefore;
-    t.true(flushes < (requests.length + reversedOrders.length) / 3, `${flushes} flushes for ${requests.length} approvals and ${reversedOrders.length} reversals`);
-  } finally {
-    await blocker.query('ROLLBACK').catch(() => undefined);
-    blocker.release();
-    await db.end();
-    await tcp.close();
-    await sim.close();
-  }
-});
+    const before = await wholeLedger(first);
+    t.is(before.length, 5);
+    // Stopped without a chance to flush more than it already had: everything answered was committed before its answer.
+    await first.close();
+
+    const second = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
+    const tcpAgain = new TcpPaymentGateway({ address: second.tcpAddress, poolSize: 1, timeoutMs: 5_000 });
+    try {
+      t.deepEqual(await wholeLedger(second), before, 'the same payments, states and order');
+
+      const replay = await post(second, '/payments/authorize', authorizeBody(approved), { 'idempotency-key': approved.idempotencyKey });
+      t.is(replay.status, 201);
+      t.is(replay.replayed, 'true', 'the stored answer is replayed');
+      t.deepEqual(replay.body, firstAnswer.body);
+
+      const otherKey = await post(second, '/payments/authorize', authorizeBody(approved), { 'idempotency-key': 'another key' });
+      t.like(
+        otherKey,
+        { status: 200, body: { paymentId: firstAnswer.body.paymentId } },
+        'the standing approval again, not a second charge',
+      );
+      const otherAttempt = await post(second, '/payments/authorize', authorizeBody({ ...approved, attempt: 2 }), {
+        'idempotency-key': 'k2',
+      });
+      t.like(otherAttempt, { status: 409, body: { type: 'order_already_paid' } });
+
+      const lateOriginal = await post(second, '/payments/authorize', authorizeBody(reversedEarly), {
+        'idempotency-key': reversedEarly.idempotencyKey,
+      });
+      t.like(lateOriginal, { status: 409, body: { type: 'attempt_reversed' } }, 'the attempt tombstone survived');
+      const reversedAgain = await post(second, '/payments/authorize', authorizeBody(reversed), {
+        'idempotency-key': reversed.idempotencyKey,
+      });
+      t.like(reversedAgain, { status: 409, body: { type: 'attempt_reversed' } });
+      const zombie = await post(second, '/payments/authorize', authorizeBody({ ...voidedByOrder, attempt: 3 }), {
+        'idempotency-key': 'zombie',
+      });
+      t.like(zombie, { status: 409, body: { type: 'order_voided' } }, 'the order tombstone survived');
+
+      const tcpRepeat = await tcpAgain.authorize(overTcp);
+      t.deepEqual(tcpRepeat, tcpApproval, 'the TCP approval is handed out again, same transaction id');
+      t.is((await wholeLedger(second)).length, 5, 'nothing was charged twice');
+    } finally {
+      await tcpAgain.close();
+      await second.close();
+    }
+  },
+);
+
+test.serial(
+  'group commit under concurrency: no answer overtakes its commit, and every answered approval and reversal is a committed row',
+  async (t) => {
+    const sim = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
+    const tcp = new TcpPaymentGateway({ address: sim.tcpAddress, poolSize: 4, timeoutMs: 20_000 });
+    const http = new HttpPaymentGateway({ baseUrl: sim.httpUrl, timeoutMs: 20_000 });
+    const db = openDatabase(database.url, 'payments-test');
+    const blocker = await db.connect();
+    try {
+      // Hold the ledger's commits: while this lock is held, a flush waits inside PostgreSQL.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE payments IN SHARE ROW EXCLUSIVE MODE');
+      const flushesBefore = sim.journal!.stats.flushes;
+      const requests = Array.from({ length: 600 }, (_, index) => ({ ...request(), channel: index % 6 === 0 ? http : tcp }));
+      let answered = 0;
+      const pending = Promise.all(
+        requests.map(({ channel, ...one }) =>
+          channel.authorize(one).finally(() => {
+            answered += 1;
+          }),
+        ),
+      );
+      await eventually(
+        'a ledger flush waiting on the lock',
+        async () => {
+          const { rows } = await db.query<{ waiting: number }>(
+            "SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = 'payments'::regclass",
+          );
+          return rows[0]!.waiting > 0 ? true : undefined;
+        },
+        10_000,
+        20,
+      );
+      t.is(answered, 0, 'no approval is answered before its commit');
+      await blocker.query('COMMIT');
+      const results = await pending;
+
+      const reversedOrders = requests.filter((_, index) => index % 5 === 0);
+      await Promise.all(
+        reversedOrders.map((one) => tcp.reverseAttempt({ orderId: one.orderId, attempt: 1, amountMinor: 1, reason: 'test' })),
+      );
+      // Read straight away, the simulator still running: whatever was answered is already committed.
+      const rows = await database.query<{ payment_id: string; order_id: string; status: string }>(
+        'SELECT payment_id, order_id, status FROM payments WHERE order_id = ANY($1)',
+        [requests.map((one) => one.orderId)],
+      );
+      const byPayment = new Map(rows.map((row) => [row.payment_id, row]));
+      const reversedSet = new Set(reversedOrders.map((one) => one.orderId));
+      for (const [index, result] of results.entries()) {
+        if (result.outcome !== 'approved') return t.fail(`request ${index} was not approved`);
+        t.is(
+          byPayment.get(result.paymentId)?.status,
+          reversedSet.has(requests[index]!.orderId) ? 'reversed' : 'authorized',
+          `payment ${index}`,
+        );
+      }
+      t.is(rows.length, requests.length);
+      const flushes = sim.journal!.stats.flushes - flushesBefore;
+      t.true(
+        flushes < (requests.length + reversedOrders.length) / 3,
+        `${flushes} flushes for ${requests.length} approvals and ${reversedOrders.length} reversals`,
+      );
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+      await db.end();
+      await tcp.close();
+      await sim.close();
+    }
+  },
+);
 
 test.serial('property: whatever runs at once, the ledger rebuilt from the database equals the one that answered', async (t) => {
   const sim = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url });
@@ -209,8 +241,7 @@ test.serial('property: whatever runs at once, the ledger rebuilt from the databa
             if (kind === 'authorize') {
               const { cardToken: _token, ...body } = authorizeBody(request(orderId, attempt));
               sim.simulator.authorize({ ...body, cardNumber: '4242424242424242', installmentMonths: 0, currency: 'KRW' }, 'tcp');
-            }
-            else if (kind === 'reverse') ledger.reverseAttempt(orderId, attempt, 'property');
+            } else if (kind === 'reverse') ledger.reverseAttempt(orderId, attempt, 'property');
             else if (kind === 'void') ledger.voidOrder(orderId, 'property');
             else {
               const standing = ledger.standingPayment(orderId);

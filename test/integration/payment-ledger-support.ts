@@ -27,8 +27,8 @@ export async function scratchLedgerDatabase(): Promise<ScratchLedgerDatabase> {
   return {
     url,
     schema,
-    async query(sql, params = []) {
-      return (await pool.query(sql, params)).rows;
+    async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+      return (await pool.query<R>(sql, params)).rows;
     },
     async drop() {
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

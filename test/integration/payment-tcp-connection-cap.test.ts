@@ -26,7 +26,7 @@ test.after.always(async () => {
 function open(): Promise<{ socket: Socket; closed: () => boolean; echo: (traceNumber: number) => Promise<string> }> {
   return new Promise((resolve, reject) => {
     const [host, port] = sim.tcpAddress.split(':');
-    const socket = connect(Number(port), host!);
+    const socket = connect(Number(port), host);
     let closed = false;
     const answers = new Map<number, string>();
     const framer = new TelegramFramer(1024);
@@ -47,7 +47,12 @@ function open(): Promise<{ socket: Socket; closed: () => boolean; echo: (traceNu
           const encoded = telegramCodec.encode(blankTelegram({ messageType: '0800', traceNumber }));
           if (!encoded.ok) throw new Error(encoded.error.message);
           socket.write(encoded.frame);
-          return eventually(`echo ${traceNumber} answered`, async () => answers.get(traceNumber) ?? (closed ? Promise.reject(new Error('closed')) : undefined), 5_000, 10);
+          return eventually(
+            `echo ${traceNumber} answered`,
+            async () => answers.get(traceNumber) ?? (closed ? Promise.reject(new Error('closed')) : undefined),
+            5_000,
+            10,
+          );
         },
       }),
     );

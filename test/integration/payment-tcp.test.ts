@@ -46,7 +46,15 @@ test.after.always(async () => {
 
 function newRequest(overrides: Partial<AuthorizationRequest> = {}): AuthorizationRequest {
   const orderId = randomUUID();
-  return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardToken: token('4242424242424242'), ...overrides };
+  return {
+    orderId,
+    attempt: 1,
+    idempotencyKey: `authorize:${orderId}:1`,
+    amountMinor: 45_000,
+    currency: 'KRW',
+    cardToken: token('4242424242424242'),
+    ...overrides,
+  };
 }
 
 /** The approved test card's token in a simulator of a test's own (each has its own vault). */
@@ -55,7 +63,11 @@ async function approvedCardIn(simulator: RunningPaymentSim): Promise<string> {
 }
 
 /** Polls `check` until it holds; fails the test with `what` at the deadline. No fixed sleeps. */
-async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -164,7 +176,9 @@ test('void by payment id and void by order id (0420), both idempotent; the order
   t.deepEqual(await gateway.void(byOrder), { voided: true, paymentId: lost.paymentId });
   t.deepEqual(await gateway.void(byOrder), { voided: true, paymentId: lost.paymentId });
   t.is(sim.simulator.ledger.find(lost.paymentId)?.status, 'reversed');
-  const zombie = await t.throwsAsync(gateway.authorize({ ...unknown, attempt: 2, idempotencyKey: 'zombie' }), { instanceOf: PaymentGatewayError });
+  const zombie = await t.throwsAsync(gateway.authorize({ ...unknown, attempt: 2, idempotencyKey: 'zombie' }), {
+    instanceOf: PaymentGatewayError,
+  });
   t.regex(zombie?.message ?? '', /0057/);
   t.false(zombie?.retryable);
 
@@ -178,7 +192,12 @@ test('void by payment id and void by order id (0420), both idempotent; the order
   if (refunded.outcome !== 'approved') return t.fail('setup approval failed');
   sim.simulator.ledger.refund(refunded.paymentId, 'test');
   const error = await t.throwsAsync(
-    gateway.void({ orderId: sim.simulator.ledger.find(refunded.paymentId)!.orderId, paymentId: refunded.paymentId, amountMinor: 1, reason: 'late' }),
+    gateway.void({
+      orderId: sim.simulator.ledger.find(refunded.paymentId)!.orderId,
+      paymentId: refunded.paymentId,
+      amountMinor: 1,
+      reason: 'late',
+    }),
     { instanceOf: PaymentGatewayError },
   );
   t.false(error?.retryable, '0012: a refunded payment cannot be voided');
@@ -191,7 +210,12 @@ test('requests that cannot be written in a telegram are refused before sending, 
 
 test.serial('many requests in flight on one connection are matched by trace number though answered out of order', async (t) => {
   const single = new TcpPaymentGateway({ address: sim.tcpAddress, poolSize: 1, timeoutMs: 2_000 });
-  sim.simulator.scenarios.set('tcp', { latencyMs: { distribution: 'uniform', min: 0, max: 60 }, errorRate: 0, declineRate: 0, timeoutRate: 0 });
+  sim.simulator.scenarios.set('tcp', {
+    latencyMs: { distribution: 'uniform', min: 0, max: 60 },
+    errorRate: 0,
+    declineRate: 0,
+    timeoutRate: 0,
+  });
   try {
     const requests = Array.from({ length: 40 }, () => newRequest());
     const finished: string[] = [];
@@ -207,7 +231,11 @@ test.serial('many requests in flight on one connection are matched by trace numb
       if (result.outcome !== 'approved') return t.fail(JSON.stringify(result));
       t.is(sim.simulator.ledger.find(result.paymentId)?.orderId, requests[index]!.orderId, 'each answer reached its own request');
     }
-    t.notDeepEqual(finished, requests.map((request) => request.orderId), 'answers overtook each other');
+    t.notDeepEqual(
+      finished,
+      requests.map((request) => request.orderId),
+      'answers overtook each other',
+    );
   } finally {
     sim.simulator.scenarios.reset();
     await single.close();
@@ -223,7 +251,10 @@ test('frames split across writes and frames coalesced into one write are all ans
     for (let index = 0; index < cut; index += 1) probe.write(stream.subarray(index, index + 1));
     probe.write(stream.subarray(cut));
     const answers = await Promise.all([1, 2, 3, 4].map((traceNumber) => probe.answerTo(traceNumber)));
-    t.deepEqual(answers.map((answer) => answer.messageType), ['0210', '0810', '0210', '0210']);
+    t.deepEqual(
+      answers.map((answer) => answer.messageType),
+      ['0210', '0810', '0210', '0210'],
+    );
     t.true(answers.every((answer) => answer.responseCode === '0000'));
     t.is(answers[0]!.cardToken, token('4242424242424242'), 'the answer echoes the token: the line never carries a card number');
   } finally {
@@ -239,10 +270,21 @@ test('malformed telegrams with a readable trace number get a 0030 answer and the
     const unknownType = Buffer.from(approvalFrame(11));
     unknownType.write('0300', LENGTH_PREFIX_BYTES + fieldNamed('messageType').offset, 'latin1');
     const badEucKr = Buffer.from(approvalFrame(12));
-    badEucKr.fill(0xff, LENGTH_PREFIX_BYTES + fieldNamed('merchantName').offset, LENGTH_PREFIX_BYTES + fieldNamed('merchantName').offset + 2);
+    badEucKr.fill(
+      0xff,
+      LENGTH_PREFIX_BYTES + fieldNamed('merchantName').offset,
+      LENGTH_PREFIX_BYTES + fieldNamed('merchantName').offset + 2,
+    );
     const tooShort = Buffer.concat([Buffer.from('0100'), approvalFrame(13).subarray(LENGTH_PREFIX_BYTES, LENGTH_PREFIX_BYTES + 100)]);
     const aResponse = frame({ messageType: '0210', traceNumber: 14 });
-    const notKrw = frame({ messageType: '0200', traceNumber: 15, orderId: randomUUID(), amount: 1, currency: 'USD', cardToken: token('4242424242424242') });
+    const notKrw = frame({
+      messageType: '0200',
+      traceNumber: 15,
+      orderId: randomUUID(),
+      amount: 1,
+      currency: 'USD',
+      cardToken: token('4242424242424242'),
+    });
 
     probe.write(Buffer.concat([badAmount, unknownType, badEucKr, tooShort, aResponse, notKrw]));
     t.like(await probe.answerTo(10), { messageType: '0210', responseCode: '0030' });
@@ -266,7 +308,10 @@ test.serial('a trace number already in flight on the connection is answered 0094
   try {
     probe.write(Buffer.concat([approvalFrame(20), approvalFrame(20)]));
     await eventually('both answers', () => probe.answers.length === 2);
-    t.deepEqual(probe.answers.map((answer) => answer.responseCode), ['0094', '0000']);
+    t.deepEqual(
+      probe.answers.map((answer) => answer.responseCode),
+      ['0094', '0000'],
+    );
   } finally {
     sim.simulator.scenarios.reset();
     probe.close();
@@ -333,7 +378,10 @@ test.serial('a timeout leaves no approval: the client reverses the attempt (0420
     const again = await t.throwsAsync(impatient.authorize(request), { instanceOf: PaymentGatewayError, message: /0058/ });
     t.true(again?.retryable, 'the reversed attempt is refused, retryably');
     t.like(await impatient.authorize({ ...request, attempt: 2 }), { outcome: 'approved' });
-    t.deepEqual(sim.simulator.ledger.paymentsOfOrder(request.orderId).map((payment) => payment.status), ['reversed', 'authorized']);
+    t.deepEqual(
+      sim.simulator.ledger.paymentsOfOrder(request.orderId).map((payment) => payment.status),
+      ['reversed', 'authorized'],
+    );
   } finally {
     sim.simulator.scenarios.reset();
     await impatient.close();
@@ -346,11 +394,31 @@ test('an 0420 that overtakes its 0200 leaves a tombstone: the 0200 of that attem
     const orderId = randomUUID();
     probe.write(frame({ messageType: '0420', traceNumber: 11, orderId, attemptNumber: 1, amount: 1_000 }));
     t.like(await probe.answerTo(11), { messageType: '0430', responseCode: '0000', transactionId: '' });
-    probe.write(frame({ messageType: '0200', traceNumber: 12, orderId, attemptNumber: 1, amount: 1_000, currency: 'KRW', cardToken: token('4242424242424242') }));
+    probe.write(
+      frame({
+        messageType: '0200',
+        traceNumber: 12,
+        orderId,
+        attemptNumber: 1,
+        amount: 1_000,
+        currency: 'KRW',
+        cardToken: token('4242424242424242'),
+      }),
+    );
     t.like(await probe.answerTo(12), { messageType: '0210', responseCode: '0058', approvalNumber: '', transactionId: '' });
     t.deepEqual(sim.simulator.ledger.paymentsOfOrder(orderId), []);
     // Only that attempt is refused.
-    probe.write(frame({ messageType: '0200', traceNumber: 13, orderId, attemptNumber: 2, amount: 1_000, currency: 'KRW', cardToken: token('4242424242424242') }));
+    probe.write(
+      frame({
+        messageType: '0200',
+        traceNumber: 13,
+        orderId,
+        attemptNumber: 2,
+        amount: 1_000,
+        currency: 'KRW',
+        cardToken: token('4242424242424242'),
+      }),
+    );
     t.like(await probe.answerTo(13), { responseCode: '0000' });
   } finally {
     probe.close();
@@ -440,9 +508,12 @@ test.serial('payment.authorized counts by channel and outcome', async (t) => {
   await gateway.authorize(newRequest());
   await gateway.authorize(newRequest({ cardToken: token('4000000000000002') }));
   const { resourceMetrics } = await metricReader.collect();
-  const counter = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'payment.authorized');
+  const counter = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((metric) => metric.descriptor.name === 'payment.authorized');
   const points = (counter?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: number }[];
-  const count = (outcome: string) => points.find((point) => point.attributes.channel === 'tcp' && point.attributes.outcome === outcome)?.value ?? 0;
+  const count = (outcome: string) =>
+    points.find((point) => point.attributes.channel === 'tcp' && point.attributes.outcome === outcome)?.value ?? 0;
   t.true(count('approved') >= 1);
   t.true(count('declined') >= 1);
 });
@@ -454,10 +525,15 @@ test('idle connections send echoes and stay open past the server’s idle timeou
   const cardToken = await approvedCardIn(strict);
   try {
     await chatty.authorize(newRequest({ cardToken }));
-    const echoesBefore = spans.getFinishedSpans().filter((span) => span.name === 'PaymentTelegram/Echo' && span.kind === SpanKind.SERVER).length;
+    const echoesBefore = spans
+      .getFinishedSpans()
+      .filter((span) => span.name === 'PaymentTelegram/Echo' && span.kind === SpanKind.SERVER).length;
     // Ten echoes at 50 ms apart span more than the 300 ms idle timeout.
-    await eventually('ten echoes answered', () =>
-      spans.getFinishedSpans().filter((span) => span.name === 'PaymentTelegram/Echo' && span.kind === SpanKind.SERVER).length >= echoesBefore + 10,
+    await eventually(
+      'ten echoes answered',
+      () =>
+        spans.getFinishedSpans().filter((span) => span.name === 'PaymentTelegram/Echo' && span.kind === SpanKind.SERVER).length >=
+        echoesBefore + 10,
     );
     t.is(strict.tcp.connections(), 1, 'the same connection is still open');
     t.like(await chatty.authorize(newRequest({ cardToken })), { outcome: 'approved' });

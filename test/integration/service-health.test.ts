@@ -74,10 +74,19 @@ test('a worker whose run() rejects stops its process through the stop sequence, 
   t.deepEqual(exit, { code: 1, signal: null }, 'exit 1, so a supervisor restarts it');
   const logged = inventory.lines.flatMap((line) => (line.json ? [line.json] : []));
   const fatal = logged.find((line) => line.level === 'fatal');
-  t.truthy(fatal, `a fatal log line; got: ${inventory.lines.slice(-6).map((line) => line.raw).join('\n')}`);
+  t.truthy(
+    fatal,
+    `a fatal log line; got: ${inventory.lines
+      .slice(-6)
+      .map((line) => line.raw)
+      .join('\n')}`,
+  );
   t.regex(String(fatal?.msg), /Temporal worker \(task queue inventory, default\) failed: planted fatal worker error; stopping/);
   t.true(String(fatal?.msg).includes(PLANTED_WORKER_ERROR));
-  t.truthy(logged.find((line) => line.msg === 'inventory stopped' && line.exitCode === 1), 'the stop sequence ran to its end');
+  t.truthy(
+    logged.find((line) => line.msg === 'inventory stopped' && line.exitCode === 1),
+    'the stop sequence ran to its end',
+  );
 });
 
 test('POST /orders with Temporal not answering holds no pool connection: live answers, ready says why, the saga starts later', async (t) => {
@@ -129,10 +138,14 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
   });
 
   // The order is committed before the saga start is asked for…
-  await eventually('the PENDING order committed while its saga start waits on Temporal', async () => {
-    const rows = await queryDatabase<{ status: string }>(orders, 'SELECT status FROM orders WHERE order_id = $1', [orderId]);
-    return rows[0]?.status === 'PENDING' ? true : undefined;
-  }, 15_000);
+  await eventually(
+    'the PENDING order committed while its saga start waits on Temporal',
+    async () => {
+      const rows = await queryDatabase<{ status: string }>(orders, 'SELECT status FROM orders WHERE order_id = $1', [orderId]);
+      return rows[0]?.status === 'PENDING' ? true : undefined;
+    },
+    15_000,
+  );
   t.false(answered, 'the request still waits for Temporal');
   // …so while it waits, the only pool connection is free: liveness answers, readiness names Temporal.
   const live = await fetch(order.url('/health/live'), { signal: AbortSignal.timeout(1_000) });
@@ -150,12 +163,23 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
 
   // Temporal answers again: the sweeper starts the saga (once: the workflow id is the order's).
   proxy.thaw();
-  const description = await eventually('the sweeper to start the saga', async () => {
-    const rows = await queryDatabase(orders, 'SELECT 1 FROM order_saga_starts WHERE order_id = $1', [orderId]);
-    if (rows.length > 0) return undefined;
-    return temporal.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-  }, 60_000, 500);
+  const description = await eventually(
+    'the sweeper to start the saga',
+    async () => {
+      const rows = await queryDatabase(orders, 'SELECT 1 FROM order_saga_starts WHERE order_id = $1', [orderId]);
+      if (rows.length > 0) return undefined;
+      return temporal.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    },
+    60_000,
+    500,
+  );
   t.is(description.type, 'OrderWorkflow');
-  await temporal.client.workflow.getHandle(workflowIdFor(orderId)).terminate('test over').catch(() => undefined);
-  t.truthy(order.lines.find((line) => line.json?.msg?.includes('saga start repaired by the sweeper')), 'the sweeper logged the repair');
+  await temporal.client.workflow
+    .getHandle(workflowIdFor(orderId))
+    .terminate('test over')
+    .catch(() => undefined);
+  t.truthy(
+    order.lines.find((line) => line.json?.msg?.includes('saga start repaired by the sweeper')),
+    'the sweeper logged the repair',
+  );
 });

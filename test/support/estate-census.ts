@@ -122,7 +122,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       process.exit(1);
     }
     const rows = Object.values(census.databases).reduce((sum, tables) => sum + Object.values(tables).reduce((a, b) => a + b, 0), 0);
-    console.log(`[census] the user's estate is as the suite found it: ${where} (${rows} rows, ${Object.values(census.topics).reduce((a, b) => a + b, 0)} messages, ${Object.values(census.workflows)[0]} workflows)`);
+    console.log(
+      `[census] the user's estate is as the suite found it: ${where} (${rows} rows, ${Object.values(census.topics).reduce((a, b) => a + b, 0)} messages, ${Object.values(census.workflows)[0]} workflows)`,
+    );
   }
   process.exit(0);
 }

@@ -77,7 +77,10 @@ export function asOwnerOf(orderId: string): Promise<{ authorization: string }> {
 }
 
 /** POSTs an order as the customer its body names (any customer when it names none). */
-export async function submitOrder(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; location: string | null }> {
+export async function submitOrder(
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; location: string | null }> {
   const named = (body as { customerId?: unknown } | null)?.customerId;
   const customerId = typeof named === 'string' && named ? named : 'test-suite-customer';
   const response = await fetch(`${gatewayUrl}/orders`, {
@@ -91,12 +94,17 @@ export async function submitOrder(body: unknown, headers: Record<string, string>
 }
 
 export async function waitForStatus(orderId: string, accept: (status: string) => boolean, timeoutMs = 60_000): Promise<any> {
-  return eventually(`order ${orderId} to reach the expected status`, async () => {
-    const response = await fetch(`${gatewayUrl}/orders/${orderId}`, { headers: await asOwnerOf(orderId) });
-    if (!response.ok) return undefined;
-    const order = (await response.json()) as { status: string };
-    return accept(order.status) ? order : undefined;
-  }, timeoutMs, 200);
+  return eventually(
+    `order ${orderId} to reach the expected status`,
+    async () => {
+      const response = await fetch(`${gatewayUrl}/orders/${orderId}`, { headers: await asOwnerOf(orderId) });
+      if (!response.ok) return undefined;
+      const order = (await response.json()) as { status: string };
+      return accept(order.status) ? order : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 /** GETs a JSON document from a running service; throws on a non-2xx answer. */

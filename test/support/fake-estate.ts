@@ -113,11 +113,18 @@ export class FakeEstate {
           this.gatewayFailures.set(input.orderId, failuresLeft - 1);
           throw new Error('payment gateway answered 503');
         }
-        if (input.cardNumber === demoCards.declined) return { outcome: 'declined', declineCode: 'card_declined', reason: 'Your card was declined.' };
-        if (input.cardNumber === demoCards.insufficientFunds) return { outcome: 'declined', declineCode: 'insufficient_funds', reason: 'Your card has insufficient funds.' };
+        if (input.cardNumber === demoCards.declined)
+          return { outcome: 'declined', declineCode: 'card_declined', reason: 'Your card was declined.' };
+        if (input.cardNumber === demoCards.insufficientFunds)
+          return { outcome: 'declined', declineCode: 'insufficient_funds', reason: 'Your card has insufficient funds.' };
         this.hold(input.orderId, 'approval');
         this.finished(input.orderId, 'authorizePayment');
-        return { outcome: 'approved', paymentId: `pay_${input.orderId.slice(0, 8)}`, approvalCode: '12345678', approvedAt: new Date().toISOString() };
+        return {
+          outcome: 'approved',
+          paymentId: `pay_${input.orderId.slice(0, 8)}`,
+          approvalCode: '12345678',
+          approvedAt: new Date().toISOString(),
+        };
       },
       voidPayment: async (input) => {
         await this.record(input.orderId, 'voidPayment', input);
@@ -135,14 +142,24 @@ export class FakeEstate {
         const { sku, quantity: available } = scarceProduct;
         const short = input.items.filter((item) => item.sku === sku && item.quantity > available);
         if (short.length > 0) {
-          return { outcome: 'rejected', reason: `insufficient stock for ${sku}`, shortages: [{ sku, requested: short[0]!.quantity, available }] };
+          return {
+            outcome: 'rejected',
+            reason: `insufficient stock for ${sku}`,
+            shortages: [{ sku, requested: short[0]!.quantity, available }],
+          };
         }
         const lines = input.items.map((item) => ({ ...item, unitPriceMinor: 10_000 }));
         this.hold(input.orderId, 'stock');
         this.finished(input.orderId, 'reserveStock');
         return {
           outcome: 'reserved',
-          reservation: { orderId: input.orderId, status: 'RESERVED', lines, totalMinor: lines.reduce((sum, line) => sum + line.quantity * 10_000, 0), currency: 'KRW' },
+          reservation: {
+            orderId: input.orderId,
+            status: 'RESERVED',
+            lines,
+            totalMinor: lines.reduce((sum, line) => sum + line.quantity * 10_000, 0),
+            currency: 'KRW',
+          },
         };
       },
       releaseStock: async (input) => {
@@ -166,7 +183,10 @@ export class FakeEstate {
       scheduleShipment: async (input) => {
         await this.record(input.orderId, 'scheduleShipment', input);
         if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
-          throw ApplicationFailure.nonRetryable(`no carrier delivers to postal code ${input.shippingAddress.postalCode}`, 'UndeliverableAddress');
+          throw ApplicationFailure.nonRetryable(
+            `no carrier delivers to postal code ${input.shippingAddress.postalCode}`,
+            'UndeliverableAddress',
+          );
         }
         this.hold(input.orderId, 'shipment');
         this.finished(input.orderId, 'scheduleShipment');

@@ -42,7 +42,10 @@ export function validOrder(overrides: Partial<OrderRequest> = {}): OrderRequest 
 }
 
 /** One valid payload for every event type, about one order. */
-export function sampleEventData(orderId: string = randomUUID(), customerId: string = uniqueCustomerId('customer')): {
+export function sampleEventData(
+  orderId: string = randomUUID(),
+  customerId: string = uniqueCustomerId('customer'),
+): {
   [T in EventType]: EventData<T>;
 } {
   const ref = { orderId, customerId };

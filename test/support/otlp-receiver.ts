@@ -207,11 +207,18 @@ export function decodeMetrics(body: Buffer, encoding: Encoding = 'protobuf'): Re
       const scope = scopeMetrics.scope?.name ?? '';
       for (const metric of scopeMetrics.metrics ?? []) {
         const base = { service, instance, scope, name: metric.name ?? '', unit: metric.unit ?? '', description: metric.description ?? '' };
-        const temporalityOf = (value: unknown) => (enumIndex(value, ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'], 'AGGREGATION_TEMPORALITY_') === 1 ? 'delta' : 'cumulative');
+        const temporalityOf = (value: unknown) =>
+          enumIndex(value, ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'], 'AGGREGATION_TEMPORALITY_') === 1 ? 'delta' : 'cumulative';
         const numberPoint = (point: any) => ('asInt' in point ? numberOf(point.asInt) : numberOf(point.asDouble));
         if (metric.gauge) {
           for (const point of metric.gauge.dataPoints ?? []) {
-            points.push({ ...base, kind: 'gauge', attributes: attributesOf(point.attributes), value: numberPoint(point), timeMs: nanosToMs(point.timeUnixNano) });
+            points.push({
+              ...base,
+              kind: 'gauge',
+              attributes: attributesOf(point.attributes),
+              value: numberPoint(point),
+              timeMs: nanosToMs(point.timeUnixNano),
+            });
           }
         } else if (metric.sum) {
           for (const point of metric.sum.dataPoints ?? []) {
@@ -253,7 +260,14 @@ export function decodeMetrics(body: Buffer, encoding: Encoding = 'protobuf'): Re
           }
         } else if (metric.summary) {
           for (const point of metric.summary.dataPoints ?? []) {
-            points.push({ ...base, kind: 'summary', attributes: attributesOf(point.attributes), count: numberOf(point.count), sum: numberOf(point.sum), timeMs: nanosToMs(point.timeUnixNano) });
+            points.push({
+              ...base,
+              kind: 'summary',
+              attributes: attributesOf(point.attributes),
+              count: numberOf(point.count),
+              sum: numberOf(point.sum),
+              timeMs: nanosToMs(point.timeUnixNano),
+            });
           }
         }
       }
@@ -394,13 +408,16 @@ export class OtlpStore {
 
   metrics(query: { name?: string; service?: string } = {}): ReceivedMetricPoint[] {
     return [...this.series.values()].filter(
-      (point) => (query.name === undefined || point.name === query.name) && (query.service === undefined || point.service === query.service),
+      (point) =>
+        (query.name === undefined || point.name === query.name) && (query.service === undefined || point.service === query.service),
     );
   }
 
   logs(query: { traceId?: string; service?: string; limit?: number } = {}): ReceivedLogRecord[] {
     const found = this.logRecords.filter(
-      (record) => (query.traceId === undefined || record.traceId === query.traceId) && (query.service === undefined || record.service === query.service),
+      (record) =>
+        (query.traceId === undefined || record.traceId === query.traceId) &&
+        (query.service === undefined || record.service === query.service),
     );
     return found.slice(-(query.limit ?? 10_000));
   }
@@ -457,7 +474,12 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-async function handleExport(request: IncomingMessage, response: ServerResponse, store: OtlpStore, signal: 'traces' | 'metrics' | 'logs'): Promise<void> {
+async function handleExport(
+  request: IncomingMessage,
+  response: ServerResponse,
+  store: OtlpStore,
+  signal: 'traces' | 'metrics' | 'logs',
+): Promise<void> {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
   const encoding: Encoding | undefined =
     contentType === 'application/x-protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : undefined;
@@ -492,15 +514,27 @@ function handleQuery(url: URL, response: ServerResponse, store: OtlpStore): void
     return sendJson(
       response,
       200,
-      store.spans({ service: parameter('service'), name: parameter('name'), kind: parameter('kind') as SpanKindName | undefined, attribute: parameter('attribute'), limit }),
+      store.spans({
+        service: parameter('service'),
+        name: parameter('name'),
+        kind: parameter('kind') as SpanKindName | undefined,
+        attribute: parameter('attribute'),
+        limit,
+      }),
     );
   }
-  if (url.pathname === '/api/metrics') return sendJson(response, 200, store.metrics({ name: parameter('name'), service: parameter('service') }));
-  if (url.pathname === '/api/logs') return sendJson(response, 200, store.logs({ traceId: parameter('traceId'), service: parameter('service'), limit }));
+  if (url.pathname === '/api/metrics')
+    return sendJson(response, 200, store.metrics({ name: parameter('name'), service: parameter('service') }));
+  if (url.pathname === '/api/logs')
+    return sendJson(response, 200, store.logs({ traceId: parameter('traceId'), service: parameter('service'), limit }));
   sendJson(response, 404, { error: `no route ${url.pathname}` });
 }
 
-const EXPORT_PATHS: Record<string, 'traces' | 'metrics' | 'logs'> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
+const EXPORT_PATHS: Record<string, 'traces' | 'metrics' | 'logs'> = {
+  '/v1/traces': 'traces',
+  '/v1/metrics': 'metrics',
+  '/v1/logs': 'logs',
+};
 
 export function startOtlpReceiver(options: { port?: number; host?: string; store?: OtlpStore } = {}): Promise<RunningOtlpReceiver> {
   const store = options.store ?? new OtlpStore();

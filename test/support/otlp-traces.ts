@@ -84,7 +84,9 @@ export function renderTree(spans: readonly ReceivedSpan[], options: { omit?: (sp
     lines.push(`${'  '.repeat(depth)}${span.service} ${span.kind} ${span.name}`);
     for (const child of children.get(span.spanId) ?? []) walk(child, depth + 1);
   };
-  const tops = spans.filter((span) => span.parentSpanId === undefined || !byId.has(span.parentSpanId)).sort((a, b) => a.startTimeMs - b.startTimeMs);
+  const tops = spans
+    .filter((span) => span.parentSpanId === undefined || !byId.has(span.parentSpanId))
+    .sort((a, b) => a.startTimeMs - b.startTimeMs);
   tops.forEach((top, index) => {
     if (index > 0) lines.push('(orphan)');
     walk(top, index > 0 ? 1 : 0);

@@ -54,8 +54,8 @@ export async function startServiceProcess(options: {
       lines.push({ raw, json });
     }
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -77,13 +77,23 @@ export async function startServiceProcess(options: {
 
 /** Waits until the process answers GET `path` with `status`; fails naming its last log lines if it exits first. */
 export async function waitForHealth(service: ServiceProcess, path: string, status = 200, timeoutMs = 90_000): Promise<any> {
-  return eventually(`${path} to answer ${status}`, async () => {
-    if (service.child.exitCode !== null) {
-      throw new Error(`the process exited (${service.child.exitCode}): ${service.lines.slice(-5).map((line) => line.raw).join(' | ')}`);
-    }
-    const response = await fetch(service.url(path), { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
-    return response?.status === status ? await response.json() : undefined;
-  }, timeoutMs, 250);
+  return eventually(
+    `${path} to answer ${status}`,
+    async () => {
+      if (service.child.exitCode !== null) {
+        throw new Error(
+          `the process exited (${service.child.exitCode}): ${service.lines
+            .slice(-5)
+            .map((line) => line.raw)
+            .join(' | ')}`,
+        );
+      }
+      const response = await fetch(service.url(path), { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+      return response?.status === status ? await response.json() : undefined;
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 /**

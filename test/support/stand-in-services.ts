@@ -17,7 +17,10 @@ export interface StandInOrder {
 }
 
 export interface StandIns {
-  urls: Pick<GatewayOptions, 'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'>;
+  urls: Pick<
+    GatewayOptions,
+    'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'
+  >;
   /** Every request received, as `METHOD /path?query` with the service's name first. */
   received: { service: string; method: string; url: string; body: string; headers: IncomingMessage['headers'] }[];
   orders: Map<string, StandInOrder>;
@@ -27,7 +30,11 @@ export interface StandIns {
 
 type Handler = (request: IncomingMessage, url: URL, body: string) => { status: number; body?: unknown; problem?: boolean };
 
-const problem = (status: number, detail: string) => ({ status, problem: true, body: { type: 'about:blank', title: status === 404 ? 'Not Found' : 'Bad Request', status, detail } });
+const problem = (status: number, detail: string) => ({
+  status,
+  problem: true,
+  body: { type: 'about:blank', title: status === 404 ? 'Not Found' : 'Bad Request', status, detail },
+});
 const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 export const standInCatalogue = ['KB-001', 'MS-002', 'TE-012'];
@@ -35,7 +42,12 @@ export const standInCatalogue = ['KB-001', 'MS-002', 'TE-012'];
 export async function startStandIns(): Promise<StandIns> {
   const received: StandIns['received'] = [];
   const orders = new Map<string, StandInOrder>();
-  const view = (order: StandInOrder) => ({ ...order, items: [{ sku: 'KB-001', quantity: 1 }], payment: { channel: 'http', cardLast4: '4242' }, history: [] });
+  const view = (order: StandInOrder) => ({
+    ...order,
+    items: [{ sku: 'KB-001', quantity: 1 }],
+    payment: { channel: 'http', cardLast4: '4242' },
+    history: [],
+  });
 
   const order: Handler = (request, url, body) => {
     const parts = url.pathname.split('/').filter(Boolean);
@@ -77,19 +89,36 @@ export async function startStandIns(): Promise<StandIns> {
     const all = [...orders.values()].map((candidate) => ({ orderId: candidate.orderId, status: 'SCHEDULED', address: 'somewhere' }));
     return { status: 200, body: { shipments: orderId ? all.filter((shipment) => shipment.orderId === orderId) : all } };
   };
-  const analytics: Handler = (_request, url) => (url.pathname === '/analytics/kpis' ? { status: 200, body: { ordersCreated: orders.size } } : problem(404, 'no route'));
+  const analytics: Handler = (_request, url) =>
+    url.pathname === '/analytics/kpis' ? { status: 200, body: { ordersCreated: orders.size } } : problem(404, 'no route');
   /** payment-sim's card vault: a token for a card number, as payment-sim/vault.ts answers. */
   const vault: Handler = (request, url, body) => {
     if (request.method !== 'POST' || url.pathname !== '/vault/cards') return problem(404, 'no route');
-    const cardNumber = String((JSON.parse(body) as { cardNumber?: unknown }).cardNumber ?? '').replace(/[\s-]/g, '');
+    const given = (JSON.parse(body) as { cardNumber?: unknown }).cardNumber;
+    const cardNumber = (typeof given === 'string' || typeof given === 'number' ? String(given) : '').replace(/[\s-]/g, '');
     if (!/^\d{12,19}$/.test(cardNumber)) return problem(400, '/cardNumber: must be 12 to 19 digits');
-    return { status: 201, body: { cardToken: `tok_${randomUUID().replaceAll('-', '').slice(0, 20)}`, last4: cardNumber.slice(-4), brand: 'visa', luhnValid: true } };
+    return {
+      status: 201,
+      body: {
+        cardToken: `tok_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+        last4: cardNumber.slice(-4),
+        brand: 'visa',
+        luhnValid: true,
+      },
+    };
   };
   const notification: Handler = (_request, url) => {
     if (url.pathname !== '/notifications') return problem(404, 'no route');
     const customerId = url.searchParams.get('customerId');
     if (!customerId) return problem(400, 'customerId is required');
-    return { status: 200, body: { notifications: [...orders.values()].filter((candidate) => candidate.customerId === customerId).map((candidate) => ({ orderId: candidate.orderId, customerId, recipient: `${customerId}@example.com` })) } };
+    return {
+      status: 200,
+      body: {
+        notifications: [...orders.values()]
+          .filter((candidate) => candidate.customerId === customerId)
+          .map((candidate) => ({ orderId: candidate.orderId, customerId, recipient: `${customerId}@example.com` })),
+      },
+    };
   };
 
   const servers: Server[] = [];

@@ -11,7 +11,8 @@ import { testCards } from '../../platform/contracts/demo-triggers.js';
  */
 export async function vaultCards(vault: CardVault, extra: string[] = []): Promise<(cardNumber: string) => string> {
   const tokens = new Map<string, string>();
-  for (const number of new Set([...testCards.map((card) => card.number), ...extra])) tokens.set(number, (await vault.tokenize(number)).cardToken);
+  for (const number of new Set([...testCards.map((card) => card.number), ...extra]))
+    tokens.set(number, (await vault.tokenize(number)).cardToken);
   return (cardNumber) => {
     const token = tokens.get(cardNumber);
     if (!token) throw new Error(`card ${cardNumber} was not vaulted for this test`);

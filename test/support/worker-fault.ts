@@ -14,7 +14,9 @@ Worker.create = async (options) => {
   const worker = await create(options);
   process.on('SIGWINCH', () => {
     // the SDK's own path for a fatal error (worker.js: "Initiating Worker shutdown")
-    (worker as unknown as { unexpectedErrorSubject: { error(error: Error): void } }).unexpectedErrorSubject.error(new Error(PLANTED_WORKER_ERROR));
+    (worker as unknown as { unexpectedErrorSubject: { error(error: Error): void } }).unexpectedErrorSubject.error(
+      new Error(PLANTED_WORKER_ERROR),
+    );
   });
   return worker;
 };

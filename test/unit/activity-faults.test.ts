@@ -62,7 +62,8 @@ test('an error rate fails the call with a retryable InjectedFault, before any wo
 test('the admin API: PUT replaces, GET shows, DELETE clears, an unknown activity is a 400 that changes nothing', async (t) => {
   const { book } = worker();
   const app = faultApi(book);
-  const put = (body: unknown) => app.request('/admin/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const put = (body: unknown) =>
+    app.request('/admin/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   const set = await put({ reserveStock: { latencyMs: 3000 } });
   t.is(set.status, 200);

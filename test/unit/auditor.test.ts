@@ -24,7 +24,9 @@ interface FakeEstate {
 function page(name: string, rows: Record<string, unknown>[], key: string, url: URL) {
   const after = url.searchParams.get('after');
   const only = url.searchParams.get('orderId')?.split(',');
-  const sorted = rows.filter((row) => !only || only.includes(String(row[key]))).sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+  const sorted = rows
+    .filter((row) => !only || only.includes(String(row[key])))
+    .sort((a, b) => String(a[key]).localeCompare(String(b[key])));
   const rest = after ? sorted.filter((row) => String(row[key]) > after) : sorted;
   const slice = rest.slice(0, PAGE);
   return slice.length === PAGE ? { [name]: slice, next: String(slice.at(-1)![key]) } : { [name]: slice };
@@ -34,7 +36,8 @@ async function fakeEstate(estate: FakeEstate): Promise<{ endpoints: Endpoints; s
   const server = createServer((request, response) => {
     const url = new URL(request.url!, 'http://fake');
     estate.requests.push(url.pathname);
-    const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     switch (url.pathname) {
       case '/admin/orders':
         return json(200, { asOf: new Date().toISOString(), ...page('orders', estate.orders, 'orderId', url) });
@@ -58,7 +61,17 @@ async function fakeEstate(estate: FakeEstate): Promise<{ endpoints: Endpoints; s
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Analytics is told apart by a path prefix: its /admin/orders is not the order service's.
-  return { server, endpoints: { orderUrl: base, inventoryUrl: base, fulfillmentUrl: base, analyticsUrl: `${base}/analytics`, notificationUrl: base, paymentUrl: base } };
+  return {
+    server,
+    endpoints: {
+      orderUrl: base,
+      inventoryUrl: base,
+      fulfillmentUrl: base,
+      analyticsUrl: `${base}/analytics`,
+      notificationUrl: base,
+      paymentUrl: base,
+    },
+  };
 }
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
@@ -113,7 +126,7 @@ test('a whole-estate audit walks every page of every listing, and reads the orde
 
 test('a finding about an order that just moved is looked at again, and clears once the estate settles', async (t) => {
   const estate = estateOf(1, ago(1_000));
-  estate.reservations = [{ ...estate.reservations[0] as object, status: 'RESERVED' }];
+  estate.reservations = [{ ...(estate.reservations[0] as object), status: 'RESERVED' }];
   const settled = estateOf(1, ago(1_000)).reservations;
   const { endpoints, server } = await fakeEstate(estate);
   t.teardown(() => server.close());
@@ -132,7 +145,7 @@ test('a finding about an order that just moved is looked at again, and clears on
 
 test('the same finding about an order that finished long ago is final at once', async (t) => {
   const estate = estateOf(1, ago(3_600_000));
-  estate.reservations = [{ ...estate.reservations[0] as object, status: 'RESERVED' }];
+  estate.reservations = [{ ...(estate.reservations[0] as object), status: 'RESERVED' }];
   const { endpoints, server } = await fakeEstate(estate);
   t.teardown(() => server.close());
   const report = await audit({ endpoints, rules: settlementRules, deadlineMs: 10_000 });

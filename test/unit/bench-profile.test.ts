@@ -21,7 +21,11 @@ test('a frame is placed by its package, our folder or the runtime part it belong
 test('self time is counted per sample, idle left out of the shares', (t) => {
   const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
   const profile = {
-    nodes: [frame(1, '(idle)', ''), frame(2, 'query', `file://${ROOT}/node_modules/pg/lib/client.js`), frame(3, 'emit', `file://${ROOT}/platform/kafka.ts`)],
+    nodes: [
+      frame(1, '(idle)', ''),
+      frame(2, 'query', `file://${ROOT}/node_modules/pg/lib/client.js`),
+      frame(3, 'emit', `file://${ROOT}/platform/kafka.ts`),
+    ],
     samples: [1, 1, 1, 1, 2, 2, 2, 3],
   };
   const summary = summariseV8Profile('order', 1, profile, ROOT);

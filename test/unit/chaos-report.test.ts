@@ -19,7 +19,10 @@ function kill(target: KillFault['target'], atMs: number, recoveryMs: number | un
     atMs,
     restartedAfterMs: 1_000,
     healthyAfterMs: 3_000,
-    ...(recoveryMs !== undefined && { recoveryMs, probe: { orderId: 'probe', status: 'COMPLETED', submitAttempts: 1, acceptedAfterMs: 3_500, terminalAfterMs: recoveryMs } }),
+    ...(recoveryMs !== undefined && {
+      recoveryMs,
+      probe: { orderId: 'probe', status: 'COMPLETED', submitAttempts: 1, acceptedAfterMs: 3_500, terminalAfterMs: recoveryMs },
+    }),
     recovered: recoveryMs !== undefined,
     ordersDuring: { submitted: 10, accepted: 6 },
   };
@@ -50,7 +53,11 @@ function cleanReport(): ReportWithoutVerdict {
       errorsByKind: { 'submit:http-503': 8, 'submit:network-ECONNREFUSED': 2 },
       acceptedShare: { overall: 50 / 60, duringFaults: 0.6, outsideFaults: 1 },
     },
-    throughput: { bucketMs: 1_000, accepted: Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 0 : 1)), refused: Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 1 : 0)) },
+    throughput: {
+      bucketMs: 1_000,
+      accepted: Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 0 : 1)),
+      refused: Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 1 : 0)),
+    },
     audit: { orders: 52, byStatus: { COMPLETED: 40, CANCELLED: 12 }, violations: [], errors: [], durationMs: 4_000 },
   };
 }
@@ -60,13 +67,36 @@ test('a clean run passes', (t) => {
 });
 
 const plantings: [string, (report: ReportWithoutVerdict) => void, RegExp][] = [
-  ['a violation', (r) => r.audit!.violations.push({ rule: 'reservations.settled', message: 'order x (CANCELLED): reservation is RESERVED', orderId: 'x' }), /1 violation/],
+  [
+    'a violation',
+    (r) =>
+      r.audit!.violations.push({ rule: 'reservations.settled', message: 'order x (CANCELLED): reservation is RESERVED', orderId: 'x' }),
+    /1 violation/,
+  ],
   ['a source the auditor could not read', (r) => r.audit!.errors.push('ledger: payment-sim answered 503'), /could not read: ledger/],
   ['no audit at all', (r) => delete r.audit, /auditor did not run/],
-  ['an order not terminal', (r) => r.orders.nonTerminal.push({ orderId: 'y', status: 'STOCK_RESERVED' }), /1 accepted order\(s\) not terminal/],
+  [
+    'an order not terminal',
+    (r) => r.orders.nonTerminal.push({ orderId: 'y', status: 'STOCK_RESERVED' }),
+    /1 accepted order\(s\) not terminal/,
+  ],
   ['a fault never recovered', (r) => r.faults.push(kill('postgres', 50_000, undefined)), /no recovery after killing postgres/],
   ['a target never killed', (r) => r.notKilled.push('temporal'), /never killed: temporal/],
-  ['latency left behind', (r) => r.faults.push({ kind: 'latency', n: 4, steps: ['schedule'], atMs: 1, endMs: 2, latencyMs: 1, jitterMs: 0, notRestored: ['schedule'] }), /latency left in place on schedule/],
+  [
+    'latency left behind',
+    (r) =>
+      r.faults.push({
+        kind: 'latency',
+        n: 4,
+        steps: ['schedule'],
+        atMs: 1,
+        endMs: 2,
+        latencyMs: 1,
+        jitterMs: 0,
+        notRestored: ['schedule'],
+      }),
+    /latency left in place on schedule/,
+  ],
   ['nothing accepted', (r) => (r.orders.accepted = 0), /no order was accepted/],
 ];
 for (const [what, plant, reason] of plantings) {
@@ -98,9 +128,15 @@ test('the timeline marks each kill, the time down and recovering, the latency wi
   t.is(gateway.slice(14).indexOf('X'), 5);
   t.true(gateway.includes('█') && gateway.includes('░'));
   t.is(kafka.slice(14).indexOf('X'), 30);
-  t.regex(rows.find((row) => row.startsWith('slow'))!, /R{10,}/);
+  t.regex(
+    rows.find((row) => row.startsWith('slow'))!,
+    /R{10,}/,
+  );
   t.truthy(rows.find((row) => row.startsWith('accepted')));
-  t.regex(rows.find((row) => row.startsWith('refused'))!, /█/);
+  t.regex(
+    rows.find((row) => row.startsWith('refused'))!,
+    /█/,
+  );
 });
 
 test('the kill schedule kills every target once first, then others while time is left, never the same twice running', (t) => {
@@ -111,7 +147,13 @@ test('the kill schedule kills every target once first, then others while time is
     plans.push(plan);
     elapsed += plan.pauseMs + 15_000;
   }
-  t.deepEqual(plans.slice(0, allTargets.length).map((plan) => plan.target).sort(), [...allTargets].sort());
+  t.deepEqual(
+    plans
+      .slice(0, allTargets.length)
+      .map((plan) => plan.target)
+      .sort(),
+    [...allTargets].sort(),
+  );
   t.true(plans.slice(0, allTargets.length).every((plan) => plan.firstRound));
   t.true(plans.length > allTargets.length && plans.length <= 25);
   for (let i = 1; i < plans.length; i += 1) t.not(plans[i]!.target, plans[i - 1]!.target);

@@ -29,7 +29,11 @@ function reachedPaths(file: string): string[] {
 const serviceFolders = ['activities', 'consumers', 'gateway', 'payment-sim', 'workers', 'workflows', 'dist'];
 
 test('nothing under activities/ imports from payment-sim/', (t) => {
-  const offenders = sourceFiles('activities').flatMap((file) => reachedPaths(file).filter((path) => path.includes('payment-sim/')).map((path) => `${file}: ${path}`));
+  const offenders = sourceFiles('activities').flatMap((file) =>
+    reachedPaths(file)
+      .filter((path) => path.includes('payment-sim/'))
+      .map((path) => `${file}: ${path}`),
+  );
   t.deepEqual(offenders, []);
 });
 
@@ -44,13 +48,27 @@ test('nothing under platform/ names a service folder', (t) => {
 
 test('each demo trigger is written down once, in platform/contracts/demo-triggers.ts', (t) => {
   const triggers = [...testCards.map((card) => card.number), ...UNDELIVERABLE_POSTAL_CODES, scarceProduct.sku];
-  const productFolders = ['activities', 'bench', 'consumers', 'gateway', 'infra/setup', 'loadgen', 'payment-sim', 'platform', 'workers', 'workflows', 'test/support'];
+  const productFolders = [
+    'activities',
+    'bench',
+    'consumers',
+    'gateway',
+    'infra/setup',
+    'loadgen',
+    'payment-sim',
+    'platform',
+    'workers',
+    'workflows',
+    'test/support',
+  ];
   const offenders = productFolders
     .flatMap((folder) => sourceFiles(folder))
     .filter((file) => file !== 'platform/contracts/demo-triggers.ts')
     .flatMap((file) => {
       const text = readFileSync(join(root, file), 'utf8');
-      return triggers.filter((trigger) => new RegExp(`['"\`]${trigger}['"\`]|\\b${trigger}\\b`).test(text)).map((trigger) => `${file}: ${trigger}`);
+      return triggers
+        .filter((trigger) => new RegExp(`['"\`]${trigger}['"\`]|\\b${trigger}\\b`).test(text))
+        .map((trigger) => `${file}: ${trigger}`);
     });
   t.deepEqual(offenders, []);
 });

@@ -124,8 +124,14 @@ test('anything else is unknown: retried, then dead-lettered as transient-exhaust
 test('the backoff doubles from the initial wait, is capped, and its jitter stays within half of it', (t) => {
   const low = () => 0;
   const high = () => 1;
-  t.deepEqual([1, 2, 3, 4, 5, 6, 50].map((attempt) => retryDelayMs(attempt, policy, high)), [100, 200, 400, 800, 1000, 1000, 1000]);
-  t.deepEqual([1, 2, 3, 4, 5, 6, 50].map((attempt) => retryDelayMs(attempt, policy, low)), [50, 100, 200, 400, 500, 500, 500]);
+  t.deepEqual(
+    [1, 2, 3, 4, 5, 6, 50].map((attempt) => retryDelayMs(attempt, policy, high)),
+    [100, 200, 400, 800, 1000, 1000, 1000],
+  );
+  t.deepEqual(
+    [1, 2, 3, 4, 5, 6, 50].map((attempt) => retryDelayMs(attempt, policy, low)),
+    [50, 100, 200, 400, 500, 500, 500],
+  );
 });
 
 function sourceMessage(overrides: Partial<KafkaMessage> = {}): KafkaMessage {
@@ -170,7 +176,15 @@ test('a dead letter is the original record with headers saying why, from where, 
 /** What the dead-letter topic gives back for a dead letter written by `deadLetterMessage`. */
 function asRead(message: Message, offset: string): KafkaMessage {
   const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, Buffer.from(String(value))]));
-  return { key: message.key, value: message.value, headers, offset, timestamp: String(Date.now()), attributes: 0, size: 0 } as unknown as KafkaMessage;
+  return {
+    key: message.key,
+    value: message.value,
+    headers,
+    offset,
+    timestamp: String(Date.now()),
+    attributes: 0,
+    size: 0,
+  } as unknown as KafkaMessage;
 }
 
 test('a replayed record has the original key, value and headers, and counts its replays', (t) => {
@@ -180,7 +194,14 @@ test('a replayed record has the original key, value and headers, and counts its 
     { reason: 'integrity-violation', errorClass: 'permanent', message: 'no', attempts: 5 },
   );
   const first = readDeadLetter('ordersaga.dead-letter', 0, asRead(written, '7'));
-  t.like(first, { position: 'ordersaga.dead-letter/0/7', sourceTopic: 'ordersaga.order.events', sourcePartition: 1, sourceOffset: '41', replayCount: 0, attempts: 5 });
+  t.like(first, {
+    position: 'ordersaga.dead-letter/0/7',
+    sourceTopic: 'ordersaga.order.events',
+    sourcePartition: 1,
+    sourceOffset: '41',
+    replayCount: 0,
+    attempts: 5,
+  });
   const replayed = replayMessage(first);
   t.deepEqual(replayed.key, original.key);
   t.deepEqual(replayed.value, original.value);
@@ -226,11 +247,19 @@ test('a replay picks one dead letter per record (its latest), applies the filter
 
   const every = selectForReplay(all, { maxReplays: 3 });
   t.deepEqual(every.replay.map((d) => d.originalSource).sort(), ['o/0/1', 'o/0/2'], 'once per record, whichever groups dead-lettered it');
-  t.deepEqual(every.skipped.map((s) => [s.deadLetter.position, s.kind, s.why]), [['dlq/0/9', 'replay-limit', 'already replayed 3 times (limit 3)']]);
+  t.deepEqual(
+    every.skipped.map((s) => [s.deadLetter.position, s.kind, s.why]),
+    [['dlq/0/9', 'replay-limit', 'already replayed 3 times (limit 3)']],
+  );
 
   t.deepEqual(selectForReplay(all, { maxReplays: 3, consumerGroup: 'notification' }).replay, [n1]);
   t.deepEqual(selectForReplay(all, { maxReplays: 3, since: new Date('2026-11-28T08:20:00Z') }).replay, [b]);
-  t.deepEqual(selectForReplay(all, { maxReplays: 3, until: new Date('2026-11-28T08:20:00Z') }).replay.map((d) => d.originalSource).sort(), ['o/0/1', 'o/0/3']);
+  t.deepEqual(
+    selectForReplay(all, { maxReplays: 3, until: new Date('2026-11-28T08:20:00Z') })
+      .replay.map((d) => d.originalSource)
+      .sort(),
+    ['o/0/1', 'o/0/3'],
+  );
   t.deepEqual(selectForReplay(all, { maxReplays: 3, reason: 'unknown-type' }).replay, [b]);
   t.is(selectForReplay(all, { maxReplays: 10 }).replay.length, 3);
   t.is(selectForReplay(all, { maxReplays: 10, limit: 1 }).replay.length, 1);
@@ -246,7 +275,13 @@ async function closedPort(): Promise<number> {
 }
 
 test('with its database unreachable, a valid event is retried with a capped backoff and never dead-lettered', async (t) => {
-  const database = new pg.Pool({ host: '127.0.0.1', port: await closedPort(), user: 'nobody', database: 'nothing', connectionTimeoutMillis: 2000 });
+  const database = new pg.Pool({
+    host: '127.0.0.1',
+    port: await closedPort(),
+    user: 'nobody',
+    database: 'nothing',
+    connectionTimeoutMillis: 2000,
+  });
   t.teardown(() => database.end());
   const deadLetters: Message[] = [];
   let handled = 0;
@@ -280,7 +315,13 @@ test('with its database unreachable, a valid event is retried with a capped back
 });
 
 test('a record that is not a valid event is dead-lettered on its first attempt, without touching the database', async (t) => {
-  const database = new pg.Pool({ host: '127.0.0.1', port: await closedPort(), user: 'nobody', database: 'nothing', connectionTimeoutMillis: 2000 });
+  const database = new pg.Pool({
+    host: '127.0.0.1',
+    port: await closedPort(),
+    user: 'nobody',
+    database: 'nothing',
+    connectionTimeoutMillis: 2000,
+  });
   t.teardown(() => database.end());
   const deadLetters: Message[] = [];
   const processor = new RecordProcessor({
@@ -292,7 +333,11 @@ test('a record that is not a valid event is dead-lettered on its first attempt, 
   });
   const event = buildEvent({ type: 'order.v1.created', source: 'ordersaga/test', data: sampleEventData()['order.v1.created'] });
   const mismatched = { ...event, subject: randomUUID() };
-  const outcome = await processor.process({ topic: 't', partition: 0, message: sourceMessage({ value: Buffer.from(JSON.stringify(mismatched)) }) });
+  const outcome = await processor.process({
+    topic: 't',
+    partition: 0,
+    message: sourceMessage({ value: Buffer.from(JSON.stringify(mismatched)) }),
+  });
   t.like(outcome, { kind: 'dead-lettered', attempts: 1 });
   t.is(deadLetters.length, 1);
   t.is(headerText(deadLetters[0]!.headers, deadLetterHeaders.reason), 'subject-mismatch');
@@ -306,7 +351,13 @@ test('a record that is not a valid event is dead-lettered on its first attempt, 
 });
 
 test('when the dead-letter topic cannot take the record, it is retried and dead-lettered on the next attempt', async (t) => {
-  const database = new pg.Pool({ host: '127.0.0.1', port: await closedPort(), user: 'nobody', database: 'nothing', connectionTimeoutMillis: 2000 });
+  const database = new pg.Pool({
+    host: '127.0.0.1',
+    port: await closedPort(),
+    user: 'nobody',
+    database: 'nothing',
+    connectionTimeoutMillis: 2000,
+  });
   t.teardown(() => database.end());
   let kafkaUp = false;
   const deadLetters: Message[] = [];

@@ -33,15 +33,25 @@ test('the order service gets the token and the last four digits; only the vault 
   t.is(answer.status, 202);
   const received = since(before);
   const vaulted = received.filter((request) => request.service === 'payment-sim');
-  t.deepEqual(vaulted.map((request) => `${request.method} ${request.url}`), ['POST /vault/cards']);
-  t.is(JSON.parse(vaulted[0]!.body).cardNumber, '4242424242424242', 'the vault gets the digits, separators dropped');
+  t.deepEqual(
+    vaulted.map((request) => `${request.method} ${request.url}`),
+    ['POST /vault/cards'],
+  );
+  t.is(
+    (JSON.parse(vaulted[0]!.body) as { cardNumber: unknown }).cardNumber,
+    '4242424242424242',
+    'the vault gets the digits, separators dropped',
+  );
   const relayed = received.find((request) => request.service === 'order' && request.method === 'POST');
-  const payment = JSON.parse(relayed!.body).payment as Record<string, unknown>;
+  const payment = (JSON.parse(relayed!.body) as { payment: Record<string, unknown> }).payment;
   t.deepEqual(Object.keys(payment).sort(), ['brand', 'cardToken', 'channel', 'last4', 'luhnValid']);
   t.regex(String(payment.cardToken), CARD_TOKEN_PATTERN);
   t.like(payment, { channel: 'tcp', last4: '4242' });
   const elsewhere = received.filter((request) => request.service !== 'payment-sim');
-  t.false(elsewhere.some((request) => /4242\D?4242\D?4242\D?4242/.test(request.body + request.url + JSON.stringify(request.headers))), 'no other service sees the number');
+  t.false(
+    elsewhere.some((request) => /4242\D?4242\D?4242\D?4242/.test(request.body + request.url + JSON.stringify(request.headers))),
+    'no other service sees the number',
+  );
 });
 
 test('an order refused at the edge vaults nothing', async (t) => {

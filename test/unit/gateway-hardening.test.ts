@@ -25,7 +25,10 @@ test.before(async () => {
 test.after.always(() => standIns.close());
 
 const call = (path: string, init: RequestInit = {}, app = gateway) =>
-  app.request(`http://gateway.test${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+  app.request(`http://gateway.test${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+  });
 
 test('every route with a body has the limit: an oversized cancel is a 413 and never reaches the order service', async (t) => {
   const order = standIns.addOrder('cust-kim');
@@ -68,10 +71,19 @@ test('CORS answers only the configured origins', async (t) => {
 });
 
 test('an unreachable or failing service is a 503/5xx naming the service, never its address', async (t) => {
-  const closed = createGatewayApp(gatewayOptions({ urls: { ...standIns.urls, ORDER_URL: 'http://internal-order.cluster.local:1', INVENTORY_URL: 'http://127.0.0.1:1' } }));
+  const closed = createGatewayApp(
+    gatewayOptions({ urls: { ...standIns.urls, ORDER_URL: 'http://internal-order.cluster.local:1', INVENTORY_URL: 'http://127.0.0.1:1' } }),
+  );
   const failing = createServer((_request, response) => {
     response.writeHead(500, { 'content-type': 'application/problem+json' });
-    response.end(JSON.stringify({ type: 'about:blank', status: 500, title: 'Internal Server Error', detail: 'db at postgres://orders-db.internal:5432 refused' }));
+    response.end(
+      JSON.stringify({
+        type: 'about:blank',
+        status: 500,
+        title: 'Internal Server Error',
+        detail: 'db at postgres://orders-db.internal:5432 refused',
+      }),
+    );
   });
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   const failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
@@ -79,7 +91,15 @@ test('an unreachable or failing service is a 503/5xx naming the service, never i
   try {
     const answers = [
       await call('/orders/00000000-0000-4000-8000-000000000000', {}, closed),
-      await call('/orders', { method: 'POST', body: JSON.stringify(validOrderBody({ customerId: 'cust-kim' })), headers: { 'content-type': 'application/json' } }, closed),
+      await call(
+        '/orders',
+        {
+          method: 'POST',
+          body: JSON.stringify(validOrderBody({ customerId: 'cust-kim' })),
+          headers: { 'content-type': 'application/json' },
+        },
+        closed,
+      ),
       await call('/inventory', {}, closed),
       await call('/orders', {}, broken),
       await call('/notifications', {}, broken),
@@ -122,7 +142,13 @@ test('a JWKS gateway verifies RS256/ES256 tokens from its provider and refuses H
     t.deepEqual(await verify(signed), { ok: true, caller: { customerId: 'ops-1', role: 'admin' } });
     const hs256 = await mintToken({ secret: TEST_SECRET, customerId: 'ops-1', role: 'admin', issuer: 'https://idp.example' });
     t.false((await verify(hs256)).ok);
-    const noRole = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('x').setIssuer('https://idp.example').setAudience('ordersaga-gateway').setExpirationTime('5m').sign(privateKey);
+    const noRole = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('x')
+      .setIssuer('https://idp.example')
+      .setAudience('ordersaga-gateway')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     t.like(await verify(noRole), { ok: false });
   } finally {
     jwks.close();
@@ -131,8 +157,18 @@ test('a JWKS gateway verifies RS256/ES256 tokens from its provider and refuses H
 
 test('an unsigned token (alg none) is refused', async (t) => {
   const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify({ sub: 'ops', role: 'admin', iss: 'ordersaga-local', aud: 'ordersaga-gateway', exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url');
-  const answer = await gateway.request('http://gateway.test/analytics/kpis', { headers: { authorization: `Bearer ${header}.${payload}.` } });
+  const payload = Buffer.from(
+    JSON.stringify({
+      sub: 'ops',
+      role: 'admin',
+      iss: 'ordersaga-local',
+      aud: 'ordersaga-gateway',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    }),
+  ).toString('base64url');
+  const answer = await gateway.request('http://gateway.test/analytics/kpis', {
+    headers: { authorization: `Bearer ${header}.${payload}.` },
+  });
   t.is(answer.status, 401);
 });
 
@@ -158,7 +194,9 @@ test('bodies are checked before any service sees them: media type, JSON, fields 
   const badId = await call('/orders/not-a-uuid');
   t.is(badId.status, 400);
   t.like(await badId.json(), { errors: [{ pointer: '/orderId' }] });
-  const unknownSku = await post(JSON.stringify(validOrderBody({ customerId: 'cust-kim', items: [{ sku: 'NOPE-1', quantity: 1 }] })), { 'content-type': 'application/json' });
+  const unknownSku = await post(JSON.stringify(validOrderBody({ customerId: 'cust-kim', items: [{ sku: 'NOPE-1', quantity: 1 }] })), {
+    'content-type': 'application/json',
+  });
   t.is(unknownSku.status, 422);
   t.like(await unknownSku.json(), { type: 'https://ordersaga.dev/problems/unknown-sku', errors: [{ pointer: '/items/0/sku' }] });
   t.is(standIns.received.filter((request) => request.service === 'order').length, before, 'no bad order reached the order service');

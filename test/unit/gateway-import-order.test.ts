@@ -9,7 +9,11 @@ import test from 'ava';
 test('the gateway app builds when the order contract was loaded before @hono/zod-openapi', async (t) => {
   // The order the real entry point has: the contract (through platform/http.ts) before the routes.
   const contract = await import('../../platform/contracts/order.js');
-  t.is(typeof (contract.cancelRequestSchema as unknown as { openapi?: unknown }).openapi, 'undefined', 'the contract schema was built before zod was extended');
+  t.is(
+    typeof (contract.cancelRequestSchema as unknown as { openapi?: unknown }).openapi,
+    'undefined',
+    'the contract schema was built before zod was extended',
+  );
   const { createGatewayApp } = await import('../../gateway/app.js');
   t.is(typeof createGatewayApp, 'function');
   const routes = await import('../../gateway/routes.js');

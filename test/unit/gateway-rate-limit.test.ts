@@ -56,7 +56,8 @@ const from = (address: string) => ({ incoming: { socket: { remoteAddress: addres
 test('per address: a flood from one address is a 429 with Retry-After, other addresses go on', async (t) => {
   const gateway = createGatewayApp(gatewayOptions(standIns, { GATEWAY_RATE_LIMIT_PER_ADDRESS: 2 }));
   const statuses: number[] = [];
-  for (let index = 0; index < 6; index += 1) statuses.push((await gateway.request('http://gateway.test/health/live', {}, from('10.0.0.1'))).status);
+  for (let index = 0; index < 6; index += 1)
+    statuses.push((await gateway.request('http://gateway.test/health/live', {}, from('10.0.0.1'))).status);
   t.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
   const limited = await gateway.request('http://gateway.test/inventory', {}, from('10.0.0.1'));
   t.is(limited.status, 429, 'counted before the token is looked at');
@@ -67,8 +68,12 @@ test('per address: a flood from one address is a 429 with Retry-After, other add
 
 test('per address behind our proxy: the last X-Forwarded-For entry, only when trusted', async (t) => {
   const trusting = createGatewayApp(gatewayOptions(standIns, { GATEWAY_RATE_LIMIT_PER_ADDRESS: 1, GATEWAY_TRUST_FORWARDED_FOR: true }));
-  const via = (chain: string) => trusting.request('http://gateway.test/health/live', { headers: { 'x-forwarded-for': chain } }, from('10.9.9.9'));
-  t.deepEqual([(await via('1.1.1.1, 203.0.113.5')).status, (await via('1.1.1.1, 203.0.113.5')).status, (await via('9.9.9.9, 203.0.113.5')).status], [200, 200, 429]);
+  const via = (chain: string) =>
+    trusting.request('http://gateway.test/health/live', { headers: { 'x-forwarded-for': chain } }, from('10.9.9.9'));
+  t.deepEqual(
+    [(await via('1.1.1.1, 203.0.113.5')).status, (await via('1.1.1.1, 203.0.113.5')).status, (await via('9.9.9.9, 203.0.113.5')).status],
+    [200, 200, 429],
+  );
   t.is((await via('203.0.113.6')).status, 200, 'another client');
 });
 
@@ -77,7 +82,8 @@ test('per token: one customer flooding gets 429s; another customer does not', as
   const kim = { authorization: `Bearer ${await mintToken({ secret: TEST_SECRET, customerId: 'cust-kim' })}` };
   const lee = { authorization: `Bearer ${await mintToken({ secret: TEST_SECRET, customerId: 'cust-lee' })}` };
   const statuses: number[] = [];
-  for (let index = 0; index < 4; index += 1) statuses.push((await gateway.request('http://gateway.test/inventory', { headers: kim })).status);
+  for (let index = 0; index < 4; index += 1)
+    statuses.push((await gateway.request('http://gateway.test/inventory', { headers: kim })).status);
   t.deepEqual(statuses, [200, 200, 429, 429]);
   const again = await gateway.request('http://gateway.test/inventory', { headers: kim });
   t.truthy(again.headers.get('retry-after'));

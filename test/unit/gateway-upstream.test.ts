@@ -56,7 +56,7 @@ async function freePort(): Promise<number> {
 
 async function startOrderService(port: number, mode: 'accept' | 'refuse' = 'accept'): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', STAND_IN, String(port), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await Promise.race([once(child.stdout!, 'data'), once(child, 'exit').then(() => [Buffer.from('exited')])])) as [Buffer];
+  const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [Buffer.from('exited')])])) as [Buffer];
   if (!chunk.toString().includes('listening')) throw new Error(`stand-in order service did not start: ${chunk.toString()}`);
   return child;
 }
@@ -98,8 +98,11 @@ test.serial('an order service killed with SIGKILL and started again on its port 
 
   // Traffic in parallel, so the gateway's connection pool holds several keep-alive sockets to the
   // process that is about to die (the estate's gateway had relayed for minutes before the kill).
-  const warm = await Promise.all(Array.from({ length: 8 }, () => submit()));
-  t.deepEqual(warm.map((answer) => answer.status), Array(8).fill(202));
+  const warm = await Promise.all(Array.from({ length: 8 }, async () => submit()));
+  t.deepEqual(
+    warm.map((answer) => answer.status),
+    Array(8).fill(202),
+  );
 
   await killHard(order);
   await eventually('the gateway to notice the kill', async () => ((await submit()).status === 503 ? true : undefined), 10_000);
@@ -111,18 +114,25 @@ test.serial('an order service killed with SIGKILL and started again on its port 
   const restartedAt = performance.now();
   await eventually('a relay to the restarted order service', async () => ((await submit()).status === 202 ? true : undefined), 5_000, 50);
   t.log(`relays succeed ${Math.round(performance.now() - restartedAt)} ms after the order service listens again`);
-  const after = await Promise.all(Array.from({ length: 8 }, () => submit()));
-  t.deepEqual(after.map((answer) => answer.status), Array(8).fill(202), 'and keep succeeding');
+  const after = await Promise.all(Array.from({ length: 8 }, async () => submit()));
+  t.deepEqual(
+    after.map((answer) => answer.status),
+    Array(8).fill(202),
+    'and keep succeeding',
+  );
 });
 
-test.serial('an order the gateway validated but the order service refuses as invalid is a 502 naming the service, not the client\'s 400', async (t) => {
-  const port = await freePort();
-  children.push(await startOrderService(port, 'refuse'));
-  const submit = await gatewayTo(port);
-  const answer = await submit('skew-1');
-  t.is(answer.status, 502, 'the client sent a valid order: the refusal is not theirs to fix');
-  const body = (await answer.json()) as { title: string; detail: string; service: string };
-  t.like(body, { title: 'Bad Gateway', service: 'order' });
-  t.regex(body.detail, /order service refused a request the gateway had validated/);
-  t.notRegex(body.detail, /localhost|127\.0\.0\.1|cardNumber/, 'neither the address nor the other side\'s field errors reach the client');
-});
+test.serial(
+  "an order the gateway validated but the order service refuses as invalid is a 502 naming the service, not the client's 400",
+  async (t) => {
+    const port = await freePort();
+    children.push(await startOrderService(port, 'refuse'));
+    const submit = await gatewayTo(port);
+    const answer = await submit('skew-1');
+    t.is(answer.status, 502, 'the client sent a valid order: the refusal is not theirs to fix');
+    const body = (await answer.json()) as { title: string; detail: string; service: string };
+    t.like(body, { title: 'Bad Gateway', service: 'order' });
+    t.regex(body.detail, /order service refused a request the gateway had validated/);
+    t.notRegex(body.detail, /localhost|127\.0\.0\.1|cardNumber/, "neither the address nor the other side's field errors reach the client");
+  },
+);

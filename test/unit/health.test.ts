@@ -28,7 +28,12 @@ test('live answers without running any check; ready and /health run them all', a
 test('ready answers 503 as a problem naming the failed dependency, the one that hangs included', async (t) => {
   const health = app([
     { name: 'database', probe: () => undefined },
-    { name: 'temporalWorker', probe: () => { throw new Error('the worker on task queue orders is FAILED'); } },
+    {
+      name: 'temporalWorker',
+      probe: () => {
+        throw new Error('the worker on task queue orders is FAILED');
+      },
+    },
     { name: 'temporal', probe: never },
   ]);
   const live = await health.request('/health/live');

@@ -16,7 +16,10 @@ function appThrowing(error: unknown): Hono {
 }
 
 const transient = [
-  { what: 'PostgreSQL shutting down (57P01)', error: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) },
+  {
+    what: 'PostgreSQL shutting down (57P01)',
+    error: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+  },
   { what: 'connection refused', error: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) },
   { what: "node-postgres's lost connection", error: new Error('Connection terminated unexpectedly') },
 ];

@@ -16,7 +16,10 @@ test('weights need not add up to 100, and spaces and colons are tolerated', (t) 
     { scenario: 'happy', weight: 3 },
     { scenario: 'decline', weight: 1 },
   ]);
-  t.deepEqual(mixShares(mix).map((share) => share.percent), [75, 25]);
+  t.deepEqual(
+    mixShares(mix).map((share) => share.percent),
+    [75, 25],
+  );
 });
 
 test('a zero weight is allowed and left out of the shares', (t) => {
@@ -58,7 +61,11 @@ test('scenarios are drawn in proportion to their weights', (t) => {
   }
   t.false(counts.has('undeliverable'));
   // Within 1.5 percentage points of the target share (about 5 standard deviations at this size).
-  for (const [scenario, share] of [['happy', 0.7], ['decline', 0.2], ['cancel', 0.1]] as const) {
+  for (const [scenario, share] of [
+    ['happy', 0.7],
+    ['decline', 0.2],
+    ['cancel', 0.1],
+  ] as const) {
     const observed = (counts.get(scenario) ?? 0) / draws;
     t.true(Math.abs(observed - share) < 0.015, `${scenario}: ${observed} vs ${share}`);
   }

@@ -33,7 +33,20 @@ test('--count alone runs until the count (the duration is then only the cap)', (
 });
 
 test('huge numbers are lowered to the hard caps, with a note for each', (t) => {
-  const { options: chosen, warnings } = options(['--rate', '100000', '--duration', '999999', '--count', '1e9', '--deadline', '86400', '--poll-concurrency', '1000', '--customers', '1e7']);
+  const { options: chosen, warnings } = options([
+    '--rate',
+    '100000',
+    '--duration',
+    '999999',
+    '--count',
+    '1e9',
+    '--deadline',
+    '86400',
+    '--poll-concurrency',
+    '1000',
+    '--customers',
+    '1e7',
+  ]);
   t.is(chosen.model.kind === 'open' && chosen.model.ratePerSecond, hardCaps.ratePerSecond);
   t.is(chosen.durationSeconds, hardCaps.durationSeconds);
   t.is(chosen.maxCount, hardCaps.count);
@@ -46,7 +59,17 @@ test('huge numbers are lowered to the hard caps, with a note for each', (t) => {
 });
 
 test('bad values and unknown flags are usage errors', (t) => {
-  for (const argv of [['--rate', '0'], ['--rate', '-3'], ['--rate', 'fast'], ['--tcp-share', '1.5'], ['--count', '2.5'], ['--arrivals', 'bursty'], ['--colour'], ['positional'], ['--mix', 'happy=1,refund=1']]) {
+  for (const argv of [
+    ['--rate', '0'],
+    ['--rate', '-3'],
+    ['--rate', 'fast'],
+    ['--tcp-share', '1.5'],
+    ['--count', '2.5'],
+    ['--arrivals', 'bursty'],
+    ['--colour'],
+    ['positional'],
+    ['--mix', 'happy=1,refund=1'],
+  ]) {
     t.throws(() => options(argv), { instanceOf: UsageError }, argv.join(' '));
   }
 });
@@ -57,10 +80,25 @@ test('the target defaults to $GATEWAY_URL when set', (t) => {
 });
 
 test('only this machine is a target unless --allow-remote', (t) => {
-  for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '[::ffff:127.0.0.1]', 'LOCALHOST']) t.true(isLoopbackHost(host), host);
-  for (const host of ['10.0.0.1', '192.168.1.10', '172.16.0.1', '8.8.8.8', 'example.com', 'localhost.example.com', '[::]', '0.0.0.0', '128.0.0.1']) t.false(isLoopbackHost(host), host);
+  for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '[::ffff:127.0.0.1]', 'LOCALHOST'])
+    t.true(isLoopbackHost(host), host);
+  for (const host of [
+    '10.0.0.1',
+    '192.168.1.10',
+    '172.16.0.1',
+    '8.8.8.8',
+    'example.com',
+    'localhost.example.com',
+    '[::]',
+    '0.0.0.0',
+    '128.0.0.1',
+  ])
+    t.false(isLoopbackHost(host), host);
 
-  t.throws(() => options(['--url', 'http://192.168.1.10:8080']), { instanceOf: UsageError, message: /not on this machine.*--allow-remote/ });
+  t.throws(() => options(['--url', 'http://192.168.1.10:8080']), {
+    instanceOf: UsageError,
+    message: /not on this machine.*--allow-remote/,
+  });
   t.is(options(['--url', 'http://192.168.1.10:8080', '--allow-remote']).options.baseUrl, 'http://192.168.1.10:8080');
   t.throws(() => checkTarget('ftp://localhost/', false), { instanceOf: UsageError });
   t.throws(() => checkTarget('http://user:secret@localhost:8080', false), { instanceOf: UsageError, message: /credentials/ });

@@ -48,8 +48,10 @@ test('ordinary baskets: 1–4 distinct catalogue lines of 1–3 units, never the
 });
 
 test('the decline scenarios use the simulator’s decline test cards', (t) => {
-  for (const { order } of ordersOf('decline', 50)) t.like(decideCard(digits(order.payment.cardNumber)), { kind: 'decline', declineCode: 'generic_decline' });
-  for (const { order } of ordersOf('insufficient', 50)) t.like(decideCard(digits(order.payment.cardNumber)), { kind: 'decline', declineCode: 'insufficient_funds' });
+  for (const { order } of ordersOf('decline', 50))
+    t.like(decideCard(digits(order.payment.cardNumber)), { kind: 'decline', declineCode: 'generic_decline' });
+  for (const { order } of ordersOf('insufficient', 50))
+    t.like(decideCard(digits(order.payment.cardNumber)), { kind: 'decline', declineCode: 'insufficient_funds' });
 });
 
 test('out-of-stock orders ask for more of the scarce product than was ever stocked', (t) => {
@@ -74,7 +76,10 @@ test('--tcp-share sets the payment channel', (t) => {
 
 test('the customer pool starts with the demo customers, then Korean and English customers with fitting addresses', (t) => {
   const pool = customerPool(300, seededRandom(3));
-  t.deepEqual(pool.slice(0, demoCustomers.length).map((customer) => customer.customerId), demoCustomers.map((customer) => customer.customerId));
+  t.deepEqual(
+    pool.slice(0, demoCustomers.length).map((customer) => customer.customerId),
+    demoCustomers.map((customer) => customer.customerId),
+  );
   t.is(pool[0]!.name.charAt(0), '김');
   t.regex(pool[3]!.name, / Smith$/);
   t.is(new Set(pool.map((customer) => customer.customerId)).size, 300);
@@ -100,7 +105,11 @@ test('a customer usually ships home, in the same country otherwise', (t) => {
   const orders = ordersOf('happy', 500);
   const home = orders.filter(({ customer, order }) => order.shippingAddress === customer.home).length / orders.length;
   t.true(home > 0.7 && home < 0.9, `${home}`);
-  t.true(orders.every(({ customer, order }) => order.shippingAddress.country === customer.home.country && order.shippingAddress.name === customer.name));
+  t.true(
+    orders.every(
+      ({ customer, order }) => order.shippingAddress.country === customer.home.country && order.shippingAddress.name === customer.name,
+    ),
+  );
 });
 
 test('baskets can be limited to the products still in stock', (t) => {

@@ -50,7 +50,14 @@ test('the snapshot counts orders, outcomes by scenario, errors and cancels', (t)
 test('the summary names every terminal status, scenario and error kind', (t) => {
   const options = loadOptions(['--rate', '5', '--duration', '20', '--seed', '1']);
   const record = someRun();
-  const report = buildReport({ options, warnings: [], startedAt: new Date(), interrupted: undefined, snapshot: record.snapshot(), orders: record.orders });
+  const report = buildReport({
+    options,
+    warnings: [],
+    startedAt: new Date(),
+    interrupted: undefined,
+    snapshot: record.snapshot(),
+    orders: record.orders,
+  });
   const text = formatSummary(report, options);
   t.regex(text, /^ordersaga load run finished after [\d.]+ s: open model 5\/s \(uniform\) for 20 s, against http:\/\/localhost:8080/);
   for (const status of ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED']) t.regex(text, new RegExp(`\\b${status}\\b`));
@@ -63,12 +70,22 @@ test('the summary names every terminal status, scenario and error kind', (t) => 
 test('the JSON report keeps every order with its trace id, and never the API key', (t) => {
   const options = loadOptions(['--api-key', 'secret-key']);
   const record = someRun();
-  const report = buildReport({ options, warnings: ['a note'], startedAt: new Date(), interrupted: 'SIGINT', snapshot: record.snapshot(), orders: record.orders });
+  const report = buildReport({
+    options,
+    warnings: ['a note'],
+    startedAt: new Date(),
+    interrupted: 'SIGINT',
+    snapshot: record.snapshot(),
+    orders: record.orders,
+  });
   const json = JSON.stringify(report);
   t.false(json.includes('secret-key'));
   t.is(settingsOf(options).apiKey, '(set)');
   t.is(report.orders.length, 3);
-  t.deepEqual(report.orders.map((order) => order.traceId), ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)]);
+  t.deepEqual(
+    report.orders.map((order) => order.traceId),
+    ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)],
+  );
   t.like(report.orders[0], { orderId: 'order-1', acceptMs: 12.35, outcome: 'COMPLETED', terminalMs: 640.5, sagaMs: 300 });
   t.is(report.interrupted, 'SIGINT');
 });
@@ -91,7 +108,10 @@ test('the live panel and the compact line show rate, in flight, outcomes and per
   t.regex(renderPanel(snapshot, { ...context, phase: { kind: 'draining' } }), /every order has settled/);
   const line = renderLine(snapshot, context);
   t.notRegex(line, /\n/);
-  t.regex(line, /^\[load\] \d+s\/20s submitted=3 accepted=2 rate=5\.0\/s inflight=0 COMPLETED=2 .* errors=2 accept_p50\/p99=12\.3\/20\.0ms/);
+  t.regex(
+    line,
+    /^\[load\] \d+s\/20s submitted=3 accepted=2 rate=5\.0\/s inflight=0 COMPLETED=2 .* errors=2 accept_p50\/p99=12\.3\/20\.0ms/,
+  );
 });
 
 test('the recent rate is measured over a sliding window', (t) => {

@@ -41,7 +41,10 @@ async function body(request: IncomingMessage): Promise<string> {
 }
 
 /** Ends orders the way the estate's levers say: card, postal code, scarce product, cancel. */
-function endingFor(order: { payment: { cardNumber: string }; shippingAddress: { postalCode: string }; items: { sku: string }[] }, cancelled: boolean): string {
+function endingFor(
+  order: { payment: { cardNumber: string }; shippingAddress: { postalCode: string }; items: { sku: string }[] },
+  cancelled: boolean,
+): string {
   if (cancelled) return 'CANCELLED';
   if (order.items.some((item) => item.sku === 'LTD-024')) return 'REJECTED';
   const card = order.payment.cardNumber.replace(/\s/g, '');
@@ -51,46 +54,56 @@ function endingFor(order: { payment: { cardNumber: string }; shippingAddress: { 
 }
 
 async function fakeGateway(behaviour: FakeBehaviour = {}): Promise<FakeGateway> {
-  const orders = new Map<string, { order: Parameters<typeof endingFor>[0]; polls: number; cancelled: boolean; done: boolean; at: string }>();
+  const orders = new Map<
+    string,
+    { order: Parameters<typeof endingFor>[0]; polls: number; cancelled: boolean; done: boolean; at: string }
+  >();
   let concurrentPolls = 0;
   const fake: Omit<FakeGateway, 'url' | 'close'> = { posts: [], polls: [], maxConcurrentPolls: 0, maxOpenOrders: 0 };
-  const server: Server = createServer(async (request, response) => {
-    const send = (status: number, json: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-    const path = request.url ?? '';
-    if (request.method === 'POST' && path === '/orders') {
-      const order = JSON.parse(await body(request));
-      if (behaviour.submitStatus && behaviour.submitStatus !== 202) return send(behaviour.submitStatus, { title: 'nope' });
-      const orderId = randomUUID();
-      orders.set(orderId, { order, polls: 0, cancelled: false, done: false, at: new Date().toISOString() });
-      fake.posts.push({ traceparent: request.headers.traceparent as string | undefined, orderId });
-      fake.maxOpenOrders = Math.max(fake.maxOpenOrders, [...orders.values()].filter((entry) => !entry.done).length);
-      return send(202, { orderId, status: 'PENDING' });
-    }
-    const cancel = /^\/orders\/([^/]+)\/cancel$/.exec(path);
-    if (request.method === 'POST' && cancel) {
-      await body(request);
-      const status = behaviour.cancelStatus ?? 404;
-      if (status === 202) orders.get(cancel[1]!)!.cancelled = true;
-      return send(status, {});
-    }
-    const read = /^\/orders\/([^/]+)$/.exec(path);
-    if (request.method === 'GET' && read) {
-      const entry = orders.get(read[1]!);
-      if (!entry) return send(404, {});
-      fake.polls.push({ traceparent: request.headers.traceparent as string | undefined, orderId: read[1]! });
-      concurrentPolls += 1;
-      fake.maxConcurrentPolls = Math.max(fake.maxConcurrentPolls, concurrentPolls);
-      await new Promise((resolve) => setTimeout(resolve, behaviour.pollDelayMs ?? 0));
-      concurrentPolls -= 1;
-      entry.polls += 1;
-      const terminal = entry.polls > (behaviour.pollsUntilTerminal ?? 1);
-      const status = terminal ? endingFor(entry.order, entry.cancelled) : 'PENDING';
-      if (terminal) entry.done = true;
-      const history = [{ status: 'PENDING', at: entry.at }, ...(terminal ? [{ status, at: new Date(Date.parse(entry.at) + 321).toISOString() }] : [])];
-      return send(200, { orderId: read[1], status, history });
-    }
-    send(404, {});
-  });
+  const server: Server = createServer(
+    (request, response) =>
+      void (async () => {
+        const send = (status: number, json: unknown) =>
+          response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+        const path = request.url ?? '';
+        if (request.method === 'POST' && path === '/orders') {
+          const order = JSON.parse(await body(request));
+          if (behaviour.submitStatus && behaviour.submitStatus !== 202) return send(behaviour.submitStatus, { title: 'nope' });
+          const orderId = randomUUID();
+          orders.set(orderId, { order, polls: 0, cancelled: false, done: false, at: new Date().toISOString() });
+          fake.posts.push({ traceparent: request.headers.traceparent as string | undefined, orderId });
+          fake.maxOpenOrders = Math.max(fake.maxOpenOrders, [...orders.values()].filter((entry) => !entry.done).length);
+          return send(202, { orderId, status: 'PENDING' });
+        }
+        const cancel = /^\/orders\/([^/]+)\/cancel$/.exec(path);
+        if (request.method === 'POST' && cancel) {
+          await body(request);
+          const status = behaviour.cancelStatus ?? 404;
+          if (status === 202) orders.get(cancel[1]!)!.cancelled = true;
+          return send(status, {});
+        }
+        const read = /^\/orders\/([^/]+)$/.exec(path);
+        if (request.method === 'GET' && read) {
+          const entry = orders.get(read[1]!);
+          if (!entry) return send(404, {});
+          fake.polls.push({ traceparent: request.headers.traceparent as string | undefined, orderId: read[1]! });
+          concurrentPolls += 1;
+          fake.maxConcurrentPolls = Math.max(fake.maxConcurrentPolls, concurrentPolls);
+          await new Promise((resolve) => setTimeout(resolve, behaviour.pollDelayMs ?? 0));
+          concurrentPolls -= 1;
+          entry.polls += 1;
+          const terminal = entry.polls > (behaviour.pollsUntilTerminal ?? 1);
+          const status = terminal ? endingFor(entry.order, entry.cancelled) : 'PENDING';
+          if (terminal) entry.done = true;
+          const history = [
+            { status: 'PENDING', at: entry.at },
+            ...(terminal ? [{ status, at: new Date(Date.parse(entry.at) + 321).toISOString() }] : []),
+          ];
+          return send(200, { orderId: read[1], status, history });
+        }
+        send(404, {});
+      })(),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return Object.assign(fake, {
@@ -203,7 +216,11 @@ test('refused submissions and an unreachable gateway are errors by kind, and not
 test('stop then abandon: submission ends and orders in flight are recorded as abandoned', async (t) => {
   const gateway = await fakeGateway({ pollsUntilTerminal: Number.POSITIVE_INFINITY });
   t.teardown(() => gateway.close());
-  const run = loadRun(gateway.url, { model: { kind: 'open', ratePerSecond: 20, arrivals: 'uniform', maxInFlight: 100 }, maxCount: 1_000, mix: parseMix('happy=1') });
+  const run = loadRun(gateway.url, {
+    model: { kind: 'open', ratePerSecond: 20, arrivals: 'uniform', maxInFlight: 100 },
+    maxCount: 1_000,
+    mix: parseMix('happy=1'),
+  });
   const running = run.run();
   await new Promise((resolve) => setTimeout(resolve, 300));
   run.stop('SIGINT');
@@ -268,6 +285,13 @@ test('the poll budget caps reads in flight and reads per second', async (t) => {
 });
 
 test('the saga duration comes from the order history', (t) => {
-  t.is(sagaDuration([{ status: 'PENDING', at: '2026-11-25T12:27:07.536+00:00' }, { status: 'STOCK_RESERVED', at: '2026-11-25T12:27:07.681071+00:00' }, { status: 'COMPLETED', at: '2026-11-25T12:27:07.854535+00:00' }]), 318);
+  t.is(
+    sagaDuration([
+      { status: 'PENDING', at: '2026-11-25T12:27:07.536+00:00' },
+      { status: 'STOCK_RESERVED', at: '2026-11-25T12:27:07.681071+00:00' },
+      { status: 'COMPLETED', at: '2026-11-25T12:27:07.854535+00:00' },
+    ]),
+    318,
+  );
   t.is(sagaDuration([{ status: 'PENDING', at: '2026-11-25T12:27:07.536Z' }]), undefined);
 });

@@ -54,7 +54,9 @@ test('during a ramp the gaps shrink', (t) => {
 });
 
 test('Poisson arrivals keep the mean rate and are increasing', (t) => {
-  const times = [...arrivalTimes({ ratePerSecond: 50, rampSeconds: 0 }, { durationSeconds: 200, maxCount: 1e6 }, 'poisson', seededRandom(1))];
+  const times = [
+    ...arrivalTimes({ ratePerSecond: 50, rampSeconds: 0 }, { durationSeconds: 200, maxCount: 1e6 }, 'poisson', seededRandom(1)),
+  ];
   t.true(times.every((at, index) => index === 0 || at > times[index - 1]!));
   // 10 000 expected; the standard deviation is 100.
   t.true(Math.abs(times.length - 10_000) < 500, `${times.length} arrivals`);

@@ -1,7 +1,14 @@
 /** W3C traceparent on the load's requests (loadgen/traceparent.ts). */
 import test from 'ava';
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { formatTraceparent, newSpanId, newTraceId, orderTraceContext, parseTraceparent, pollTraceContext } from '../../loadgen/traceparent.js';
+import {
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  orderTraceContext,
+  parseTraceparent,
+  pollTraceContext,
+} from '../../loadgen/traceparent.js';
 
 const W3C = /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/;
 

@@ -19,10 +19,18 @@ test('card fields are masked to the last four digits at any depth up to three', 
     log.info({ pan: 4111111111111111, card_number: '378282246310005' }, 'other names');
     log.info({ cardToken: 'tok_Xq3v9LkP0aZ2mB7cR4sT', last4: '4242' }, 'what may be shown');
   `;
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url).pathname });
-  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, any>);
   t.is(lines.length, 5);
-  t.false(/\d{5,}/.test(stdout.replace(/"time":"[^"]*"/g, '').replace(/"(pid|hostname)":[^,]*,/g, '')), 'no run of five or more digits is left');
+  t.false(
+    /\d{5,}/.test(stdout.replace(/"time":"[^"]*"/g, '').replace(/"(pid|hostname)":[^,]*,/g, '')),
+    'no run of five or more digits is left',
+  );
   t.is(lines[0]!.cardNumber, '[card …4242]');
   t.is(lines[1]!.body.payment.cardNumber, '[card …5556]');
   t.is(lines[1]!.body.payment.channel, 'http', 'the other fields are untouched');

@@ -5,19 +5,18 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { eventTypes, type EventType } from '../../platform/events/catalog.js';
-import {
-  type Channel,
-  formatAmount,
-  type Locale,
-  notifiedEventTypes,
-  renderNotification,
-} from '../../consumers/notification/templates.js';
+import { type Channel, formatAmount, type Locale, notifiedEventTypes, renderNotification } from '../../consumers/notification/templates.js';
 import { sampleEventData } from '../support/fixtures.js';
 
 const locales: Locale[] = ['ko', 'en'];
 const channels: Channel[] = ['email', 'sms', 'push'];
 const HANGUL = /[\uAC00-\uD7A3]/;
-const internalEventTypes: EventType[] = ['inventory.v1.reserved', 'inventory.v1.rejected', 'inventory.v1.released', 'fulfillment.v1.cancelled'];
+const internalEventTypes: EventType[] = [
+  'inventory.v1.reserved',
+  'inventory.v1.rejected',
+  'inventory.v1.released',
+  'fulfillment.v1.cancelled',
+];
 
 const orderId = randomUUID();
 const samples = sampleEventData(orderId);
@@ -28,10 +27,7 @@ function render(type: EventType, locale: Locale, channel: Channel) {
 }
 
 test('customers hear of every event except the internal steps', (t) => {
-  t.deepEqual(
-    [...notifiedEventTypes()].sort(),
-    eventTypes.filter((type) => !internalEventTypes.includes(type)).sort(),
-  );
+  t.deepEqual([...notifiedEventTypes()].sort(), eventTypes.filter((type) => !internalEventTypes.includes(type)).sort());
 });
 
 for (const type of notifiedEventTypes()) {

@@ -26,7 +26,12 @@ function withChange(change: (body: Body & Record<string, unknown>) => void): unk
 }
 
 test('a valid order is accepted unchanged', (t) => {
-  const body = validOrderBody({ items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 100 }] });
+  const body = validOrderBody({
+    items: [
+      { sku: 'KB-001', quantity: 1 },
+      { sku: 'MS-002', quantity: 100 },
+    ],
+  });
   const result = orderRequestSchema.safeParse(body);
   if (!result.success) return t.fail(JSON.stringify(fieldErrors(result.error)));
   t.deepEqual(result.data, body);
@@ -41,7 +46,14 @@ test('spaces and dashes in the card number are stripped', (t) => {
 
 test('a card number that is not 12 to 19 digits is refused at /payment/cardNumber', (t) => {
   for (const cardNumber of ['4242', '4242 4242 4242 4242 4242', '4242x4242x4242x4242', '']) {
-    t.deepEqual(refusedPointers(t, withChange((b) => (b.payment.cardNumber = cardNumber))), ['/payment/cardNumber'], cardNumber);
+    t.deepEqual(
+      refusedPointers(
+        t,
+        withChange((b) => (b.payment.cardNumber = cardNumber)),
+      ),
+      ['/payment/cardNumber'],
+      cardNumber,
+    );
   }
 });
 
@@ -52,37 +64,112 @@ for (const [field, pointer] of [
   ['shippingAddress', '/shippingAddress'],
 ] as const) {
   test(`a missing ${field} is refused at ${pointer}`, (t) => {
-    t.deepEqual(refusedPointers(t, withChange((b) => delete (b as Record<string, unknown>)[field])), [pointer]);
+    t.deepEqual(
+      refusedPointers(
+        t,
+        withChange((b) => delete (b as Record<string, unknown>)[field]),
+      ),
+      [pointer],
+    );
   });
 }
 
 test('missing nested fields are refused at their own pointers', (t) => {
-  t.deepEqual(refusedPointers(t, withChange((b) => delete (b.shippingAddress as Partial<Body['shippingAddress']>).postalCode)), [
-    '/shippingAddress/postalCode',
-  ]);
-  t.deepEqual(refusedPointers(t, withChange((b) => delete (b.payment as Partial<Body['payment']>).channel)), ['/payment/channel']);
-  t.deepEqual(refusedPointers(t, withChange((b) => delete (b.items[0] as Partial<Body['items'][number]>).quantity)), ['/items/0/quantity']);
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => delete (b.shippingAddress as Partial<Body['shippingAddress']>).postalCode),
+    ),
+    ['/shippingAddress/postalCode'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => delete (b.payment as Partial<Body['payment']>).channel),
+    ),
+    ['/payment/channel'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => delete (b.items[0] as Partial<Body['items'][number]>).quantity),
+    ),
+    ['/items/0/quantity'],
+  );
 });
 
 test('an unknown field is refused with a pointer to that field', (t) => {
-  t.deepEqual(refusedPointers(t, withChange((b) => (b.coupon = 'FREE'))), ['/coupon']);
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b.items[0] as Record<string, unknown>).price = 1))), ['/items/0/price']);
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b.payment as Record<string, unknown>).cvc = '123'))), ['/payment/cvc']);
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => (b.coupon = 'FREE')),
+    ),
+    ['/coupon'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b.items[0] as Record<string, unknown>).price = 1)),
+    ),
+    ['/items/0/price'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b.payment as Record<string, unknown>).cvc = '123')),
+    ),
+    ['/payment/cvc'],
+  );
   const result = orderRequestSchema.safeParse(withChange((b) => (b.coupon = 'FREE')));
   t.regex(fieldErrors(result.error!)[0]!.detail, /unknown field.*coupon/);
 });
 
 test('fields of the wrong type are refused at their pointers', (t) => {
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b.items[0] as Record<string, unknown>).quantity = '2'))), ['/items/0/quantity']);
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b as Record<string, unknown>).customerId = 42))), ['/customerId']);
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b as Record<string, unknown>).items = { sku: 'KB-001', quantity: 1 }))), ['/items']);
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b.payment as Record<string, unknown>).channel = 'fax'))), ['/payment/channel']);
-  t.deepEqual(refusedPointers(t, withChange((b) => ((b.items[0] as Record<string, unknown>).quantity = 1.5))), ['/items/0/quantity']);
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b.items[0] as Record<string, unknown>).quantity = '2')),
+    ),
+    ['/items/0/quantity'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b as Record<string, unknown>).customerId = 42)),
+    ),
+    ['/customerId'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b as Record<string, unknown>).items = { sku: 'KB-001', quantity: 1 })),
+    ),
+    ['/items'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b.payment as Record<string, unknown>).channel = 'fax')),
+    ),
+    ['/payment/channel'],
+  );
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => ((b.items[0] as Record<string, unknown>).quantity = 1.5)),
+    ),
+    ['/items/0/quantity'],
+  );
 });
 
 test('zero, negative and excessive quantities are refused at /items/N/quantity', (t) => {
   for (const quantity of [0, -1, -100, 101]) {
-    const body = validOrderBody({ items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity }] });
+    const body = validOrderBody({
+      items: [
+        { sku: 'KB-001', quantity: 1 },
+        { sku: 'MS-002', quantity },
+      ],
+    });
     t.deepEqual(refusedPointers(t, body), ['/items/1/quantity'], String(quantity));
   }
 });
@@ -95,7 +182,12 @@ test('a SKU that does not match the catalogue pattern is refused at /items/N/sku
 
 test('an empty order and a repeated SKU are refused at /items', (t) => {
   t.deepEqual(refusedPointers(t, validOrderBody({ items: [] })), ['/items']);
-  const duplicate = validOrderBody({ items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'KB-001', quantity: 2 }] });
+  const duplicate = validOrderBody({
+    items: [
+      { sku: 'KB-001', quantity: 1 },
+      { sku: 'KB-001', quantity: 2 },
+    ],
+  });
   t.deepEqual(refusedPointers(t, duplicate), ['/items']);
   const result = orderRequestSchema.safeParse(duplicate);
   t.is(fieldErrors(result.error!)[0]!.detail, 'each SKU may appear only once');
@@ -103,7 +195,14 @@ test('an empty order and a repeated SKU are refused at /items', (t) => {
 
 test('a country that is not an ISO alpha-2 code is refused at /shippingAddress/country', (t) => {
   for (const country of ['kr', 'KOR', 'K', '', '12']) {
-    t.deepEqual(refusedPointers(t, withChange((b) => (b.shippingAddress.country = country))), ['/shippingAddress/country'], country);
+    t.deepEqual(
+      refusedPointers(
+        t,
+        withChange((b) => (b.shippingAddress.country = country)),
+      ),
+      ['/shippingAddress/country'],
+      country,
+    );
   }
 });
 
@@ -118,7 +217,13 @@ test('every problem in a request is reported, each at its own pointer', (t) => {
 });
 
 test('pointers escape ~ and / in field names (RFC 6901)', (t) => {
-  t.deepEqual(refusedPointers(t, withChange((b) => (b['a/b~c'] = 1))), ['/a~1b~0c']);
+  t.deepEqual(
+    refusedPointers(
+      t,
+      withChange((b) => (b['a/b~c'] = 1)),
+    ),
+    ['/a~1b~0c'],
+  );
 });
 
 test('maskCardNumber keeps only the last four digits', (t) => {

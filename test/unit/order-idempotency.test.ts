@@ -9,8 +9,16 @@ import type { Order } from '../../platform/contracts/order.js';
 import { validOrder } from '../support/fixtures.js';
 
 /** As the gateway relays it: the card is the vault's token and its last four digits (docs/decisions.md). */
-const { payment: _card, ...requested } = validOrder({ items: [{ sku: 'KB-001', quantity: 2 }, { sku: 'MS-002', quantity: 1 }] });
-const order: Order = { ...requested, payment: { channel: 'http', cardToken: 'tok_AAAAAAAAAAAAAAAAAAAA', last4: '4242', brand: 'visa', luhnValid: true } };
+const { payment: _card, ...requested } = validOrder({
+  items: [
+    { sku: 'KB-001', quantity: 2 },
+    { sku: 'MS-002', quantity: 1 },
+  ],
+});
+const order: Order = {
+  ...requested,
+  payment: { channel: 'http', cardToken: 'tok_AAAAAAAAAAAAAAAAAAAA', last4: '4242', brand: 'visa', luhnValid: true },
+};
 /** What the order service recorded for `order` (it keeps the card's last four digits only). */
 const recorded = {
   customerId: order.customerId,
@@ -28,7 +36,13 @@ test('a retry of the same order is the same submission, whatever the order of ke
 
 test('another basket, address, channel, card or customer under the same key is a different submission', (t) => {
   const variants = [
-    { ...order, items: [{ sku: 'KB-001', quantity: 3 }, { sku: 'MS-002', quantity: 1 }] },
+    {
+      ...order,
+      items: [
+        { sku: 'KB-001', quantity: 3 },
+        { sku: 'MS-002', quantity: 1 },
+      ],
+    },
     { ...order, items: [{ sku: 'KB-001', quantity: 2 }] },
     { ...order, shippingAddress: { ...order.shippingAddress, line1: '다른 주소 1' } },
     { ...order, payment: { ...order.payment, channel: 'tcp' as const } },

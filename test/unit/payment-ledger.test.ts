@@ -49,7 +49,10 @@ test('a reversal of an attempt frees the order and forgets the answers stored fo
   t.like(ledger.reverseAttempt('o-rev', 1, 'again'), { outcome: 'done', payment: { paymentId: first.paymentId } });
 
   const second = ledger.recordApproval({ ...approval('o-rev'), attempt: 2 });
-  t.deepEqual(ledger.paymentsOfOrder('o-rev').map((payment) => payment.paymentId), [first.paymentId, second.paymentId]);
+  t.deepEqual(
+    ledger.paymentsOfOrder('o-rev').map((payment) => payment.paymentId),
+    [first.paymentId, second.paymentId],
+  );
   t.like(ledger.reverseAttempt('o-never', 1, 'x'), { outcome: 'nothing' });
   t.like(ledger.voidOrder('o-never-either', 'x'), { outcome: 'nothing' });
 });

@@ -59,9 +59,7 @@ test('property: changing any one digit of a valid number makes it invalid', (t) 
   const validNumberAndChange = fc
     .array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 30 })
     .map((payload) => [...payload, checkDigitFor(payload)])
-    .chain((digits) =>
-      fc.tuple(fc.constant(digits), fc.integer({ min: 0, max: digits.length - 1 }), fc.integer({ min: 1, max: 9 })),
-    );
+    .chain((digits) => fc.tuple(fc.constant(digits), fc.integer({ min: 0, max: digits.length - 1 }), fc.integer({ min: 1, max: 9 })));
   t.notThrows(() =>
     fc.assert(
       fc.property(validNumberAndChange, ([digits, position, shift]) => {
@@ -113,7 +111,11 @@ test('domestic orders pay 3,000 shipping below 50,000 and nothing from 50,000', 
 });
 
 test('international orders always pay 25,000 shipping', async (t) => {
-  for (const [country, subtotal] of [['US', 10_000], ['JP', 50_000], ['DE', 1_000_000]] as const) {
+  for (const [country, subtotal] of [
+    ['US', 10_000],
+    ['JP', 50_000],
+    ['DE', 1_000_000],
+  ] as const) {
     const outcome = await preparation.prepare(orderTo(country), subtotal, 'KRW');
     t.deepEqual(outcome, { outcome: 'ready', amountMinor: subtotal + 25_000, currency: 'KRW', cardBrand: 'visa' }, country);
   }

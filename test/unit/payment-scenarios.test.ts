@@ -41,5 +41,8 @@ test('rates are rolled independently', (t) => {
   const book = new ScenarioBook();
   book.set('http', { latencyMs: 0, errorRate: 0.5, declineRate: 0.5, timeoutRate: 0 });
   const draws = [0.4, 0.6];
-  t.like(book.roll('http', () => draws.shift() ?? 1), { error: true, decline: false });
+  t.like(
+    book.roll('http', () => draws.shift() ?? 1),
+    { error: true, decline: false },
+  );
 });

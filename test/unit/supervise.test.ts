@@ -47,7 +47,11 @@ test.serial('a piece killed with SIGKILL is restarted, with the exit status in t
   t.not(second, first);
   t.regex(supervisorLog(), /dummy killed by SIGKILL \(status 137\) after \d+s up; restart #1/);
   // the piece writes its pidfile itself; the supervisor's line about it follows
-  await eventually('the restart logged', async () => (supervisorLog().includes(`restarted dummy (pid ${second})`) ? true : undefined), 5_000);
+  await eventually(
+    'the restart logged',
+    async () => (supervisorLog().includes(`restarted dummy (pid ${second})`) ? true : undefined),
+    5_000,
+  );
 
   sh('stop_by_pidfile dummy >/dev/null');
   t.false(running());
@@ -69,7 +73,11 @@ test.serial('one supervisor per piece: a second one leaves at once; a supervisor
 
   const piecePid = pid();
   sh(`kill -9 ${supervisor}`);
-  await eventually('the supervisor gone', async () => (sh('supervisor_running dummy && echo yes || echo no') === 'no' ? true : undefined), 5_000);
+  await eventually(
+    'the supervisor gone',
+    async () => (sh('supervisor_running dummy && echo yes || echo no') === 'no' ? true : undefined),
+    5_000,
+  );
   t.true(running(), 'the piece outlives its supervisor');
   sh(`supervise_running dummy exec ${piece}`);
   t.not(pid('dummy.supervisor'), supervisor);

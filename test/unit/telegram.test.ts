@@ -34,16 +34,14 @@ function alpha(length: number) {
 }
 
 function hangul(lengthInBytes: number) {
-  return fc
-    .array(fc.oneof(asciiChar, fc.constantFrom(...eucKrSyllables)), { maxLength: lengthInBytes })
-    .map((characters) => {
-      let text = '';
-      for (const character of characters) {
-        if (byteLength(text + character) > lengthInBytes) break;
-        text += character;
-      }
-      return text.trimEnd();
-    });
+  return fc.array(fc.oneof(asciiChar, fc.constantFrom(...eucKrSyllables)), { maxLength: lengthInBytes }).map((characters) => {
+    let text = '';
+    for (const character of characters) {
+      if (byteLength(text + character) > lengthInBytes) break;
+      text += character;
+    }
+    return text.trimEnd();
+  });
 }
 
 const telegramArbitrary: fc.Arbitrary<Telegram> = fc.record(

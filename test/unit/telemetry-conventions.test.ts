@@ -51,7 +51,10 @@ function finished(name: string) {
 
 test('exit spans are named after the peer their attributes point at', (t) => {
   t.is(peerOf({ 'messaging.system': 'kafka', 'messaging.destination': 'ordersaga.order.events' }, directory), 'kafka');
-  t.is(peerOf({ 'db.system': 'postgresql', 'db.name': 'orders', 'net.peer.name': 'localhost', 'net.peer.port': 5432 }, directory), 'orders-db');
+  t.is(
+    peerOf({ 'db.system': 'postgresql', 'db.name': 'orders', 'net.peer.name': 'localhost', 'net.peer.port': 5432 }, directory),
+    'orders-db',
+  );
   t.is(peerOf({ 'db.system': 'postgresql', 'db.namespace': 'inventory' }, directory), 'inventory-db');
   t.is(peerOf({ 'server.address': 'localhost', 'server.port': 9090 }, directory), 'payment-sim');
   t.is(peerOf({ 'server.address': '127.0.0.1', 'server.port': 9091 }, directory), 'payment-sim', 'loopback spellings are one host');
@@ -64,7 +67,12 @@ test('the processor adds peer.service and service.peer.name to CLIENT and PRODUC
   spans.reset();
   tracer.startSpan('peer-client', { kind: SpanKind.CLIENT, attributes: { 'server.address': 'localhost', 'server.port': 9090 } }).end();
   tracer.startSpan('peer-producer', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka' } }).end();
-  tracer.startSpan('peer-named', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'payment-sim', 'server.address': 'x', 'server.port': 1 } }).end();
+  tracer
+    .startSpan('peer-named', {
+      kind: SpanKind.CLIENT,
+      attributes: { 'peer.service': 'payment-sim', 'server.address': 'x', 'server.port': 1 },
+    })
+    .end();
   tracer.startSpan('peer-server', { kind: SpanKind.SERVER, attributes: { 'server.address': 'localhost', 'server.port': 9090 } }).end();
   tracer.startSpan('peer-unknown', { kind: SpanKind.CLIENT, attributes: { 'server.address': 'example.com', 'server.port': 443 } }).end();
   const peers = (name: string) => {
@@ -91,14 +99,30 @@ test('pool connects and transaction brackets are never recorded; the rest follow
   t.is(decide('pg.query:ROLLBACK orders'), RECORD_AND_SAMPLED, 'a rollback means something went wrong: kept');
   t.is(decide('pg.query:INSERT analytics'), RECORD_AND_SAMPLED);
   t.is(decide('POST /orders'), RECORD_AND_SAMPLED);
-  t.is(new QuietSpansSampler(samplerFromEnvironment({ OTEL_TRACES_SAMPLER: 'always_off' })).shouldSample(context.active(), 'ab'.repeat(16), 'POST /orders', SpanKind.SERVER, {}, []).decision, NOT_RECORD);
-  t.regex(samplerFromEnvironment({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).toString(), /ParentBased.*TraceIdRatioBased\{0\.25\}/);
+  t.is(
+    new QuietSpansSampler(samplerFromEnvironment({ OTEL_TRACES_SAMPLER: 'always_off' })).shouldSample(
+      context.active(),
+      'ab'.repeat(16),
+      'POST /orders',
+      SpanKind.SERVER,
+      {},
+      [],
+    ).decision,
+    NOT_RECORD,
+  );
+  t.regex(
+    samplerFromEnvironment({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).toString(),
+    /ParentBased.*TraceIdRatioBased\{0\.25\}/,
+  );
   t.regex(samplerFromEnvironment({}).toString(), /ParentBased\{root=AlwaysOnSampler/);
 });
 
-test('a dropped span passes its parent\'s context through: what runs under it hangs under the parent', (t) => {
+test("a dropped span passes its parent's context through: what runs under it hangs under the parent", (t) => {
   spans.reset();
-  const quietTracer = new node.NodeTracerProvider({ sampler: new QuietSpansSampler(), spanProcessors: [new tracing.SimpleSpanProcessor(spans)] }).getTracer('quiet');
+  const quietTracer = new node.NodeTracerProvider({
+    sampler: new QuietSpansSampler(),
+    spanProcessors: [new tracing.SimpleSpanProcessor(spans)],
+  }).getTracer('quiet');
   const parent = quietTracer.startSpan('RunActivity:recordOrderTransition');
   const connect = quietTracer.startSpan('pg-pool.connect', {}, trace.setSpan(context.active(), parent));
   t.false(connect.isRecording());
@@ -106,7 +130,13 @@ test('a dropped span passes its parent\'s context through: what runs under it ha
   query.end();
   connect.end();
   parent.end();
-  t.deepEqual(spans.getFinishedSpans().map((span) => span.name).sort(), ['RunActivity:recordOrderTransition', 'pg.query:UPDATE orders']);
+  t.deepEqual(
+    spans
+      .getFinishedSpans()
+      .map((span) => span.name)
+      .sort(),
+    ['RunActivity:recordOrderTransition', 'pg.query:UPDATE orders'],
+  );
   t.is(finished('pg.query:UPDATE orders')[0]?.parentSpanId, parent.spanContext().spanId);
 });
 
@@ -117,7 +147,11 @@ test('Kafka spans get the messaging conventions: names, destination, operation, 
   const producer = tracer.startSpan('ordersaga.order.events', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka' } });
   kafkaProducerHook(producer, {
     topic: 'ordersaga.order.events',
-    message: { key: 'order-1', value: '{}', headers: { ce_id: 'evt-1', ce_type: 'order.v1.created', 'content-type': 'application/cloudevents+json' } },
+    message: {
+      key: 'order-1',
+      value: '{}',
+      headers: { ce_id: 'evt-1', ce_type: 'order.v1.created', 'content-type': 'application/cloudevents+json' },
+    },
   });
   producer.end();
   const consumer = tracer.startSpan('ordersaga.order.events', { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka' } });
@@ -154,9 +188,24 @@ test('Kafka spans get the messaging conventions: names, destination, operation, 
 
 test('consumer lag: high watermark minus the committed offset; nothing committed lags by what is retained', (t) => {
   const lag = computeLag(
-    [{ topic: 'a', partitions: [{ partition: 0, offset: '10' }, { partition: 1, offset: '-1' }] }],
     [
-      { topic: 'a', partitions: [{ partition: 0, high: '15', low: '0' }, { partition: 1, high: '9', low: '4' }, { partition: 2, high: '3', low: '0' }] },
+      {
+        topic: 'a',
+        partitions: [
+          { partition: 0, offset: '10' },
+          { partition: 1, offset: '-1' },
+        ],
+      },
+    ],
+    [
+      {
+        topic: 'a',
+        partitions: [
+          { partition: 0, high: '15', low: '0' },
+          { partition: 1, high: '9', low: '4' },
+          { partition: 2, high: '3', low: '0' },
+        ],
+      },
       { topic: 'b', partitions: [{ partition: 0, high: '0', low: '0' }] },
     ],
   );
@@ -200,24 +249,39 @@ test('Temporal client calls become CLIENT spans whose peer is temporal, activity
 test('each SERVER span of an RPC line is one rpc.server.duration measurement with its method and outcome', async (t) => {
   const approve = tracer.startSpan('PaymentTelegram/Approve', {
     kind: SpanKind.SERVER,
-    attributes: { 'rpc.system': 'ordersaga-telegram', 'rpc.service': 'PaymentTelegram', 'rpc.method': 'Approve', 'ordersaga.telegram.trace_number': 17 },
+    attributes: {
+      'rpc.system': 'ordersaga-telegram',
+      'rpc.service': 'PaymentTelegram',
+      'rpc.method': 'Approve',
+      'ordersaga.telegram.trace_number': 17,
+    },
   });
   approve.setAttribute('ordersaga.telegram.response_code', '0000');
   approve.end();
-  const failed = tracer.startSpan('PaymentTelegram/Approve', { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'ordersaga-telegram', 'rpc.method': 'Approve' } });
+  const failed = tracer.startSpan('PaymentTelegram/Approve', {
+    kind: SpanKind.SERVER,
+    attributes: { 'rpc.system': 'ordersaga-telegram', 'rpc.method': 'Approve' },
+  });
   failed.setAttribute('ordersaga.telegram.response_code', '0096');
   failed.setStatus({ code: SpanStatusCode.ERROR });
   failed.end();
   tracer.startSpan('GET /health', { kind: SpanKind.SERVER }).end();
 
   const { resourceMetrics } = await metricReader.collect();
-  const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === metricNames.rpcServerDuration);
+  const metric = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((m) => m.descriptor.name === metricNames.rpcServerDuration);
   t.truthy(metric);
   const points = metric!.dataPoints.map((point) => point.attributes);
   t.deepEqual(
     points.sort((a, b) => String(a['ordersaga.telegram.response_code']).localeCompare(String(b['ordersaga.telegram.response_code']))),
     [
-      { 'rpc.system': 'ordersaga-telegram', 'rpc.service': 'PaymentTelegram', 'rpc.method': 'Approve', 'ordersaga.telegram.response_code': '0000' },
+      {
+        'rpc.system': 'ordersaga-telegram',
+        'rpc.service': 'PaymentTelegram',
+        'rpc.method': 'Approve',
+        'ordersaga.telegram.response_code': '0000',
+      },
       { 'rpc.system': 'ordersaga-telegram', 'rpc.method': 'Approve', 'ordersaga.telegram.response_code': '0096', 'error.type': '0096' },
     ],
     'no trace numbers or order ids in the series',

@@ -37,7 +37,10 @@ test('under a recording span a query goes through the instrumentation', (t) => {
     return value;
   });
   t.is(result, 'result');
-  t.deepEqual(calls.map((call) => call.via), ['instrumented', 'original']);
+  t.deepEqual(
+    calls.map((call) => call.via),
+    ['instrumented', 'original'],
+  );
   t.is(calls[0]!.self, client);
   t.deepEqual(calls[0]!.args, ['SELECT 1', [7]]);
 });
@@ -47,10 +50,19 @@ test('under an unsampled span, or none, a query skips the instrumentation and st
   traceQueriesOnlyWhenRecorded(prototype);
   const query = prototype.query as (...args: unknown[]) => unknown;
   const client = { name: 'client' };
-  t.is(context.with(trace.setSpan(context.active(), unsampled), () => query.call(client, 'SELECT 2')), 'result');
+  t.is(
+    context.with(trace.setSpan(context.active(), unsampled), () => query.call(client, 'SELECT 2')),
+    'result',
+  );
   t.is(query.call(client, 'SELECT 3'), 'result');
-  t.deepEqual(calls.map((call) => call.via), ['original', 'original']);
-  t.deepEqual(calls.map((call) => call.args[0]), ['SELECT 2', 'SELECT 3']);
+  t.deepEqual(
+    calls.map((call) => call.via),
+    ['original', 'original'],
+  );
+  t.deepEqual(
+    calls.map((call) => call.args[0]),
+    ['SELECT 2', 'SELECT 3'],
+  );
   t.is(calls[0]!.self, client);
 });
 
@@ -64,7 +76,11 @@ test('applied twice it wraps once; without the instrumentation it changes nothin
     (prototype.query as () => unknown)();
     span.end();
   });
-  t.deepEqual(calls.map((call) => call.via), ['instrumented', 'original'], 'one instrumented call, not two');
+  t.deepEqual(
+    calls.map((call) => call.via),
+    ['instrumented', 'original'],
+    'one instrumented call, not two',
+  );
 
   const plain = { query: () => 'plain' };
   const before = plain.query;

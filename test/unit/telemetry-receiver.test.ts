@@ -32,10 +32,13 @@ const resource = new Resource({ 'service.name': 'unit-probe', 'service.instance.
 async function exportTwoSpans(exporter: SpanExporter) {
   const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const tracer = provider.getTracer('unit');
-  const parent = tracer.startSpan('POST /orders', { kind: SpanKind.SERVER, attributes: { 'http.route': '/orders', 'http.status_code': 202 } });
+  const parent = tracer.startSpan('POST /orders', {
+    kind: SpanKind.SERVER,
+    attributes: { 'http.route': '/orders', 'http.status_code': 202 },
+  });
   const child = tracer.startSpan(
     'send ordersaga.order.events',
-    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'flags': [1, 2, 3], retried: false } },
+    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', flags: [1, 2, 3], retried: false } },
     trace.setSpan(context.active(), parent),
   );
   child.setStatus({ code: SpanStatusCode.ERROR, message: 'broker gone' });
@@ -88,17 +91,34 @@ for (const [label, makeExporter] of [
 test('metrics exported over OTLP/HTTP protobuf keep names, units, kinds and attributes', async (t) => {
   const provider = new MeterProvider({
     resource,
-    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${receiver.url}/v1/metrics` }), exportIntervalMillis: 60_000 })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${receiver.url}/v1/metrics` }),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
   });
   const meter = provider.getMeter('unit');
   meter.createCounter('orders.created', { unit: '{order}' }).add(3, { 'payment.channel': 'tcp' });
-  meter.createHistogram('order.duration', { unit: 's', advice: { explicitBucketBoundaries: [1, 5] } }).record(2.5, { 'order.status': 'COMPLETED' });
-  meter.createObservableGauge('messaging.kafka.consumer.lag').addCallback((result) => result.observe(7, { 'messaging.consumer.group.name': 'analytics' }));
+  meter
+    .createHistogram('order.duration', { unit: 's', advice: { explicitBucketBoundaries: [1, 5] } })
+    .record(2.5, { 'order.status': 'COMPLETED' });
+  meter
+    .createObservableGauge('messaging.kafka.consumer.lag')
+    .addCallback((result) => result.observe(7, { 'messaging.consumer.group.name': 'analytics' }));
   await provider.forceFlush();
   await provider.shutdown();
 
   const [created] = receiver.store.metrics({ name: 'orders.created' });
-  t.like(created, { service: 'unit-probe', instance: 'probe-1', kind: 'sum', monotonic: true, temporality: 'cumulative', unit: '{order}', value: 3 });
+  t.like(created, {
+    service: 'unit-probe',
+    instance: 'probe-1',
+    kind: 'sum',
+    monotonic: true,
+    temporality: 'cumulative',
+    unit: '{order}',
+    value: 3,
+  });
   t.deepEqual(created!.attributes, { 'payment.channel': 'tcp' });
   const [duration] = receiver.store.metrics({ name: 'order.duration' });
   t.like(duration, { kind: 'histogram', unit: 's', count: 1, sum: 2.5, explicitBounds: [1, 5], bucketCounts: [0, 1, 0] });
@@ -147,7 +167,11 @@ test('an export in an unknown content type is refused with 415, an undecodable o
   try {
     const text = await fetch(`${own.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     t.is(text.status, 415);
-    const garbage = await fetch(`${own.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array([0x0a, 0xff, 0xff, 0xff]) });
+    const garbage = await fetch(`${own.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array([0x0a, 0xff, 0xff, 0xff]),
+    });
     t.is(garbage.status, 400);
     t.like(own.store.status(), { rejected: 2, spans: 0, requests: { traces: 0, metrics: 0, logs: 0 } });
   } finally {
@@ -158,8 +182,20 @@ test('an export in an unknown content type is refused with 415, an undecodable o
 test('past its cap the store drops whole traces, oldest first', (t) => {
   const store = new OtlpStore({ maxSpans: 4, maxLogs: 10 });
   const span = (traceId: string, spanId: string): ReceivedSpan => ({
-    traceId, spanId, name: 'x', kind: 'INTERNAL', startTimeMs: 0, endTimeMs: 1, durationMs: 1, attributes: {},
-    status: { code: 'UNSET' }, events: [], links: [], service: 's', resource: {}, scope: '',
+    traceId,
+    spanId,
+    name: 'x',
+    kind: 'INTERNAL',
+    startTimeMs: 0,
+    endTimeMs: 1,
+    durationMs: 1,
+    attributes: {},
+    status: { code: 'UNSET' },
+    events: [],
+    links: [],
+    service: 's',
+    resource: {},
+    scope: '',
   });
   store.addSpans([span('a'.repeat(32), '1'), span('a'.repeat(32), '2'), span('b'.repeat(32), '3')]);
   store.addSpans([span('c'.repeat(32), '4'), span('c'.repeat(32), '5')]);

@@ -23,7 +23,7 @@ cacheInstrumentationResolutions();
 const packageFile = fileURLToPath(new URL('../../node_modules/kafkajs/src/protocol/requests/fetch/index.js', import.meta.url));
 const ownFile = fileURLToPath(import.meta.url);
 
-test.serial('a package file\'s repeated two-argument resolution is answered from memory, with the same file', (t) => {
+test.serial("a package file's repeated two-argument resolution is answered from memory, with the same file", (t) => {
   const parent = { id: packageFile, filename: packageFile, paths: [] };
   calls = 0;
   const first = Module._resolveFilename('./v11/request', parent);
@@ -33,7 +33,7 @@ test.serial('a package file\'s repeated two-argument resolution is answered from
   t.is(calls, 1);
 });
 
-test.serial('three-argument calls (Node\'s own), files outside node_modules and failures are never cached', (t) => {
+test.serial("three-argument calls (Node's own), files outside node_modules and failures are never cached", (t) => {
   calls = 0;
   Module._resolveFilename('./v11/request', { id: packageFile, filename: packageFile, paths: [] }, false);
   Module._resolveFilename('./v11/request', { id: packageFile, filename: packageFile, paths: [] }, false);

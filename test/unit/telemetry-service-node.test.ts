@@ -58,35 +58,43 @@ function asReceived(span: tracing.ReadableSpan): ReceivedSpan {
   };
 }
 
-test.serial('a decorated call is CLIENT (caller, peer = node) then SERVER (node resource), in the caller\'s trace; the method keeps its this and result', async (t) => {
-  callerSpans.reset();
-  nodeSpans.reset();
-  const checkout = new Checkout();
-  const activity = trace.getTracer('unit').startSpan('RunActivity:preparePayment', { kind: SpanKind.SERVER });
-  const result = await context.with(trace.setSpan(context.active(), activity), () => checkout.validate(21));
-  activity.end();
-  t.is(result, 42);
-  t.is(checkout.calls, 1);
+test.serial(
+  "a decorated call is CLIENT (caller, peer = node) then SERVER (node resource), in the caller's trace; the method keeps its this and result",
+  async (t) => {
+    callerSpans.reset();
+    nodeSpans.reset();
+    const checkout = new Checkout();
+    const activity = trace.getTracer('unit').startSpan('RunActivity:preparePayment', { kind: SpanKind.SERVER });
+    const result = await context.with(trace.setSpan(context.active(), activity), () => checkout.validate(21));
+    activity.end();
+    t.is(result, 42);
+    t.is(checkout.calls, 1);
 
-  const exit = callerSpans.getFinishedSpans().find((span) => span.name === 'validate');
-  const entry = nodeSpans.getFinishedSpans().find((span) => span.name === 'validate');
-  const inner = callerSpans.getFinishedSpans().find((span) => span.name === 'inner-work');
-  t.truthy(exit && entry && inner);
-  t.is(exit!.kind, SpanKind.CLIENT);
-  t.is(exit!.resource.attributes['service.name'], 'order');
-  t.is(exit!.parentSpanId, activity.spanContext().spanId);
-  t.like(exit!.attributes, { 'peer.service': 'checkout-validation', 'service.peer.name': 'checkout-validation', 'code.function': 'validate', 'code.namespace': 'Checkout' });
-  t.is(entry!.kind, SpanKind.SERVER);
-  t.is(entry!.resource.attributes['service.name'], 'checkout-validation');
-  t.is(entry!.parentSpanId, exit!.spanContext().spanId);
-  t.is(entry!.spanContext().traceId, activity.spanContext().traceId);
-  t.is(inner!.parentSpanId, entry!.spanContext().spanId, 'work done inside the method hangs under the node');
+    const exit = callerSpans.getFinishedSpans().find((span) => span.name === 'validate');
+    const entry = nodeSpans.getFinishedSpans().find((span) => span.name === 'validate');
+    const inner = callerSpans.getFinishedSpans().find((span) => span.name === 'inner-work');
+    t.truthy(exit && entry && inner);
+    t.is(exit!.kind, SpanKind.CLIENT);
+    t.is(exit!.resource.attributes['service.name'], 'order');
+    t.is(exit!.parentSpanId, activity.spanContext().spanId);
+    t.like(exit!.attributes, {
+      'peer.service': 'checkout-validation',
+      'service.peer.name': 'checkout-validation',
+      'code.function': 'validate',
+      'code.namespace': 'Checkout',
+    });
+    t.is(entry!.kind, SpanKind.SERVER);
+    t.is(entry!.resource.attributes['service.name'], 'checkout-validation');
+    t.is(entry!.parentSpanId, exit!.spanContext().spanId);
+    t.is(entry!.spanContext().traceId, activity.spanContext().traceId);
+    t.is(inner!.parentSpanId, entry!.spanContext().spanId, 'work done inside the method hangs under the node');
 
-  const all = [...callerSpans.getFinishedSpans(), ...nodeSpans.getFinishedSpans()].map(asReceived);
-  const tree = analyseTree(all);
-  t.true(tree.connected);
-  t.deepEqual(tree.services, ['checkout-validation', 'order']);
-});
+    const all = [...callerSpans.getFinishedSpans(), ...nodeSpans.getFinishedSpans()].map(asReceived);
+    const tree = analyseTree(all);
+    t.true(tree.connected);
+    t.deepEqual(tree.services, ['checkout-validation', 'order']);
+  },
+);
 
 test.serial('a failing node call marks both spans as errors and rethrows', async (t) => {
   callerSpans.reset();

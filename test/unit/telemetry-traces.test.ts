@@ -77,6 +77,9 @@ test('the picture lists each span under its parent in start order, orphans apart
       '          analytics INTERNAL process ordersaga.inventory.events',
     ].join('\n'),
   );
-  const broken = renderTree(order.filter((s) => s.spanId !== 'k'), { omit: (s) => s.service === 'order' });
+  const broken = renderTree(
+    order.filter((s) => s.spanId !== 'k'),
+    { omit: (s) => s.service === 'order' },
+  );
   t.is(broken, ['gateway INTERNAL POST /orders', '(orphan)', '  analytics INTERNAL process ordersaga.inventory.events'].join('\n'));
 });

@@ -22,7 +22,7 @@ test('the test identity renames every database, the topics, the consumer groups 
   t.not(test_.KAFKA_CONSUMER_GROUP_PREFIX, user.KAFKA_CONSUMER_GROUP_PREFIX);
 });
 
-test('a user\'s own database URLs get their own twins, and deriving twice changes nothing', (t) => {
+test("a user's own database URLs get their own twins, and deriving twice changes nothing", (t) => {
   const custom = 'postgres://me:secret@db.example:6432/shop_orders?sslmode=require';
   t.is(testDatabaseUrl(custom), 'postgres://me:secret@db.example:6432/shop_orders_test?sslmode=require');
   t.is(testDatabaseUrl(testDatabaseUrl(custom)), testDatabaseUrl(custom));
@@ -31,9 +31,17 @@ test('a user\'s own database URLs get their own twins, and deriving twice change
 });
 
 test('the census comparison names each table, topic and namespace that changed', (t) => {
-  const before = { databases: { orders: { orders: 3, order_status_history: 9 } }, topics: { 'ordersaga.order.events': 12 }, workflows: { default: 3 } };
+  const before = {
+    databases: { orders: { orders: 3, order_status_history: 9 } },
+    topics: { 'ordersaga.order.events': 12 },
+    workflows: { default: 3 },
+  };
   t.deepEqual(compareCensus(before, structuredClone(before)), []);
-  const after = { databases: { orders: { orders: 4, order_status_history: 9 }, inventory: { reservations: 1 } }, topics: { 'ordersaga.order.events': 13 }, workflows: { default: 4 } };
+  const after = {
+    databases: { orders: { orders: 4, order_status_history: 9 }, inventory: { reservations: 1 } },
+    topics: { 'ordersaga.order.events': 13 },
+    workflows: { default: 4 },
+  };
   t.deepEqual(compareCensus(before, after), [
     'database orders, table orders: 3 → 4',
     'database inventory, table reservations: 0 → 1',

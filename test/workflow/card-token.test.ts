@@ -21,7 +21,12 @@ test.before(async (t) => {
   const bundle = await workflowBundle();
   const common = { connection: env.nativeConnection, namespace: env.namespace };
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: taskQueues.orders, workflowBundle: bundle, activities: { ...estate.orderActivities(), ...estate.paymentActivities() } }),
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.orders,
+      workflowBundle: bundle,
+      activities: { ...estate.orderActivities(), ...estate.paymentActivities() },
+    }),
     Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
     Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
   ]);
@@ -43,7 +48,11 @@ const base = {
 
 async function run(t: { context: { env: TestWorkflowEnvironment; estate: FakeEstate } }, order: SagaOrder) {
   const input: OrderWorkflowInput = { orderId: randomUUID(), order, acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(input.orderId), taskQueue: taskQueues.orders, args: [input] });
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+    workflowId: workflowIdFor(input.orderId),
+    taskQueue: taskQueues.orders,
+    args: [input],
+  });
   const state = (await handle.result()) as OrderState;
   const authorization = t.context.estate.calls.find((call) => call.orderId === input.orderId && call.activity === 'authorizePayment');
   return { state, authorization: authorization?.input as Record<string, unknown> | undefined };

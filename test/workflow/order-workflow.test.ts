@@ -8,7 +8,14 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { OrderRequest } from '../../platform/contracts/order.js';
-import { cancelOrderUpdate, orderStateQuery, type OrderState, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import {
+  cancelOrderUpdate,
+  orderStateQuery,
+  type OrderState,
+  type OrderWorkflowInput,
+  taskQueues,
+  workflowIdFor,
+} from '../../platform/contracts/workflow.js';
 import { FakeEstate } from '../support/fake-estate.js';
 import { startTestTemporal, workflowBundle } from '../support/temporal.js';
 
@@ -20,7 +27,12 @@ test.before(async (t) => {
   const bundle = await workflowBundle();
   const common = { connection: env.nativeConnection, namespace: env.namespace };
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: taskQueues.orders, workflowBundle: bundle, activities: { ...estate.orderActivities(), ...estate.paymentActivities() } }),
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.orders,
+      workflowBundle: bundle,
+      activities: { ...estate.orderActivities(), ...estate.paymentActivities() },
+    }),
     Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
     Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
   ]);
@@ -71,7 +83,10 @@ test('happy path: reserve, prepare, authorize, ship, commit, COMPLETED', async (
   // The two bookkeeping steps after shipment run together (patch parallel-shipment-bookkeeping).
   t.deepEqual(calls.slice(7, 9).sort(), ['commitStock', 'status:SHIPMENT_SCHEDULED']);
   t.deepEqual(calls.slice(9), ['status:COMPLETED']);
-  t.deepEqual(state.history.map((entry) => entry.status), ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED']);
+  t.deepEqual(
+    state.history.map((entry) => entry.status),
+    ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED'],
+  );
   t.is(state.amountMinor, 23_000);
   // The order records what the card was charged (goods and shipping), not the goods subtotal.
   const authorized = t.context.estate.calls.find((call) => call.orderId === orderId && call.activity === 'status:PAYMENT_AUTHORIZED');
@@ -111,14 +126,21 @@ test('payment gateway errors are retried under the policy, then the order comple
   const orderId = randomUUID();
   t.context.estate.gatewayFailures.set(orderId, 2);
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+    workflowId: workflowIdFor(orderId),
+    taskQueue: taskQueues.orders,
+    args: [input],
+  });
   const state = (await handle.result()) as OrderState;
   t.is(state.status, 'COMPLETED');
   t.is(t.context.estate.callsFor(orderId).filter((call) => call === 'authorizePayment').length, 3);
 });
 
 test('fulfillment fails: every compensation runs (shipment, payment, stock), then FAILED', async (t) => {
-  const { orderId, handle } = start(t, order({ shippingAddress: { name: 'Alex', line1: '1 Road', city: 'Seoul', postalCode: '99999', country: 'KR' } }));
+  const { orderId, handle } = start(
+    t,
+    order({ shippingAddress: { name: 'Alex', line1: '1 Road', city: 'Seoul', postalCode: '99999', country: 'KR' } }),
+  );
   const state = (await (await handle).result()) as OrderState;
   t.is(state.status, 'FAILED');
   t.regex(state.failureReason ?? '', /no carrier delivers to postal code 99999/);
@@ -146,7 +168,11 @@ for (const { stage, gateAt, undone } of cancelStages) {
     const orderId = randomUUID();
     const { reached } = t.context.estate.gate(orderId, gateAt);
     const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-    const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+    const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+      workflowId: workflowIdFor(orderId),
+      taskQueue: taskQueues.orders,
+      args: [input],
+    });
     await reached;
     const answer = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
     t.true(answer.accepted);
@@ -166,7 +192,11 @@ test('cancel after the order was handed to the carrier is rejected with the reas
   const orderId = randomUUID();
   const { reached } = t.context.estate.gate(orderId, 'status:COMPLETED');
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+    workflowId: workflowIdFor(orderId),
+    taskQueue: taskQueues.orders,
+    args: [input],
+  });
   await reached;
   const error = await t.throwsAsync(handle.executeUpdate(cancelOrderUpdate, { args: [{}] }));
   t.true(error instanceof WorkflowUpdateFailedError);
@@ -179,11 +209,18 @@ test('a second cancel while the first is unwinding is rejected; the query shows 
   const orderId = randomUUID();
   const { reached } = t.context.estate.gate(orderId, 'authorizePayment');
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+    workflowId: workflowIdFor(orderId),
+    taskQueue: taskQueues.orders,
+    args: [input],
+  });
   await reached;
   const live = await handle.query(orderStateQuery);
   t.is(live.status, 'STOCK_RESERVED');
-  t.deepEqual(live.history.map((entry) => entry.status), ['PENDING', 'STOCK_RESERVED']);
+  t.deepEqual(
+    live.history.map((entry) => entry.status),
+    ['PENDING', 'STOCK_RESERVED'],
+  );
   await handle.executeUpdate(cancelOrderUpdate, { args: [{}] });
   await t.throwsAsync(handle.executeUpdate(cancelOrderUpdate, { args: [{}] }), { message: /already being cancelled|Update failed/ });
   t.context.estate.release(orderId, 'authorizePayment');
@@ -195,7 +232,13 @@ test('the same order id can never start a second saga', async (t) => {
   await (await handle).result();
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
   await t.throwsAsync(
-    t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input], workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
+    t.context.env.client.workflow.start('OrderWorkflow', {
+      workflowId: workflowIdFor(orderId),
+      taskQueue: taskQueues.orders,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    }),
     { name: 'WorkflowExecutionAlreadyStartedError' },
   );
 });

@@ -11,10 +11,21 @@ import { installTemporalRuntime, tracingPlugin } from '../../platform/temporal.j
 import { workflowBundle } from '../support/temporal.js';
 
 const directory = fileURLToPath(new URL('../histories/', import.meta.url));
-const files = readdirSync(directory).filter((file) => file.endsWith('.json')).sort();
+const files = readdirSync(directory)
+  .filter((file) => file.endsWith('.json'))
+  .sort();
 
 test('there is a recorded history for every saga path', (t) => {
-  for (const path of ['completed-http', 'completed-tcp', 'declined-http', 'insufficient-funds-tcp', 'out-of-stock', 'undeliverable', 'gateway-errors-exhausted', 'cancelled']) {
+  for (const path of [
+    'completed-http',
+    'completed-tcp',
+    'declined-http',
+    'insufficient-funds-tcp',
+    'out-of-stock',
+    'undeliverable',
+    'gateway-errors-exhausted',
+    'cancelled',
+  ]) {
     t.true(files.includes(`${path}.json`), `missing test/histories/${path}.json`);
   }
 });
@@ -22,7 +33,7 @@ test('there is a recorded history for every saga path', (t) => {
 test('every recorded history replays against the current workflow code', async (t) => {
   installTemporalRuntime('ERROR');
   const histories = files.map((file) => {
-    const history = JSON.parse(readFileSync(`${directory}${file}`, 'utf8'));
+    const history: unknown = JSON.parse(readFileSync(`${directory}${file}`, 'utf8'));
     return { workflowId: file.replace(/\.json$/, ''), history };
   });
   const failures: string[] = [];

@@ -14,7 +14,15 @@ import { type InjectedSinks, Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { CompensationFailingAttribute } from '../../platform/contracts/search-attributes.js';
-import { cancelOrderUpdate, orderStateQuery, type OrderState, type OrderWorkflowInput, type SagaSinks, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import {
+  cancelOrderUpdate,
+  orderStateQuery,
+  type OrderState,
+  type OrderWorkflowInput,
+  type SagaSinks,
+  taskQueues,
+  workflowIdFor,
+} from '../../platform/contracts/workflow.js';
 import { eventually } from '../support/estate.js';
 import { FakeEstate } from '../support/fake-estate.js';
 import { startTestTemporal, workflowBundle } from '../support/temporal.js';
@@ -35,10 +43,20 @@ test.before(async (t) => {
   const common = { connection: env.nativeConnection, namespace: env.namespace };
   const failedRounds: { workflowId: string; compensation: string; round: number }[] = [];
   const sinks: InjectedSinks<SagaSinks> = {
-    saga: { compensationFailed: { fn: (info, compensation, round) => void failedRounds.push({ workflowId: info.workflowId, compensation, round }) } },
+    saga: {
+      compensationFailed: {
+        fn: (info, compensation, round) => void failedRounds.push({ workflowId: info.workflowId, compensation, round }),
+      },
+    },
   };
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: taskQueues.orders, workflowBundle: bundle, sinks, activities: { ...estate.orderActivities(), ...estate.paymentActivities() } }),
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.orders,
+      workflowBundle: bundle,
+      sinks,
+      activities: { ...estate.orderActivities(), ...estate.paymentActivities() },
+    }),
     Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
     Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
   ]);
@@ -64,7 +82,11 @@ function order(overrides: Partial<OrderRequest> = {}): OrderRequest {
 
 async function startSaga(t: { context: { env: TestWorkflowEnvironment } }, orderId: string, request = order()): Promise<WorkflowHandle> {
   const input: OrderWorkflowInput = { orderId, order: request, acceptedAt: new Date().toISOString() };
-  return t.context.env.client.workflow.start('OrderWorkflow', { workflowId: workflowIdFor(orderId), taskQueue: taskQueues.orders, args: [input] });
+  return t.context.env.client.workflow.start('OrderWorkflow', {
+    workflowId: workflowIdFor(orderId),
+    taskQueue: taskQueues.orders,
+    args: [input],
+  });
 }
 
 /** The activity types scheduled so far, and whether the server has recorded a cancel request for a running one. */
@@ -98,14 +120,18 @@ for (const { step, undo, undos } of held) {
       const history = await historyOf(handle);
       return history.cancelRequested ? history : undefined;
     });
-    for (const compensation of undos) t.false(afterCancel.scheduled.includes(compensation), `${compensation} scheduled while ${step} still runs`);
+    for (const compensation of undos)
+      t.false(afterCancel.scheduled.includes(compensation), `${compensation} scheduled while ${step} still runs`);
     t.false(estate.timelineFor(orderId).includes(`${undo}:start`));
 
     estate.release(orderId, step);
     const state = (await handle.result()) as OrderState;
     t.is(state.status, 'CANCELLED');
     const timeline = estate.timelineFor(orderId);
-    t.true(timeline.indexOf(`${step}:done`) < timeline.indexOf(`${undo}:start`), `${step} finished before ${undo} began: ${timeline.join(' → ')}`);
+    t.true(
+      timeline.indexOf(`${step}:done`) < timeline.indexOf(`${undo}:start`),
+      `${step} finished before ${undo} began: ${timeline.join(' → ')}`,
+    );
     t.deepEqual(estate.liveFor(orderId), [], 'the cancelled order holds no stock, approval or shipment');
   });
 }
@@ -116,7 +142,11 @@ test('a compensation failing longer than its old attempt limit is retried until 
   // Fulfillment fails for this address, so the saga unwinds; cancelShipment then fails 6 times:
   // more than the 5 attempts it had before v4, after which the saga stopped undoing for ever.
   estate.failuresBefore.set(`${orderId}:cancelShipment`, 6);
-  const handle = await startSaga(t, orderId, order({ shippingAddress: { name: 'Alex', line1: '1 Road', city: 'Seoul', postalCode: '99999', country: 'KR' } }));
+  const handle = await startSaga(
+    t,
+    orderId,
+    order({ shippingAddress: { name: 'Alex', line1: '1 Road', city: 'Seoul', postalCode: '99999', country: 'KR' } }),
+  );
 
   const failing = await eventually('cancelShipment shown as failing in the orderState query', async () => {
     const state = await handle.query(orderStateQuery);
@@ -128,7 +158,10 @@ test('a compensation failing longer than its old attempt limit is retried until 
   t.regex(failing.compensations?.find((progress) => progress.name === 'cancelShipment')?.lastError ?? '', /database is unreachable/);
   await eventually('voidPayment and releaseStock done while cancelShipment fails', async () => {
     const state = await handle.query(orderStateQuery);
-    const done = (state.compensations ?? []).filter((progress) => progress.status === 'done').map((progress) => progress.name).sort();
+    const done = (state.compensations ?? [])
+      .filter((progress) => progress.status === 'done')
+      .map((progress) => progress.name)
+      .sort();
     return done.join() === 'releaseStock,voidPayment' ? true : undefined;
   });
   const listed = await eventually('the saga listed by CompensationFailing in visibility', async () => {
@@ -137,7 +170,10 @@ test('a compensation failing longer than its old attempt limit is retried until 
   });
   t.true(listed);
   const stuck: string[] = [];
-  for await (const execution of env.client.workflow.list({ query: `CompensationFailing = "cancelShipment" AND WorkflowId = "${handle.workflowId}"` })) stuck.push(execution.workflowId);
+  for await (const execution of env.client.workflow.list({
+    query: `CompensationFailing = "cancelShipment" AND WorkflowId = "${handle.workflowId}"`,
+  }))
+    stuck.push(execution.workflowId);
   t.deepEqual(stuck, [handle.workflowId]);
   await reached;
   estate.release(orderId, 'cancelShipment');

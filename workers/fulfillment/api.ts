@@ -2,14 +2,12 @@
 import { Hono } from 'hono';
 import type { FulfillmentStore } from '../../activities/fulfillment/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
-import type { Database } from '../../platform/db.js';
 import { withProblemDefaults } from '../../platform/http.js';
 import { rejectNonUuidOrderId } from '../../platform/validation.js';
 
-export function createFulfillmentApi(deps: { db: Database; store: FulfillmentStore }): Hono {
-  const { db, store } = deps;
+export function createFulfillmentApi(deps: { store: FulfillmentStore }): Hono {
+  const { store } = deps;
   const app = withProblemDefaults(new Hono(), 'fulfillment');
-
 
   app.get('/shipments', async (c) => {
     const orderId = c.req.query('orderId');

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { InventoryStore } from '../../activities/inventory/store.js';
 import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
 import { SKU_PATTERN } from '../../platform/contracts/order.js';
-import type { Database } from '../../platform/db.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
 
@@ -14,10 +13,9 @@ export const restockSchema = z.strictObject({
   quantity: z.number().int().min(0).max(1_000_000),
 });
 
-export function createInventoryApi(deps: { db: Database; store: InventoryStore }): Hono {
-  const { db, store } = deps;
+export function createInventoryApi(deps: { store: InventoryStore }): Hono {
+  const { store } = deps;
   const app = withProblemDefaults(new Hono(), 'inventory');
-
 
   /** All products, or those named by `?sku=A,B`. */
   app.get('/products', async (c) => {
@@ -29,7 +27,12 @@ export function createInventoryApi(deps: { db: Database; store: InventoryStore }
   app.put('/admin/products/:sku', async (c) => {
     const sku = c.req.param('sku');
     if (!SKU_PATTERN.test(sku)) {
-      return problem(c, { status: 400, title: 'Bad Request', detail: `invalid SKU ${sku}`, errors: [{ pointer: '/sku', detail: 'invalid SKU' }] });
+      return problem(c, {
+        status: 400,
+        title: 'Bad Request',
+        detail: `invalid SKU ${sku}`,
+        errors: [{ pointer: '/sku', detail: 'invalid SKU' }],
+      });
     }
     const parsed = restockSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return zodProblem(c, parsed.error);

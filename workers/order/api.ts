@@ -33,10 +33,15 @@ export function orderIdFor(customerId: string, idempotencyKey: string | undefine
  * last four digits, never the number, so bodies that differ only in a card's other digits count as
  * the same. Key order in objects and the order of the lines do not matter.
  */
-export function isSameSubmission(recorded: Pick<OrderRecord, 'customerId' | 'paymentChannel' | 'cardLast4' | 'items' | 'shippingAddress'>, request: Order): boolean {
+export function isSameSubmission(
+  recorded: Pick<OrderRecord, 'customerId' | 'paymentChannel' | 'cardLast4' | 'items' | 'shippingAddress'>,
+  request: Order,
+): boolean {
   const canonical = (value: unknown): string =>
     JSON.stringify(value, (_key, inner: unknown) =>
-      inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b))) : inner,
+      inner && typeof inner === 'object' && !Array.isArray(inner)
+        ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+        : inner,
     );
   const lines = (items: Order['items']) => canonical([...items].sort((a, b) => a.sku.localeCompare(b.sku)));
   return (
@@ -181,7 +186,13 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
 
   app.get('/orders', async (c) => {
     const customerId = c.req.query('customerId');
-    if (!customerId) return problem(c, { status: 400, title: 'Bad Request', detail: 'customerId is required', errors: [{ pointer: '/customerId', detail: 'is required' }] });
+    if (!customerId)
+      return problem(c, {
+        status: 400,
+        title: 'Bad Request',
+        detail: 'customerId is required',
+        errors: [{ pointer: '/customerId', detail: 'is required' }],
+      });
     const orders = await store.listByCustomer(customerId, 50);
     return c.json({ orders: orders.map(toOrderView) });
   });

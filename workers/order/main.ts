@@ -36,7 +36,7 @@ await runWorkerService({
       parts: { gateways, temporal },
       stops: [
         async () => {
-          await Promise.all(Object.values(gateways).map((gateway) => gateway.close?.()));
+          await Promise.all(Object.values(gateways).map(async (gateway) => gateway.close?.()));
         },
         () => temporal.connection.close(),
       ],
@@ -48,7 +48,11 @@ await runWorkerService({
   alongside: ({ store, temporal }) => {
     const sweeper = new SagaStartSweeper(
       { store, temporal },
-      { intervalMs: env.ORDER_SAGA_SWEEP_INTERVAL_MS, afterMs: env.ORDER_SAGA_SWEEP_AFTER_MS, startTimeoutMs: env.ORDER_WORKFLOW_START_TIMEOUT_MS },
+      {
+        intervalMs: env.ORDER_SAGA_SWEEP_INTERVAL_MS,
+        afterMs: env.ORDER_SAGA_SWEEP_AFTER_MS,
+        startTimeoutMs: env.ORDER_WORKFLOW_START_TIMEOUT_MS,
+      },
     );
     sweeper.start();
     return () => sweeper.stop();

@@ -15,7 +15,10 @@ export function sagaSinks(): InjectedSinks<SagaSinks> {
       compensationFailed: {
         fn: (info, compensation, round, error) => {
           businessMetrics().orderCompensationFailures.add(1, { compensation });
-          log.warn({ workflowId: info.workflowId, compensation, round, err: error }, `${compensation} failed (round ${round}); retrying until done`);
+          log.warn(
+            { workflowId: info.workflowId, compensation, round, err: error },
+            `${compensation} failed (round ${round}); retrying until done`,
+          );
         },
         callDuringReplay: false,
       },

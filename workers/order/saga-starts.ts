@@ -9,11 +9,7 @@
  */
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { OrderStore } from '../../activities/order/store.js';
-import {
-  CustomerIdAttribute,
-  OrderStatusAttribute,
-  PaymentChannelAttribute,
-} from '../../platform/contracts/search-attributes.js';
+import { CustomerIdAttribute, OrderStatusAttribute, PaymentChannelAttribute } from '../../platform/contracts/search-attributes.js';
 import { type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { logger } from '../../platform/logger.js';
 import type { OrderWorkflow } from '../../workflows/order.js';
@@ -94,7 +90,10 @@ export class SagaStartSweeper {
     for (const { input, attempts } of due) {
       const result = await startSaga(this.deps, input, this.options.startTimeoutMs);
       if (result.outcome === 'not-started') {
-        log.warn({ orderId: input.orderId, attempts: attempts + 1, reason: result.reason }, 'saga still not started; the next sweep retries it');
+        log.warn(
+          { orderId: input.orderId, attempts: attempts + 1, reason: result.reason },
+          'saga still not started; the next sweep retries it',
+        );
         break; // Temporal is not answering: the rest would time out the same way
       }
       done += 1;

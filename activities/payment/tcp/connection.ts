@@ -170,9 +170,7 @@ export class TelegramConnection {
       } else if (response.messageType === pending.answeredBy || response.messageType === '9999') {
         pending.resolve(response);
       } else {
-        pending.reject(
-          new TelegramRequestError('bad_response', `expected a ${pending.answeredBy} answer, got ${response.messageType}`),
-        );
+        pending.reject(new TelegramRequestError('bad_response', `expected a ${pending.answeredBy} answer, got ${response.messageType}`));
       }
     }
   }

@@ -8,15 +8,7 @@
  * attempt leaves no approval behind, and its 0200, should it arrive after the 0420 (on another pooled
  * connection), is refused 0058. Other attempts' approvals are never touched.
  */
-import {
-  context,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Span,
-} from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { config } from '../../../platform/config.js';
 import { logger } from '../../../platform/logger.js';
 import { businessMetrics } from '../../../platform/telemetry/metrics.js';
@@ -210,7 +202,11 @@ export class TcpPaymentGateway implements PaymentGateway {
       if (!(error instanceof TelegramRequestError)) throw error;
       if (error.outcomeUnknown) {
         await this.reverseUnknownApproval(request, error.message, timeouts.reversalMs);
-        throw new PaymentGatewayError(this.channel, true, `${what} got no answer (${error.message}); the attempt was reversed (0420), retry`);
+        throw new PaymentGatewayError(
+          this.channel,
+          true,
+          `${what} got no answer (${error.message}); the attempt was reversed (0420), retry`,
+        );
       }
       throw new PaymentGatewayError(this.channel, true, `${what} was not sent: ${error.message}`);
     }

@@ -31,9 +31,7 @@ export class TelegramConnectionPool {
     const open = this.leastBusy();
     if (open) return open.request(outgoing, timeoutMs);
     const deadline = performance.now() + timeoutMs;
-    return this.waitForConnection(timeoutMs).then((connection) =>
-      connection.request(outgoing, Math.max(1, deadline - performance.now())),
-    );
+    return this.waitForConnection(timeoutMs).then((connection) => connection.request(outgoing, Math.max(1, deadline - performance.now())));
   }
 
   /** Connections open right now. */

@@ -21,7 +21,8 @@ function sameList(a: string[], b: string[]): boolean {
 
 export const analyticsEventsMatchHistories = defineRule({
   name: matches,
-  holds: "per order, the order.* events analytics applied are exactly those of the statuses in the order's history, and its fact has the order's status; analytics knows no unknown order",
+  holds:
+    "per order, the order.* events analytics applied are exactly those of the statuses in the order's history, and its fact has the order's status; analytics knows no unknown order",
   unit: 'orders',
   needs: ['orders', 'analytics'],
   check(snapshot, context) {
@@ -34,14 +35,29 @@ export const analyticsEventsMatchHistories = defineRule({
       const expected = order.history.flatMap((entry) => eventOfStatus[entry.status] ?? []).sort();
       const settling = movedRecently(order, snapshot, context);
       if (!sameList(applied, expected)) {
-        violations.push({ rule: matches, orderId: order.orderId, settling, message: `${describe(order)}: analytics applied [${applied.join(', ')}], its history says [${expected.join(', ')}]` });
+        violations.push({
+          rule: matches,
+          orderId: order.orderId,
+          settling,
+          message: `${describe(order)}: analytics applied [${applied.join(', ')}], its history says [${expected.join(', ')}]`,
+        });
       } else if (row?.factStatus !== order.status) {
-        violations.push({ rule: matches, orderId: order.orderId, settling, message: `${describe(order)}: analytics' order fact says ${row?.factStatus ?? 'nothing'}` });
+        violations.push({
+          rule: matches,
+          orderId: order.orderId,
+          settling,
+          message: `${describe(order)}: analytics' order fact says ${row?.factStatus ?? 'nothing'}`,
+        });
       }
     }
     for (const row of snapshot.analytics) {
       if (!snapshot.orders.has(row.orderId)) {
-        violations.push({ rule: matches, orderId: row.orderId, settling: false, message: `analytics holds unknown order ${row.orderId}: [${row.events.join(', ')}], fact ${row.factStatus ?? 'none'}` });
+        violations.push({
+          rule: matches,
+          orderId: row.orderId,
+          settling: false,
+          message: `analytics holds unknown order ${row.orderId}: [${row.events.join(', ')}], fact ${row.factStatus ?? 'none'}`,
+        });
       }
     }
     return { checked: finished.length, violations };
@@ -74,7 +90,11 @@ export const eventCountsMatchTransitions = defineRule({
       const expected = transitions.get(type) ?? 0;
       if (counted !== expected) {
         const known = isEventType(type) ? '' : ' (not an event type of the catalogue)';
-        violations.push({ rule: counts, settling, message: `event_counts[${type}]${known} is ${counted}, order histories hold ${expected} such transitions` });
+        violations.push({
+          rule: counts,
+          settling,
+          message: `event_counts[${type}]${known} is ${counted}, order histories hold ${expected} such transitions`,
+        });
       }
     }
     return { checked: types.size, violations };
@@ -83,7 +103,8 @@ export const eventCountsMatchTransitions = defineRule({
 
 export const eventCountsMatchInbox = defineRule({
   name: inbox,
-  holds: "per event type, analytics' event_counts equals the events of that type in its inbox (processed_events): nothing counted twice or uncounted",
+  holds:
+    "per event type, analytics' event_counts equals the events of that type in its inbox (processed_events): nothing counted twice or uncounted",
   unit: 'event types',
   needs: ['eventCounts'],
   check(snapshot) {
@@ -92,7 +113,11 @@ export const eventCountsMatchInbox = defineRule({
     const types = [...new Set([...Object.keys(eventCounts), ...Object.keys(inboxByType)])].sort();
     const violations = types
       .filter((type) => (eventCounts[type] ?? 0) !== (inboxByType[type] ?? 0))
-      .map((type) => ({ rule: inbox, settling: false, message: `event_counts[${type}] is ${eventCounts[type] ?? 0}, the inbox holds ${inboxByType[type] ?? 0} events of that type` }));
+      .map((type) => ({
+        rule: inbox,
+        settling: false,
+        message: `event_counts[${type}] is ${eventCounts[type] ?? 0}, the inbox holds ${inboxByType[type] ?? 0} events of that type`,
+      }));
     return { checked: types.length, violations };
   },
 });

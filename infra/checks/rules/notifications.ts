@@ -27,7 +27,12 @@ export const notificationsOncePerHistoryEvent = defineRule({
         .filter((type) => facing.has(type) && notified[type] !== 1)
         .map((type) => `${type} notified ${notified[type] ?? 0} times`);
       if (problems.length > 0) {
-        violations.push({ rule: history, orderId: order.orderId, settling: movedRecently(order, snapshot, context), message: `${describe(order)}: ${problems.join('; ')}, expected once each` });
+        violations.push({
+          rule: history,
+          orderId: order.orderId,
+          settling: movedRecently(order, snapshot, context),
+          message: `${describe(order)}: ${problems.join('; ')}, expected once each`,
+        });
       }
     }
     return { checked: finished.length, violations };
@@ -36,7 +41,8 @@ export const notificationsOncePerHistoryEvent = defineRule({
 
 export const notificationsOncePerProcessedEvent = defineRule({
   name: inbox,
-  holds: 'per (order, customer-facing event type) the notification service processed, exactly one notification, and none without a processed event or a known order',
+  holds:
+    'per (order, customer-facing event type) the notification service processed, exactly one notification, and none without a processed event or a known order',
   unit: 'orders',
   needs: ['orders', 'notifications'],
   check(snapshot, context) {
@@ -44,7 +50,12 @@ export const notificationsOncePerProcessedEvent = defineRule({
     for (const row of snapshot.notifications.orders) {
       const order = snapshot.orders.get(row.orderId);
       if (!order) {
-        violations.push({ rule: inbox, orderId: row.orderId, settling: false, message: `notifications for unknown order ${row.orderId}: ${JSON.stringify(row.notified)}` });
+        violations.push({
+          rule: inbox,
+          orderId: row.orderId,
+          settling: false,
+          message: `notifications for unknown order ${row.orderId}: ${JSON.stringify(row.notified)}`,
+        });
         continue;
       }
       const types = [...new Set([...Object.keys(row.processed), ...Object.keys(row.notified)])].sort();
@@ -52,7 +63,12 @@ export const notificationsOncePerProcessedEvent = defineRule({
         .filter((type) => (row.notified[type] ?? 0) !== 1 || !row.processed[type])
         .map((type) => `${type}: ${row.processed[type] ?? 0} processed, ${row.notified[type] ?? 0} notified`);
       if (problems.length > 0) {
-        violations.push({ rule: inbox, orderId: order.orderId, settling: movedRecently(order, snapshot, context), message: `${describe(order)}: ${problems.join('; ')} (expected one notification per processed type)` });
+        violations.push({
+          rule: inbox,
+          orderId: order.orderId,
+          settling: movedRecently(order, snapshot, context),
+          message: `${describe(order)}: ${problems.join('; ')} (expected one notification per processed type)`,
+        });
       }
     }
     return { checked: snapshot.notifications.orders.length, violations };

@@ -13,7 +13,9 @@ const one = 'payments.completedOrdersHaveOneMatchingApproval';
 
 function fallbackNotes(ledger: Ledger): string[] {
   return ledger.perOrderFallback
-    ? ['payment-sim has no GET /admin/ledger (404): payments were read per known order through GET /payments?orderId=, so approvals of unknown orders cannot be seen']
+    ? [
+        'payment-sim has no GET /admin/ledger (404): payments were read per known order through GET /payments?orderId=, so approvals of unknown orders cannot be seen',
+      ]
     : [];
 }
 
@@ -29,9 +31,19 @@ export const liveApprovalsBelongToCompletedOrders = defineRule({
       const order = snapshot.orders.get(payment.orderId);
       const what = `live approval ${payment.paymentId} (${payment.amountMinor} ${payment.currency}${payment.channel ? `, ${payment.channel}` : ''})`;
       if (!order) {
-        violations.push({ rule: belong, orderId: payment.orderId, settling: false, message: `${what} for unknown order ${payment.orderId}` });
+        violations.push({
+          rule: belong,
+          orderId: payment.orderId,
+          settling: false,
+          message: `${what} for unknown order ${payment.orderId}`,
+        });
       } else if (isTerminal(order.status) && order.status !== 'COMPLETED') {
-        violations.push({ rule: belong, orderId: order.orderId, settling: movedRecently(order, snapshot, context), message: `${describe(order)}: ${what} left behind` });
+        violations.push({
+          rule: belong,
+          orderId: order.orderId,
+          settling: movedRecently(order, snapshot, context),
+          message: `${describe(order)}: ${what} left behind`,
+        });
       }
       // A live approval of a running order is the saga mid-way; orders.terminal judges a stuck one.
     }
@@ -56,7 +68,12 @@ export const completedOrdersHaveOneMatchingApproval = defineRule({
       const settling = movedRecently(order, snapshot, context);
       if (live.length !== 1) {
         const ids = live.map((payment) => payment.paymentId).join(', ');
-        violations.push({ rule: one, orderId: order.orderId, settling, message: `${describe(order)}: ${live.length} live approvals${ids ? ` (${ids})` : ''}, expected 1` });
+        violations.push({
+          rule: one,
+          orderId: order.orderId,
+          settling,
+          message: `${describe(order)}: ${live.length} live approvals${ids ? ` (${ids})` : ''}, expected 1`,
+        });
         continue;
       }
       const payment = live[0]!;

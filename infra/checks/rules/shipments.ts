@@ -11,7 +11,8 @@ const live = new Set(['SCHEDULED', 'SHIPPED', 'DELIVERED']);
 
 export const shipmentMatchesOrderStatus = defineRule({
   name: matches,
-  holds: 'a finished order has a live (scheduled or shipped) shipment if and only if it COMPLETED; any other ending has none or a cancelled one',
+  holds:
+    'a finished order has a live (scheduled or shipped) shipment if and only if it COMPLETED; any other ending has none or a cancelled one',
   unit: 'orders',
   needs: ['orders', 'shipments'],
   check(snapshot, context) {
@@ -47,7 +48,12 @@ export const shipmentsBelongToKnownOrders = defineRule({
   check(snapshot) {
     const violations = snapshot.shipments
       .filter((row) => !snapshot.orders.has(row.orderId))
-      .map((row) => ({ rule: known, orderId: row.orderId, settling: false, message: `shipment ${row.shipmentId} (${row.status}) of unknown order ${row.orderId}` }));
+      .map((row) => ({
+        rule: known,
+        orderId: row.orderId,
+        settling: false,
+        message: `shipment ${row.shipmentId} (${row.status}) of unknown order ${row.orderId}`,
+      }));
     return { checked: snapshot.shipments.length, violations };
   },
 });

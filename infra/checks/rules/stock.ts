@@ -10,7 +10,8 @@ const rule = 'stock.countersMatchLines';
 
 export const stockCountersMatchLines = defineRule({
   name: rule,
-  holds: "per SKU, products.reserved equals the quantities of its RESERVED reservation lines, and products.shipped those of its SHIPPED lines",
+  holds:
+    'per SKU, products.reserved equals the quantities of its RESERVED reservation lines, and products.shipped those of its SHIPPED lines',
   unit: 'SKUs',
   needs: ['stock'],
   check({ stock }) {
@@ -18,14 +19,29 @@ export const stockCountersMatchLines = defineRule({
     for (const row of stock) {
       const sku = row.sku;
       if (row.reserved === null || row.shipped === null) {
-        violations.push({ rule, sku, settling: false, message: `SKU ${sku}: reservation lines name it (${row.reservedInLines} reserved, ${row.shippedInLines} shipped) but no such product exists` });
+        violations.push({
+          rule,
+          sku,
+          settling: false,
+          message: `SKU ${sku}: reservation lines name it (${row.reservedInLines} reserved, ${row.shippedInLines} shipped) but no such product exists`,
+        });
         continue;
       }
       if (row.reserved !== row.reservedInLines) {
-        violations.push({ rule, sku, settling: false, message: `SKU ${sku}: products.reserved is ${row.reserved}, its RESERVED lines sum to ${row.reservedInLines}` });
+        violations.push({
+          rule,
+          sku,
+          settling: false,
+          message: `SKU ${sku}: products.reserved is ${row.reserved}, its RESERVED lines sum to ${row.reservedInLines}`,
+        });
       }
       if (row.shipped !== row.shippedInLines) {
-        violations.push({ rule, sku, settling: false, message: `SKU ${sku}: products.shipped is ${row.shipped}, its SHIPPED lines sum to ${row.shippedInLines}` });
+        violations.push({
+          rule,
+          sku,
+          settling: false,
+          message: `SKU ${sku}: products.shipped is ${row.shipped}, its SHIPPED lines sum to ${row.shippedInLines}`,
+        });
       }
     }
     return { checked: stock.length, violations };

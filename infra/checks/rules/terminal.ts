@@ -31,13 +31,21 @@ export const everyOrderTerminal = defineRule({
         });
         continue;
       }
-      const endings = order.history.filter((entry) => (terminalStatuses as readonly string[]).includes(entry.status)).map((entry) => entry.status);
+      const endings = order.history
+        .filter((entry) => (terminalStatuses as readonly string[]).includes(entry.status))
+        .map((entry) => entry.status);
       if (endings.length > 1) {
-        violations.push({ rule, orderId: order.orderId, settling: false, message: `${describe(order)}: its history ends more than once: ${endings.join(', ')}` });
+        violations.push({
+          rule,
+          orderId: order.orderId,
+          settling: false,
+          message: `${describe(order)}: its history ends more than once: ${endings.join(', ')}`,
+        });
       }
     }
     for (const orderId of snapshot.requestedOrderIds ?? []) {
-      if (!snapshot.orders.has(orderId)) violations.push({ rule, orderId, settling: false, message: `order ${orderId}: the order service does not know it` });
+      if (!snapshot.orders.has(orderId))
+        violations.push({ rule, orderId, settling: false, message: `order ${orderId}: the order service does not know it` });
     }
     return { checked: snapshot.orders.size, violations };
   },

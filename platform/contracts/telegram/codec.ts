@@ -198,6 +198,7 @@ export function readLengthPrefix(buffer: Buffer, offset = 0): number | undefined
 }
 
 function encodeEucKr(text: string, limit: number): Buffer | TelegramError {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this check refuses
   if (/[\x00-\x1f\x7f]/.test(text)) {
     return { code: 'bad_encoding', message: `text ${JSON.stringify(text)} contains control characters` };
   }

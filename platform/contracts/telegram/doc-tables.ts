@@ -13,7 +13,7 @@ import { responseCodeForDecline, responseCodeTable } from './response-codes.js';
 
 export const DOC_PATH = fileURLToPath(new URL('../../../docs/payment-telegram.md', import.meta.url));
 
-const padding = { numeric: "zero-padded left ('0')", alpha: "space-padded right (' ')", hangul: "EUC-KR, space-padded right" } as const;
+const padding = { numeric: "zero-padded left ('0')", alpha: "space-padded right (' ')", hangul: 'EUC-KR, space-padded right' } as const;
 
 function renderLayout(): string {
   const rows = telegramLayout.map(
@@ -38,7 +38,8 @@ function renderResponseCodes(): string {
     '| code | meaning | client outcome | HTTP `declineCode` |',
     '|---|---|---|---|',
     ...responseCodeTable.map(
-      (entry) => `| \`${entry.code}\` | ${entry.meaning} | ${entry.outcome} | ${'declineCode' in entry ? `\`${entry.declineCode}\`` : ''} |`,
+      (entry) =>
+        `| \`${entry.code}\` | ${entry.meaning} | ${entry.outcome} | ${'declineCode' in entry ? `\`${entry.declineCode}\`` : ''} |`,
     ),
   ].join('\n');
 }

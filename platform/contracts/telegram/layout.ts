@@ -51,7 +51,13 @@ export function isRequestType(type: MessageType): type is RequestType {
 }
 
 export const telegramFields = [
-  { name: 'systemCode', part: 'header', length: 4, kind: 'alpha', description: 'Sending system; the simulator answers with the code it was sent' },
+  {
+    name: 'systemCode',
+    part: 'header',
+    length: 4,
+    kind: 'alpha',
+    description: 'Sending system; the simulator answers with the code it was sent',
+  },
   {
     name: 'messageType',
     part: 'header',
@@ -65,7 +71,8 @@ export const telegramFields = [
     part: 'header',
     length: 10,
     kind: 'numeric',
-    description: 'Transaction trace number (전문일련번호), chosen by the requester and echoed in the response; unique among its requests in flight on a connection',
+    description:
+      'Transaction trace number (전문일련번호), chosen by the requester and echoed in the response; unique among its requests in flight on a connection',
   },
   { name: 'sendDate', part: 'header', length: 8, kind: 'numeric', description: 'Send date, yyyymmdd, KST' },
   { name: 'sendTime', part: 'header', length: 6, kind: 'numeric', description: 'Send time, hhmmss, KST' },
@@ -97,8 +104,20 @@ export const telegramFields = [
     description:
       'Card token (카드토큰) from the card vault (`POST /vault/cards`, `tok_` and 20 characters): in 0200 the card to charge, echoed in 0210; blank elsewhere. The line never carries a card number',
   },
-  { name: 'installmentMonths', part: 'body', length: 2, kind: 'numeric', description: 'Installment months (할부개월), 00 = lump sum (일시불)' },
-  { name: 'approvalNumber', part: 'body', length: 8, kind: 'alpha', description: 'Approval number (승인번호), 8 digits; blank until approved' },
+  {
+    name: 'installmentMonths',
+    part: 'body',
+    length: 2,
+    kind: 'numeric',
+    description: 'Installment months (할부개월), 00 = lump sum (일시불)',
+  },
+  {
+    name: 'approvalNumber',
+    part: 'body',
+    length: 8,
+    kind: 'alpha',
+    description: 'Approval number (승인번호), 8 digits; blank until approved',
+  },
   { name: 'approvalDate', part: 'body', length: 8, kind: 'numeric', description: 'Approval date, yyyymmdd, KST; 0 until approved' },
   { name: 'approvalTime', part: 'body', length: 6, kind: 'numeric', description: 'Approval time, hhmmss, KST; 0 until approved' },
   {
@@ -114,11 +133,7 @@ export const telegramFields = [
 export type TelegramField = (typeof telegramFields)[number];
 export type FieldName = TelegramField['name'];
 
-type FieldValue<F> = F extends { values: readonly (infer V)[] }
-  ? V
-  : F extends { kind: 'numeric' }
-    ? number
-    : string;
+type FieldValue<F> = F extends { values: readonly (infer V)[] } ? V : F extends { kind: 'numeric' } ? number : string;
 
 /** One decoded telegram: every field of the table, typed by its kind. */
 export type Telegram = { -readonly [F in TelegramField as F['name']]: FieldValue<F> };
