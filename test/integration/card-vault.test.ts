@@ -42,7 +42,10 @@ test('POST /vault/cards answers a token, the last four digits, the brand and the
   const card = JSON.parse(answer.text) as { cardToken: string; last4: string; brand: string; luhnValid: boolean };
   t.regex(card.cardToken, CARD_TOKEN_PATTERN);
   t.like(card, { last4: '4444', brand: 'mastercard', luhnValid: true });
-  t.false(/\d{5,}/.test(answer.text), 'no run of digits longer than the last four');
+  // The token is random base64url and may hold a run of digits by chance (it failed CI once): look
+  // at everything else in the answer.
+  t.false(/\d{5,}/.test(answer.text.replace(card.cardToken, '')), 'no run of digits longer than the last four');
+  t.false(answer.text.includes('5555555555554444'), 'not the number itself');
   t.false(
     (JSON.parse((await post('/vault/cards', { cardNumber: '4242424242424241' })).text) as { luhnValid: boolean }).luhnValid,
     'a wrong check digit is told, not refused',
