@@ -148,9 +148,12 @@ export interface LoadOptions {
   plain: boolean;
 }
 
-export type ParsedCommandLine = { help: true } | { help: false; options: LoadOptions; warnings: string[] };
-
-export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
+/**
+ * `--name value` and boolean `--name` arguments, checked against a zod schema whose keys are the
+ * flag names: an unknown flag, a missing value or a value the schema refuses is a UsageError naming
+ * the flag. Shared by the load generator and the chaos suite (infra/chaos/options.ts).
+ */
+export function parseFlags<S extends z.ZodObject>(argv: readonly string[], schema: S, booleanFlags: ReadonlySet<string>): z.infer<S> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -158,7 +161,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       strict: true,
       allowPositionals: false,
       options: Object.fromEntries(
-        Object.keys(flagsSchema.shape).map((name) => [
+        Object.keys(schema.shape).map((name) => [
           name,
           booleanFlags.has(name) ? { type: 'boolean' as const, ...(name === 'help' ? { short: 'h' } : {}) } : { type: 'string' as const },
         ]),
@@ -167,11 +170,17 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const parsed = flagsSchema.safeParse(values);
+  const parsed = schema.safeParse(values);
   if (!parsed.success) {
     throw new UsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
   }
-  const flags = parsed.data;
+  return parsed.data;
+}
+
+export type ParsedCommandLine = { help: true } | { help: false; options: LoadOptions; warnings: string[] };
+
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
+  const flags = parseFlags(argv, flagsSchema, booleanFlags);
   if (flags.help) return { help: true };
 
   const warnings: string[] = [];

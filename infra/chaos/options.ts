@@ -3,9 +3,8 @@
  * target must be this machine: a chaos run kills processes by their pidfiles in this checkout and
  * loads the gateway on the loopback interface, nothing else.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_BASE_URL, checkTarget, UsageError } from '../../loadgen/options.js';
+import { DEFAULT_BASE_URL, checkTarget, parseFlags, UsageError } from '../../loadgen/options.js';
 import { parseMix, MixError } from '../../loadgen/mix.js';
 import { allTargets, isTarget, type Target } from './estate.js';
 
@@ -91,25 +90,7 @@ export interface ChaosOptions {
 export type ParsedChaosCommandLine = { help: true } | { help: false; options: ChaosOptions; warnings: string[] };
 
 export function parseChaosCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedChaosCommandLine {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(
-        Object.keys(flagsSchema.shape).map((name) => [
-          name,
-          booleanFlags.has(name) ? { type: 'boolean' as const, ...(name === 'help' ? { short: 'h' } : {}) } : { type: 'string' as const },
-        ]),
-      ),
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const parsed = flagsSchema.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
-  const flags = parsed.data;
+  const flags = parseFlags(argv, flagsSchema, booleanFlags);
   if (flags.help) return { help: true };
 
   const warnings: string[] = [];
