@@ -6,15 +6,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type InjectedSinks, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   CompensationFailingAttribute,
   CustomerIdAttribute,
   OrderStatusAttribute,
   PaymentChannelAttribute,
 } from '../../platform/contracts/search-attributes.js';
+import { type SagaSinks, taskQueues } from '../../platform/contracts/workflow.js';
 import { installTemporalRuntime } from '../../platform/temporal.js';
 import { orderWorkflowCode } from '../../workers/order/workflow-code.js';
+import { FakeEstate } from './fake-estate.js';
 
 export function temporalCliPath(): string {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
@@ -50,4 +52,40 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
     },
   });
   return bundle;
+}
+
+/** A Temporal dev server with the saga's three workers over a FakeEstate, as the workflow tests use it. */
+export interface SagaOnFakeEstate {
+  env: TestWorkflowEnvironment;
+  estate: FakeEstate;
+  /** Shuts the workers down, waits for them, and stops the server. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server and the orders, inventory and fulfillment workers; `sinks` go to the orders worker. */
+export async function startSagaOnFakeEstate(options: { sinks?: InjectedSinks<SagaSinks> } = {}): Promise<SagaOnFakeEstate> {
+  const env = await startTestTemporal();
+  const estate = new FakeEstate();
+  const common = { connection: env.nativeConnection, namespace: env.namespace };
+  const workers = await Promise.all([
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.orders,
+      workflowBundle: await workflowBundle(),
+      ...(options.sinks ? { sinks: options.sinks } : {}),
+      activities: { ...estate.orderActivities(), ...estate.paymentActivities() },
+    }),
+    Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
+    Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
+  ]);
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  return {
+    env,
+    estate,
+    async stop() {
+      for (const worker of workers) worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
 }

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import {
@@ -16,34 +15,16 @@ import {
   taskQueues,
   workflowIdFor,
 } from '../../platform/contracts/workflow.js';
-import { FakeEstate } from '../support/fake-estate.js';
-import { startTestTemporal, workflowBundle } from '../support/temporal.js';
+import { type SagaOnFakeEstate, startSagaOnFakeEstate } from '../support/temporal.js';
 
-const test = anyTest as TestFn<{ env: TestWorkflowEnvironment; estate: FakeEstate; workers: Worker[]; running: Promise<unknown> }>;
+const test = anyTest as TestFn<SagaOnFakeEstate>;
 
 test.before(async (t) => {
-  const env = await startTestTemporal();
-  const estate = new FakeEstate();
-  const bundle = await workflowBundle();
-  const common = { connection: env.nativeConnection, namespace: env.namespace };
-  const workers = await Promise.all([
-    Worker.create({
-      ...common,
-      taskQueue: taskQueues.orders,
-      workflowBundle: bundle,
-      activities: { ...estate.orderActivities(), ...estate.paymentActivities() },
-    }),
-    Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
-    Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
-  ]);
-  t.context = { env, estate, workers, running: Promise.all(workers.map((worker) => worker.run())) };
+  t.context = await startSagaOnFakeEstate();
 });
 
 test.after.always(async (t) => {
-  if (!t.context.env) return;
-  for (const worker of t.context.workers) worker.shutdown();
-  await t.context.running;
-  await t.context.env.teardown();
+  await t.context.stop?.();
 });
 
 function order(overrides: Partial<OrderRequest> = {}): OrderRequest {

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { type InjectedSinks, Worker } from '@temporalio/worker';
+import type { InjectedSinks } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { CompensationFailingAttribute } from '../../platform/contracts/search-attributes.js';
@@ -24,23 +24,16 @@ import {
   workflowIdFor,
 } from '../../platform/contracts/workflow.js';
 import { eventually } from '../support/estate.js';
-import { FakeEstate } from '../support/fake-estate.js';
-import { startTestTemporal, workflowBundle } from '../support/temporal.js';
+import { type SagaOnFakeEstate, startSagaOnFakeEstate } from '../support/temporal.js';
 
-const test = anyTest as TestFn<{
-  env: TestWorkflowEnvironment;
-  estate: FakeEstate;
-  workers: Worker[];
-  running: Promise<unknown>;
-  /** What the saga reported through its sink: failed compensation rounds, per workflow id. */
-  failedRounds: { workflowId: string; compensation: string; round: number }[];
-}>;
+const test = anyTest as TestFn<
+  SagaOnFakeEstate & {
+    /** What the saga reported through its sink: failed compensation rounds, per workflow id. */
+    failedRounds: { workflowId: string; compensation: string; round: number }[];
+  }
+>;
 
 test.before(async (t) => {
-  const env = await startTestTemporal();
-  const estate = new FakeEstate();
-  const bundle = await workflowBundle();
-  const common = { connection: env.nativeConnection, namespace: env.namespace };
   const failedRounds: { workflowId: string; compensation: string; round: number }[] = [];
   const sinks: InjectedSinks<SagaSinks> = {
     saga: {
@@ -49,25 +42,11 @@ test.before(async (t) => {
       },
     },
   };
-  const workers = await Promise.all([
-    Worker.create({
-      ...common,
-      taskQueue: taskQueues.orders,
-      workflowBundle: bundle,
-      sinks,
-      activities: { ...estate.orderActivities(), ...estate.paymentActivities() },
-    }),
-    Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: estate.inventoryActivities() }),
-    Worker.create({ ...common, taskQueue: taskQueues.fulfillment, activities: estate.fulfillmentActivities() }),
-  ]);
-  t.context = { env, estate, workers, failedRounds, running: Promise.all(workers.map((worker) => worker.run())) };
+  t.context = { ...(await startSagaOnFakeEstate({ sinks })), failedRounds };
 });
 
 test.after.always(async (t) => {
-  if (!t.context.env) return;
-  for (const worker of t.context.workers) worker.shutdown();
-  await t.context.running;
-  await t.context.env.teardown();
+  await t.context.stop?.();
 });
 
 function order(overrides: Partial<OrderRequest> = {}): OrderRequest {
