@@ -177,6 +177,15 @@ export function parseFlags<S extends z.ZodObject>(argv: readonly string[], schem
   return parsed.data;
 }
 
+/** A value above its hard cap is lowered to it, with a warning for the user (not an error: the run still goes). */
+export function hardCap(warnings: string[]): (flag: string, value: number, limit: number) => number {
+  return (flag, value, limit) => {
+    if (value <= limit) return value;
+    warnings.push(`--${flag} ${value} is above the hard cap; using ${limit}`);
+    return limit;
+  };
+}
+
 export type ParsedCommandLine = { help: true } | { help: false; options: LoadOptions; warnings: string[] };
 
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
@@ -184,11 +193,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (flags.help) return { help: true };
 
   const warnings: string[] = [];
-  const cap = (flag: string, value: number, limit: number): number => {
-    if (value <= limit) return value;
-    warnings.push(`--${flag} ${value} is above the hard cap; using ${limit}`);
-    return limit;
-  };
+  const cap = hardCap(warnings);
 
   if (flags.rate !== undefined && flags.concurrency !== undefined) {
     throw new UsageError('--rate (open model) and --concurrency (closed model) exclude each other: pick one');

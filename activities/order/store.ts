@@ -36,26 +36,36 @@ export interface StatusChange {
   paymentId?: string;
 }
 
+/**
+ * The CTE both accept paths start with: the order row as PENDING, `inserted` naming it only when it
+ * is new. Its parameters $1..$7 come from `pendingOrderParams`.
+ */
+const insertPendingOrder = `inserted AS (
+         INSERT INTO orders (order_id, customer_id, status, payment_channel, card_last4, items, shipping_address, accepted_at)
+         VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING RETURNING order_id)`;
+
+function pendingOrderParams(orderId: string, order: SagaOrder, acceptedAt: string): unknown[] {
+  return [
+    orderId,
+    order.customerId,
+    order.payment.channel,
+    cardLast4(order),
+    JSON.stringify(order.items),
+    JSON.stringify(order.shippingAddress),
+    acceptedAt,
+  ];
+}
+
 export class OrderStore {
   constructor(private readonly db: Database) {}
 
   /** Records a newly accepted order as PENDING; recording it again changes nothing. */
   async insertPending(orderId: string, order: SagaOrder, acceptedAt: string, on: Queryable = this.db): Promise<void> {
     await on.query(
-      `WITH inserted AS (
-         INSERT INTO orders (order_id, customer_id, status, payment_channel, card_last4, items, shipping_address, accepted_at)
-         VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING RETURNING order_id)
+      `WITH ${insertPendingOrder}
        INSERT INTO order_status_history (order_id, status, at)
        SELECT order_id, 'PENDING', $7 FROM inserted`,
-      [
-        orderId,
-        order.customerId,
-        order.payment.channel,
-        cardLast4(order),
-        JSON.stringify(order.items),
-        JSON.stringify(order.shippingAddress),
-        acceptedAt,
-      ],
+      pendingOrderParams(orderId, order, acceptedAt),
     );
   }
 
@@ -68,24 +78,13 @@ export class OrderStore {
   async acceptPending(input: OrderWorkflowInput): Promise<{ created: boolean }> {
     const { orderId, order, acceptedAt } = input;
     const { rows } = await this.db.query<{ created: number }>(
-      `WITH inserted AS (
-         INSERT INTO orders (order_id, customer_id, status, payment_channel, card_last4, items, shipping_address, accepted_at)
-         VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING RETURNING order_id),
+      `WITH ${insertPendingOrder},
        history AS (
          INSERT INTO order_status_history (order_id, status, at) SELECT order_id, 'PENDING', $7 FROM inserted),
        outbox AS (
          INSERT INTO order_saga_starts (order_id, input) SELECT order_id, $8 FROM inserted)
        SELECT count(*)::int AS created FROM inserted`,
-      [
-        orderId,
-        order.customerId,
-        order.payment.channel,
-        cardLast4(order),
-        JSON.stringify(order.items),
-        JSON.stringify(order.shippingAddress),
-        acceptedAt,
-        JSON.stringify(input),
-      ],
+      [...pendingOrderParams(orderId, order, acceptedAt), JSON.stringify(input)],
     );
     return { created: rows[0]!.created > 0 };
   }

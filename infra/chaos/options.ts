@@ -4,7 +4,7 @@
  * loads the gateway on the loopback interface, nothing else.
  */
 import { z } from 'zod';
-import { DEFAULT_BASE_URL, checkTarget, parseFlags, UsageError } from '../../loadgen/options.js';
+import { DEFAULT_BASE_URL, checkTarget, hardCap, parseFlags, UsageError } from '../../loadgen/options.js';
 import { parseMix, MixError } from '../../loadgen/mix.js';
 import { allTargets, isTarget, type Target } from './estate.js';
 
@@ -94,11 +94,7 @@ export function parseChaosCommandLine(argv: readonly string[], env: NodeJS.Proce
   if (flags.help) return { help: true };
 
   const warnings: string[] = [];
-  const cap = (flag: string, value: number, limit: number): number => {
-    if (value <= limit) return value;
-    warnings.push(`--${flag} ${value} is above the hard cap; using ${limit}`);
-    return limit;
-  };
+  const cap = hardCap(warnings);
 
   let targets: Target[];
   if (flags.targets === undefined) targets = [...allTargets];
