@@ -25,6 +25,7 @@ import type { FulfillmentActivities } from '../activities/fulfillment/activities
 import type { InventoryActivities } from '../activities/inventory/activities.js';
 import type { OrderActivities } from '../activities/order/activities.js';
 import type { PaymentActivities } from '../activities/payment/activities.js';
+import { type FailureReason, reasonCodeOfFailure } from '../platform/contracts/failure-reasons.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
 import { CompensationFailingAttribute, OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
 import {
@@ -144,44 +145,54 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   const state: OrderState = { orderId, status: 'PENDING', history: [{ status: 'PENDING', at: input.acceptedAt }] };
   setHandler(orderStateQuery, () => state);
 
-  const compensations: { name: CompensationProgress['name']; run: (reason: string) => Promise<unknown> }[] = [];
+  const compensations: { name: CompensationProgress['name']; run: (why: FailureReason) => Promise<unknown> }[] = [];
 
   async function enter(transition: OrderTransition): Promise<void> {
     await bookkeeping.recordOrderTransition({ orderId, transition });
     const reason = 'reason' in transition ? transition.reason : undefined;
+    const reasonCode =
+      transition.status === 'PAYMENT_DECLINED' ? 'PAYMENT_DECLINED' : 'reasonCode' in transition ? transition.reasonCode : undefined;
     state.status = transition.status;
-    state.history.push({ status: transition.status, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
-    if (reason && transition.status !== 'COMPLETED') state.failureReason = reason;
+    state.history.push({
+      status: transition.status,
+      at: new Date().toISOString(),
+      ...(reason ? { reason } : {}),
+      ...(reasonCode ? { reasonCode } : {}),
+    });
+    if (reason && transition.status !== 'COMPLETED') {
+      state.failureReason = reason;
+      state.failureReasonCode = reasonCode;
+    }
     upsertSearchAttributes([{ key: OrderStatusAttribute, value: transition.status }]);
   }
 
   /** Undoes what was done. Nothing can cancel this once it has begun, and nothing is given up. */
-  async function compensate(reason: string): Promise<void> {
+  async function compensate(why: FailureReason): Promise<void> {
     const newestFirst = [...compensations].reverse();
     await CancellationScope.nonCancellable(async () => {
       if (undoWaitsForStep) {
         // Independent undos of independent services: one that keeps failing (fulfillment down)
         // must not keep a live card approval or reserved stock waiting behind it.
-        await Promise.all(newestFirst.map((compensation) => undoUntilDone(compensation, reason)));
+        await Promise.all(newestFirst.map((compensation) => undoUntilDone(compensation, why)));
         return;
       }
       for (const compensation of newestFirst) {
         // v1–v3, replayed as they ran: one after the other, each under its activity's own policy.
         state.compensating = compensation.name;
-        await compensation.run(reason);
+        await compensation.run(why);
       }
       state.compensating = undefined;
     });
   }
 
-  async function undoUntilDone(compensation: (typeof compensations)[number], reason: string): Promise<void> {
+  async function undoUntilDone(compensation: (typeof compensations)[number], why: FailureReason): Promise<void> {
     const progress: CompensationProgress = { name: compensation.name, status: 'running', rounds: 0 };
     (state.compensations ??= []).push(progress);
     showCompensations();
     for (;;) {
       progress.rounds += 1;
       try {
-        await compensation.run(reason);
+        await compensation.run(why);
         progress.status = 'done';
         delete progress.lastError;
         showCompensations();
@@ -208,8 +219,8 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     upsertSearchAttributes([{ key: CompensationFailingAttribute, value: failing.length > 0 ? failing : null }]);
   }
 
-  async function end(status: Extract<OrderStatus, 'REJECTED' | 'FAILED' | 'CANCELLED'>, reason: string): Promise<OrderState> {
-    await CancellationScope.nonCancellable(() => enter({ status, reason }));
+  async function end(status: Extract<OrderStatus, 'REJECTED' | 'FAILED' | 'CANCELLED'>, why: FailureReason): Promise<OrderState> {
+    await CancellationScope.nonCancellable(() => enter({ status, ...why }));
     return state;
   }
 
@@ -249,9 +260,13 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     return await saga.run(runSaga);
   } catch (error) {
     const cancelled = isCancellation(error);
-    const reason = cancelled ? (cancelReason ?? 'cancelled') : failureReason(error);
-    await compensate(reason);
-    return end(cancelled ? 'CANCELLED' : 'FAILED', reason);
+    const why: FailureReason = !cancelled
+      ? { reasonCode: reasonCodeOfFailure(error), reason: failureReason(error) }
+      : cancelReason !== undefined
+        ? { reasonCode: 'CUSTOMER_CANCELLED', reason: cancelReason }
+        : { reasonCode: 'WORKFLOW_CANCELLED', reason: 'cancelled' };
+    await compensate(why);
+    return end(cancelled ? 'CANCELLED' : 'FAILED', why);
   }
 
   async function runSaga(): Promise<OrderState> {
@@ -259,11 +274,12 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
     // Registered before the call: releasing an order that reserved nothing is a no-op, and this
     // way a reservation that completes while the saga is being cancelled is still released.
-    compensations.push({ name: 'releaseStock', run: (reason) => undoing.releaseStock({ ...customer, reason }) });
+    compensations.push({ name: 'releaseStock', run: (why) => undoing.releaseStock({ ...customer, ...why }) });
     const reservation = await inventory.reserveStock({ ...customer, items: order.items });
     if (reservation.outcome === 'rejected') {
       compensations.length = 0;
-      return end('REJECTED', reservation.reason);
+      // A reservation recorded before the code existed has none.
+      return end('REJECTED', { reasonCode: reservation.reasonCode ?? 'UNCLASSIFIED', reason: reservation.reason });
     }
     const { totalMinor: subtotalMinor, currency } = reservation.reservation;
     await enter({ status: 'STOCK_RESERVED', amountMinor: subtotalMinor, currency });
@@ -277,8 +293,8 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     let paymentId: string | undefined;
     compensations.push({
       name: 'voidPayment',
-      run: (reason) =>
-        undoing.voidPayment({ ...customer, channel: order.payment.channel, paymentId, amountMinor: prepared.amountMinor, reason }),
+      run: (why) =>
+        undoing.voidPayment({ ...customer, channel: order.payment.channel, paymentId, amountMinor: prepared.amountMinor, ...why }),
     });
     const authorized = await authorization.authorizePayment({
       orderId,
@@ -298,7 +314,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       amountMinor: prepared.amountMinor,
     });
 
-    compensations.push({ name: 'cancelShipment', run: (reason) => undoing.cancelShipment({ ...customer, reason }) });
+    compensations.push({ name: 'cancelShipment', run: (why) => undoing.cancelShipment({ ...customer, ...why }) });
     const shipment = await fulfillment.scheduleShipment({
       ...customer,
       items: order.items,
@@ -323,7 +339,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   async function decline(outcome: { declineCode: string; reason: string }): Promise<OrderState> {
     const nothingToVoid = compensations.findIndex((compensation) => compensation.name === 'voidPayment');
     if (nothingToVoid >= 0) compensations.splice(nothingToVoid, 1);
-    await compensate(outcome.reason);
+    await compensate({ reasonCode: 'PAYMENT_DECLINED', reason: outcome.reason });
     compensations.length = 0;
     await enter({ status: 'PAYMENT_DECLINED', declineCode: outcome.declineCode, reason: outcome.reason });
     return state;

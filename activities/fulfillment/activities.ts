@@ -6,6 +6,7 @@ import { logger } from '../../platform/logger.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
+import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
 
@@ -62,14 +63,15 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
     },
 
     /** Compensation: cancels the order's shipment if it has one that has not left. */
-    async cancelShipment(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
+    async cancelShipment(input: { orderId: string; customerId: string } & CompensationCause): Promise<boolean> {
       const shipment = await store.cancel(input.orderId, input.reason);
       if (!shipment) log.info({ orderId: input.orderId }, 'nothing was scheduled; the order is closed to later shipments');
       if (shipment?.status !== 'CANCELLED') return false;
-      await events.emit('fulfillment.v1.cancelled', { ...input, shipmentId: shipment.shipmentId });
+      const { orderId, customerId, reason } = input;
+      await events.emit('fulfillment.v1.cancelled', { orderId, customerId, reason, shipmentId: shipment.shipmentId });
       businessMetrics().orderCompensations.add(1, {
         compensation: 'cancel_shipment',
-        reason: compensationReason(input.reason),
+        reason: compensationReason(input.reasonCode),
       });
       return true;
     },

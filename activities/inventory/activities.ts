@@ -5,6 +5,7 @@
 import { logger } from '../../platform/logger.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderLine } from '../../platform/contracts/order.js';
+import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { InventoryStore, ReserveResult } from './store.js';
 
@@ -32,7 +33,7 @@ export function createInventoryActivities(store: InventoryStore, events: EventPu
     },
 
     /** Compensation: puts reserved stock back. Safe to call for an order that reserved nothing. */
-    async releaseStock(input: { orderId: string; customerId: string; reason: string }): Promise<boolean> {
+    async releaseStock(input: { orderId: string; customerId: string } & CompensationCause): Promise<boolean> {
       const reservation = await store.release(input.orderId, input.reason);
       if (reservation?.status !== 'RELEASED') return false;
       if (reservation.lines.length === 0) {
@@ -41,10 +42,10 @@ export function createInventoryActivities(store: InventoryStore, events: EventPu
         log.info({ orderId: input.orderId }, 'nothing was reserved; the order is closed to later reserves');
         return false;
       }
-      await events.emit('inventory.v1.released', input);
+      await events.emit('inventory.v1.released', { orderId: input.orderId, customerId: input.customerId, reason: input.reason });
       businessMetrics().orderCompensations.add(1, {
         compensation: 'release_stock',
-        reason: compensationReason(input.reason),
+        reason: compensationReason(input.reasonCode),
       });
       return true;
     },

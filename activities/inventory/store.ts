@@ -5,6 +5,7 @@
 import type { Database } from '../../platform/db.js';
 import { type Queryable, withTransaction } from '../../platform/db.js';
 import type { OrderLine } from '../../platform/contracts/order.js';
+import type { FailureReasonCode } from '../../platform/contracts/failure-reasons.js';
 
 export interface Product {
   sku: string;
@@ -36,7 +37,13 @@ export type Reservation = {
 
 export type ReserveResult =
   | { outcome: 'reserved'; reservation: Reservation }
-  | { outcome: 'rejected'; reason: string; shortages: { sku: string; requested: number; available: number }[] };
+  | {
+      outcome: 'rejected';
+      /** Absent in the results of reservations made before the code existed (recorded in older histories). */
+      reasonCode?: Extract<FailureReasonCode, 'INSUFFICIENT_STOCK' | 'UNKNOWN_PRODUCT' | 'ORDER_ALREADY_RELEASED'>;
+      reason: string;
+      shortages: { sku: string; requested: number; available: number }[];
+    };
 
 const productColumns = `sku, name, unit_price_minor AS "unitPriceMinor", currency, available, reserved, shipped, stocked`;
 const reservationColumns = `order_id AS "orderId", status, lines, total_minor AS "totalMinor", currency`;
@@ -104,6 +111,7 @@ export class InventoryStore {
       if (existing?.status === 'RELEASED') {
         return {
           outcome: 'rejected',
+          reasonCode: 'ORDER_ALREADY_RELEASED',
           reason: `the order was released before this reservation (${existing.reason ?? 'no reason given'})`,
           shortages: [],
         };
@@ -125,11 +133,14 @@ export class InventoryStore {
         .filter((line) => line.available < line.requested);
       if (shortages.length > 0) {
         const unknown = shortages.filter((line) => !bySku.has(line.sku)).map((line) => line.sku);
-        const reason =
-          unknown.length > 0
-            ? `unknown SKU ${unknown.join(', ')}`
-            : `insufficient stock for ${shortages.map((line) => line.sku).join(', ')}`;
-        return { outcome: 'rejected', reason, shortages };
+        return unknown.length > 0
+          ? { outcome: 'rejected', reasonCode: 'UNKNOWN_PRODUCT', reason: `unknown SKU ${unknown.join(', ')}`, shortages }
+          : {
+              outcome: 'rejected',
+              reasonCode: 'INSUFFICIENT_STOCK',
+              reason: `insufficient stock for ${shortages.map((line) => line.sku).join(', ')}`,
+              shortages,
+            };
       }
 
       const lines = items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: bySku.get(item.sku)!.unitPriceMinor }));

@@ -7,6 +7,7 @@ import { CardVaultClient, CardVaultError } from '../../platform/card-vault.js';
 import { config } from '../../platform/config.js';
 import type { PaymentChannel, SagaOrder } from '../../platform/contracts/order.js';
 import type { EventPublisher } from '../../platform/kafka.js';
+import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import { type AuthorizationResult, type PaymentGateway, PaymentGatewayError, type VoidResult } from './gateway.js';
 import { PaymentPreparation, type PreparationOutcome } from './preparation.js';
@@ -114,14 +115,9 @@ export function createPaymentActivities(
      * refused afterwards instead of charging. Voiding twice is harmless; an order with no approval
      * has nothing voided and no event.
      */
-    async voidPayment(input: {
-      orderId: string;
-      customerId: string;
-      channel: PaymentChannel;
-      paymentId?: string;
-      amountMinor: number;
-      reason: string;
-    }): Promise<VoidResult> {
+    async voidPayment(
+      input: { orderId: string; customerId: string; channel: PaymentChannel; paymentId?: string; amountMinor: number } & CompensationCause,
+    ): Promise<VoidResult> {
       const result = await gatewayFor(input.channel).void(input);
       const paymentId = result.paymentId ?? input.paymentId;
       if (result.voided && paymentId) {
@@ -134,7 +130,7 @@ export function createPaymentActivities(
         });
         businessMetrics().orderCompensations.add(1, {
           compensation: 'void_payment',
-          reason: compensationReason(input.reason),
+          reason: compensationReason(input.reasonCode),
         });
       }
       return result;

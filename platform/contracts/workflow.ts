@@ -5,6 +5,7 @@
  * (no workflow context needed), which the API's client and the workflow's handlers both use.
  */
 import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
+import type { FailureReasonCode } from './failure-reasons.js';
 import type { OrderStatus, SagaOrder } from './order.js';
 
 /**
@@ -38,17 +39,20 @@ export type OrderTransition =
   | { status: 'PAYMENT_DECLINED'; declineCode: string; reason: string }
   | { status: 'SHIPMENT_SCHEDULED'; shipmentId: string }
   | { status: 'COMPLETED' }
-  | { status: 'REJECTED' | 'FAILED' | 'CANCELLED'; reason: string };
+  /** `reasonCode`: why, as a code; absent only in transitions a saga recorded before the code existed. */
+  | { status: 'REJECTED' | 'FAILED' | 'CANCELLED'; reason: string; reasonCode?: FailureReasonCode };
 
 /** The workflow's live state, answered by its `orderState` query. */
 export interface OrderState {
   orderId: string;
   status: OrderStatus;
-  history: { status: OrderStatus; at: string; reason?: string }[];
+  history: { status: OrderStatus; at: string; reason?: string; reasonCode?: FailureReasonCode }[];
   amountMinor?: number;
   paymentId?: string;
   shipmentId?: string;
   failureReason?: string;
+  /** `failureReason` as a code (platform/contracts/failure-reasons.ts). */
+  failureReasonCode?: FailureReasonCode;
   /** The compensations still open while the saga unwinds (comma-separated names), if any. */
   compensating?: string;
   /** v4 sagas: each compensation that has started, with the rounds it took and why the last one failed. */

@@ -24,6 +24,7 @@
  * run high by a retry; the consumer-side count happens after its exactly-once commit.
  */
 import { type Counter, type Histogram, metrics, type MeterProvider } from '@opentelemetry/api';
+import type { FailureReasonCode } from '../contracts/failure-reasons.js';
 
 export const metricNames = {
   ordersCreated: 'orders.created',
@@ -124,20 +125,11 @@ export function businessMetrics(): BusinessMetrics {
   return instruments;
 }
 
-export type CompensationReason = 'payment_declined' | 'payment_error' | 'undeliverable' | 'customer_cancelled' | 'other';
-
 /**
- * The saga hands its compensations a reason in words (a decline message, an error, the customer's
- * own cancel reason); a metric needs a small fixed set. The patterns follow the texts the saga's
- * steps produce: the decline messages of the payment lines (platform/contracts/decline-codes.ts; a unit
- * test keeps them recognised) and of payment preparation, the carrier's refusal, the payment
- * clients' errors, and a cancel. Anything else is `other`.
+ * A compensation's reason as the metric's `reason` attribute: the saga's code
+ * (platform/contracts/failure-reasons.ts) in lower snake case, a small fixed set; `unclassified`
+ * for a command issued before the code existed.
  */
-export function compensationReason(reason: string): CompensationReason {
-  const text = reason.trim();
-  if (/\bdeclined\b|insufficient funds|has expired|is not valid|Luhn check|risk score/i.test(text)) return 'payment_declined';
-  if (/^no carrier delivers/i.test(text)) return 'undeliverable';
-  if (/^(authorization|void|net cancel) of (order|payment)\b|^order \S+ already has payment/i.test(text)) return 'payment_error';
-  if (/cancel/i.test(text)) return 'customer_cancelled';
-  return 'other';
+export function compensationReason(code: FailureReasonCode | undefined): string {
+  return (code ?? 'UNCLASSIFIED').toLowerCase();
 }

@@ -436,7 +436,7 @@ function metricProblems(metrics: readonly ReceivedMetricPoint[]): string[] {
     expect(seriesOf(metricNames.orderDuration, 'order.status').has(status), `order.duration{order.status=${status}}`);
   }
   expect(seriesOf(metricNames.orderCompensations, 'compensation').has('release_stock'), 'order.compensations{compensation=release_stock}');
-  for (const reason of ['payment_declined', 'undeliverable', 'payment_error']) {
+  for (const reason of ['payment_declined', 'undeliverable_address', 'payment_gateway_error']) {
     expect(seriesOf(metricNames.orderCompensations, 'reason').has(reason), `order.compensations{reason=${reason}}`);
   }
   expect(

@@ -144,6 +144,7 @@ export class FakeEstate {
         if (short.length > 0) {
           return {
             outcome: 'rejected',
+            reasonCode: 'INSUFFICIENT_STOCK',
             reason: `insufficient stock for ${sku}`,
             shortages: [{ sku, requested: short[0]!.quantity, available }],
           };

@@ -10,14 +10,12 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { metrics, node, tracing } from '@opentelemetry/sdk-node';
 import test from 'ava';
 import { Hono } from 'hono';
-import { declineMessages } from '../../platform/contracts/decline-codes.js';
-import { PaymentGatewayError } from '../../activities/payment/gateway.js';
 import { withProblemDefaults } from '../../platform/http.js';
 import { exporterKind, otlpProtocol } from '../../platform/telemetry/exporters.js';
 import { computeLag } from '../../platform/telemetry/kafka-lag.js';
 import { logContextOf, logRecordOf } from '../../platform/telemetry/logs.js';
 import { consumerSpanAttributes, kafkaConsumerHook, kafkaProducerHook } from '../../platform/telemetry/messaging.js';
-import { compensationReason, metricNames } from '../../platform/telemetry/metrics.js';
+import { metricNames } from '../../platform/telemetry/metrics.js';
 import { PeerServiceSpanProcessor, peerDirectory, peerOf } from '../../platform/telemetry/peer-service.js';
 import { serviceNodeResource, serviceResource } from '../../platform/telemetry/resource.js';
 import { RpcServerMetricsSpanProcessor } from '../../platform/telemetry/rpc-server-metrics.js';
@@ -304,22 +302,6 @@ test('HTTP server spans learn the route that answered, for their name and http.r
 });
 
 // ---- business metrics ----------------------------------------------------------------------------------
-
-test('compensation reasons fall into a small fixed set, and every decline message of the payment lines is a decline', (t) => {
-  for (const message of Object.values(declineMessages)) t.is(compensationReason(message), 'payment_declined', message);
-  t.is(compensationReason('card number fails the Luhn check'), 'payment_declined');
-  t.is(compensationReason('risk score 88: basket over the review limit'), 'payment_declined');
-  t.is(compensationReason('no carrier delivers to postal code 00000'), 'undeliverable');
-  const gatewayErrors = [
-    new PaymentGatewayError('http', true, 'authorization of order 5a0e got no answer (timed out); it was cancelled by order id, retry'),
-    new PaymentGatewayError('tcp', true, 'authorization of order 5a0e answered 0096: system error'),
-    new PaymentGatewayError('http', false, 'order 5a0e already has payment pay_1 in state voided'),
-  ];
-  for (const error of gatewayErrors) t.is(compensationReason(error.message), 'payment_error', error.message);
-  t.is(compensationReason('cancelled by the customer'), 'customer_cancelled');
-  t.is(compensationReason('Customer cancelled: wrong size'), 'customer_cancelled');
-  t.is(compensationReason('Activity task timed out'), 'other');
-});
 
 // ---- logs, resource, exporters ---------------------------------------------------------------------------
 

@@ -47,6 +47,24 @@ function start(t: { context: { env: TestWorkflowEnvironment } }, request: OrderR
   return { orderId: input.orderId, handle };
 }
 
+type EstateContext = { context: SagaOnFakeEstate };
+
+/** The transition to `status` the order activity was asked to record. */
+function transitionOf(t: EstateContext, orderId: string, status: string): { reasonCode?: string } {
+  const call = t.context.estate.calls.find((each) => each.orderId === orderId && each.activity === `status:${status}`);
+  return (call?.input as { transition: { reasonCode?: string } }).transition;
+}
+
+/** The reason code each compensation of the order was handed. */
+function reasonCodesGiven(t: EstateContext, orderId: string): Record<string, string | undefined> {
+  const undos = ['releaseStock', 'voidPayment', 'cancelShipment'];
+  return Object.fromEntries(
+    t.context.estate.calls
+      .filter((call) => call.orderId === orderId && undos.includes(call.activity))
+      .map((call) => [call.activity, (call.input as { reasonCode?: string }).reasonCode]),
+  );
+}
+
 test('happy path: reserve, prepare, authorize, ship, commit, COMPLETED', async (t) => {
   const { orderId, handle } = start(t, order());
   const state = (await (await handle).result()) as OrderState;
@@ -79,6 +97,8 @@ test('out of stock: REJECTED with the reason, no payment attempted', async (t) =
   const state = (await (await handle).result()) as OrderState;
   t.is(state.status, 'REJECTED');
   t.regex(state.failureReason ?? '', /insufficient stock for LTD-024/);
+  t.is(state.failureReasonCode, 'INSUFFICIENT_STOCK');
+  t.is(transitionOf(t, orderId, 'REJECTED').reasonCode, 'INSUFFICIENT_STOCK');
   const calls = t.context.estate.callsFor(orderId);
   t.false(calls.includes('authorizePayment'));
   t.false(calls.includes('preparePayment'));
@@ -99,6 +119,8 @@ for (const [card, code] of [
       t.false(calls.includes('voidPayment'), 'nothing to void after a decline');
       const declined = t.context.estate.calls.find((call) => call.orderId === orderId && call.activity === 'status:PAYMENT_DECLINED');
       t.is((declined?.input as { transition: { declineCode: string } }).transition.declineCode, code);
+      t.is(state.failureReasonCode, 'PAYMENT_DECLINED');
+      t.deepEqual(reasonCodesGiven(t, orderId), { releaseStock: 'PAYMENT_DECLINED' });
     });
   }
 }
@@ -125,6 +147,13 @@ test('fulfillment fails: every compensation runs (shipment, payment, stock), the
   const state = (await (await handle).result()) as OrderState;
   t.is(state.status, 'FAILED');
   t.regex(state.failureReason ?? '', /no carrier delivers to postal code 99999/);
+  t.is(state.failureReasonCode, 'UNDELIVERABLE_ADDRESS');
+  t.is(transitionOf(t, orderId, 'FAILED').reasonCode, 'UNDELIVERABLE_ADDRESS');
+  t.deepEqual(reasonCodesGiven(t, orderId), {
+    cancelShipment: 'UNDELIVERABLE_ADDRESS',
+    releaseStock: 'UNDELIVERABLE_ADDRESS',
+    voidPayment: 'UNDELIVERABLE_ADDRESS',
+  });
   const calls = t.context.estate.callsFor(orderId);
   // v4: the undos run side by side (independent services), all before the terminal status.
   t.deepEqual(calls.slice(-5, -1).slice(1).sort(), ['cancelShipment', 'releaseStock', 'voidPayment']);
@@ -161,6 +190,8 @@ for (const { stage, gateAt, undone } of cancelStages) {
     const state = (await handle.result()) as OrderState;
     t.is(state.status, 'CANCELLED');
     t.is(state.failureReason, 'changed my mind');
+    t.is(state.failureReasonCode, 'CUSTOMER_CANCELLED');
+    t.deepEqual(reasonCodesGiven(t, orderId), Object.fromEntries(undone.map((name) => [name, 'CUSTOMER_CANCELLED'])));
     const calls = t.context.estate.callsFor(orderId);
     t.deepEqual(calls.slice(-(undone.length + 1), -1).sort(), [...undone].sort());
     t.is(calls.at(-1), 'status:CANCELLED');
