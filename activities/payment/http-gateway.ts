@@ -8,16 +8,15 @@
 import { config } from '../../platform/config.js';
 import { callService, ServiceCallError } from '../../platform/http.js';
 import { logger } from '../../platform/logger.js';
-import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import {
   PaymentGatewayError,
   type AttemptReversal,
   type AuthorizationRequest,
   type AuthorizationResult,
   type CallTimeouts,
-  type PaymentGateway,
   type VoidResult,
 } from './gateway.js';
+import { describeCall, PaymentLineClient } from './line-client.js';
 
 export interface HttpPaymentGatewayOptions {
   /** Default: PAYMENT_HTTP_URL. */
@@ -28,36 +27,21 @@ export interface HttpPaymentGatewayOptions {
 
 const SERVICE = 'payment-sim';
 
-type AuthorizationOutcomeLabel = AuthorizationResult['outcome'] | 'error';
-
-export class HttpPaymentGateway implements PaymentGateway {
+export class HttpPaymentGateway extends PaymentLineClient {
   readonly channel = 'http' as const;
   private readonly baseUrl: string;
-  private readonly timeoutMs: number;
-  private readonly log = logger('payment-http');
+  protected readonly defaultTimeoutMs: number;
+  protected readonly log = logger('payment-http');
 
   constructor(options: HttpPaymentGatewayOptions = {}) {
+    super();
     this.baseUrl = (options.baseUrl ?? config().PAYMENT_HTTP_URL).replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? config().HTTP_CLIENT_TIMEOUT_MS;
+    this.defaultTimeoutMs = options.timeoutMs ?? config().HTTP_CLIENT_TIMEOUT_MS;
   }
 
-  async authorize(request: AuthorizationRequest, timeouts: Partial<CallTimeouts> = {}): Promise<AuthorizationResult> {
-    let outcome: AuthorizationOutcomeLabel = 'error';
-    try {
-      const result = await this.requestAuthorization(request, {
-        requestMs: timeouts.requestMs ?? this.timeoutMs,
-        reversalMs: timeouts.reversalMs ?? this.timeoutMs,
-      });
-      outcome = result.outcome;
-      return result;
-    } finally {
-      businessMetrics().paymentAuthorized.add(1, { channel: this.channel, outcome });
-    }
-  }
-
-  private async requestAuthorization(request: AuthorizationRequest, timeouts: CallTimeouts): Promise<AuthorizationResult> {
+  protected async requestAuthorization(request: AuthorizationRequest, timeouts: CallTimeouts): Promise<AuthorizationResult> {
     const { idempotencyKey, ...body } = request;
-    const what = `authorization of order ${request.orderId} (attempt ${request.attempt})`;
+    const what = describeCall.authorization(request);
     let answer: Awaited<ReturnType<typeof callService>>;
     try {
       answer = await callService(SERVICE, `${this.baseUrl}/payments/authorize`, {
@@ -68,8 +52,7 @@ export class HttpPaymentGateway implements PaymentGateway {
       });
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
-      await this.reverseUnknownOutcome(request, error.message, timeouts.reversalMs);
-      throw new PaymentGatewayError(this.channel, true, `${what} got no answer (${error.message}); the attempt was reversed, retry`);
+      throw await this.noAnswer(request, error.message, timeouts.reversalMs);
     }
 
     const { status } = answer;
@@ -103,8 +86,8 @@ export class HttpPaymentGateway implements PaymentGateway {
     throw this.failure(what, status, payload);
   }
 
-  async reverseAttempt(reversal: AttemptReversal, timeoutMs = this.timeoutMs): Promise<VoidResult> {
-    const what = `net cancel of attempt ${reversal.attempt} of order ${reversal.orderId}`;
+  async reverseAttempt(reversal: AttemptReversal, timeoutMs = this.defaultTimeoutMs): Promise<VoidResult> {
+    const what = describeCall.netCancel(reversal);
     let answer: Awaited<ReturnType<typeof callService>>;
     try {
       answer = await callService(SERVICE, `${this.baseUrl}/payments/reverse`, {
@@ -128,9 +111,7 @@ export class HttpPaymentGateway implements PaymentGateway {
    */
   async void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
     const byOrder = payment.paymentId === undefined;
-    const what = byOrder
-      ? `void by order id of order ${payment.orderId}`
-      : `void of payment ${payment.paymentId} (order ${payment.orderId})`;
+    const what = describeCall.void(payment);
     const url = byOrder
       ? `${this.baseUrl}/payments/void-by-order`
       : `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId ?? '')}/void`;
@@ -140,7 +121,7 @@ export class HttpPaymentGateway implements PaymentGateway {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(byOrder ? { orderId: payment.orderId, reason: payment.reason } : { reason: payment.reason }),
-        timeoutMs: this.timeoutMs,
+        timeoutMs: this.defaultTimeoutMs,
       });
     } catch (error) {
       throw new PaymentGatewayError(this.channel, true, `${what}: ${(error as Error).message}`);
@@ -155,21 +136,6 @@ export class HttpPaymentGateway implements PaymentGateway {
       return body.voided && body.payment ? { voided: true, paymentId: body.payment.paymentId } : { voided: false };
     }
     return { voided: true, paymentId: body.paymentId ?? payment.paymentId };
-  }
-
-  /**
-   * 망취소 of the attempt whose answer never came. A failure here is logged, not thrown: the caller
-   * reports a retryable error either way, and the next attempt reverses this one again before it
-   * asks for an approval.
-   */
-  private async reverseUnknownOutcome(request: AuthorizationRequest, cause: string, timeoutMs: number): Promise<void> {
-    const { orderId, attempt, amountMinor } = request;
-    try {
-      const result = await this.reverseAttempt({ orderId, attempt, amountMinor, reason: `net cancel: ${cause}` }, timeoutMs);
-      this.log.warn({ orderId, attempt, cause, ...result }, 'authorization outcome unknown; the attempt was reversed');
-    } catch (error) {
-      this.log.error({ orderId, attempt, cause, err: error }, 'authorization outcome unknown and the reversal failed');
-    }
   }
 
   /**

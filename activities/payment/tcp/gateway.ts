@@ -11,7 +11,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { config } from '../../../platform/config.js';
 import { logger } from '../../../platform/logger.js';
-import { businessMetrics } from '../../../platform/telemetry/metrics.js';
 import { declineMessages } from '../../../platform/contracts/decline-codes.js';
 import { telegramCodec } from '../../../platform/contracts/telegram/codec.js';
 import type { RequestType, Telegram } from '../../../platform/contracts/telegram/layout.js';
@@ -25,9 +24,9 @@ import {
   type AuthorizationRequest,
   type AuthorizationResult,
   type CallTimeouts,
-  type PaymentGateway,
   type VoidResult,
 } from '../gateway.js';
+import { describeCall, PaymentLineClient } from '../line-client.js';
 import { TelegramRequestError } from './connection.js';
 import { TelegramConnectionPool } from './pool.js';
 
@@ -67,7 +66,7 @@ const MAX_ANSWER_BYTES = 1024;
 type TracedType = Exclude<RequestType, '0800'>;
 const MAX_TRACE_NUMBER = 9_999_999_999;
 
-export class TcpPaymentGateway implements PaymentGateway {
+export class TcpPaymentGateway extends PaymentLineClient {
   readonly channel = 'tcp' as const;
   private readonly settings: Required<Omit<TcpPaymentGatewayOptions, 'address'>>;
   private readonly pool: TelegramConnectionPool;
@@ -75,13 +74,16 @@ export class TcpPaymentGateway implements PaymentGateway {
   /** Per request type, built once: every span of a type starts with the same attributes. */
   private readonly spanAttributes: Record<TracedType, Attributes>;
   private readonly tracer = trace.getTracer('ordersaga.payment');
-  private readonly log = logger('payment-tcp');
+  protected readonly log = logger('payment-tcp');
+  protected readonly defaultTimeoutMs: number;
   // Starts at a random point so two client processes rarely share trace numbers in the gateway's logs.
   private traceNumber = Math.floor(Math.random() * 1_000_000_000);
 
   constructor(options: TcpPaymentGatewayOptions = {}) {
+    super();
     const { address, ...rest } = options;
     this.settings = { ...tcpPaymentGatewayDefaults, ...definedOnly(rest) };
+    this.defaultTimeoutMs = this.settings.timeoutMs;
     this.peer = parseAddress(address ?? config().PAYMENT_TCP_ADDRESS);
     const peerAttributes: Attributes = {
       'rpc.system': RPC_SYSTEM,
@@ -111,19 +113,8 @@ export class TcpPaymentGateway implements PaymentGateway {
     });
   }
 
-  async authorize(request: AuthorizationRequest, timeouts: Partial<CallTimeouts> = {}): Promise<AuthorizationResult> {
-    let outcome: AuthorizationResult['outcome'] | 'error' = 'error';
-    const budget: CallTimeouts = {
-      requestMs: timeouts.requestMs ?? this.settings.timeoutMs,
-      reversalMs: timeouts.reversalMs ?? this.settings.timeoutMs,
-    };
-    try {
-      const result = await this.traced('0200', request.orderId, (span) => this.approve(request, budget, span));
-      outcome = result.outcome;
-      return result;
-    } finally {
-      businessMetrics().paymentAuthorized.add(1, { channel: this.channel, outcome });
-    }
+  protected requestAuthorization(request: AuthorizationRequest, timeouts: CallTimeouts): Promise<AuthorizationResult> {
+    return this.traced('0200', request.orderId, (span) => this.approve(request, timeouts, span));
   }
 
   /**
@@ -132,21 +123,18 @@ export class TcpPaymentGateway implements PaymentGateway {
    * order with nothing to cancel is `voided: false`, not an error.
    */
   void(payment: { orderId: string; paymentId?: string; amountMinor: number; reason: string }): Promise<VoidResult> {
-    const what = payment.paymentId
-      ? `void of payment ${payment.paymentId} (order ${payment.orderId})`
-      : `void by order id of order ${payment.orderId}`;
     return this.cancel(
       { orderId: payment.orderId, amount: payment.amountMinor, transactionId: payment.paymentId ?? '' },
-      what,
-      this.settings.timeoutMs,
+      describeCall.void(payment),
+      this.defaultTimeoutMs,
     );
   }
 
   /** 0420 naming orderId + attemptNumber: cancels that attempt's approval only, and tombstones the attempt. */
-  reverseAttempt(reversal: AttemptReversal, timeoutMs = this.settings.timeoutMs): Promise<VoidResult> {
+  reverseAttempt(reversal: AttemptReversal, timeoutMs = this.defaultTimeoutMs): Promise<VoidResult> {
     return this.cancel(
       { orderId: reversal.orderId, amount: reversal.amountMinor, attemptNumber: reversal.attempt },
-      `net cancel of attempt ${reversal.attempt} of order ${reversal.orderId}`,
+      describeCall.netCancel(reversal),
       timeoutMs,
     );
   }
@@ -181,7 +169,7 @@ export class TcpPaymentGateway implements PaymentGateway {
   }
 
   private async approve(request: AuthorizationRequest, timeouts: CallTimeouts, span: Span): Promise<AuthorizationResult> {
-    const what = `authorization of order ${request.orderId} (attempt ${request.attempt})`;
+    const what = describeCall.authorization(request);
     let response: Telegram;
     try {
       response = await this.exchange(
@@ -200,14 +188,7 @@ export class TcpPaymentGateway implements PaymentGateway {
       );
     } catch (error) {
       if (!(error instanceof TelegramRequestError)) throw error;
-      if (error.outcomeUnknown) {
-        await this.reverseUnknownApproval(request, error.message, timeouts.reversalMs);
-        throw new PaymentGatewayError(
-          this.channel,
-          true,
-          `${what} got no answer (${error.message}); the attempt was reversed (0420), retry`,
-        );
-      }
+      if (error.outcomeUnknown) throw await this.noAnswer(request, error.message, timeouts.reversalMs, ' (0420)');
       throw new PaymentGatewayError(this.channel, true, `${what} was not sent: ${error.message}`);
     }
 
@@ -233,20 +214,6 @@ export class TcpPaymentGateway implements PaymentGateway {
           meaning.outcome !== 'rejected',
           `${what} answered ${response.responseCode}: ${meaning.meaning}`,
         );
-    }
-  }
-
-  /**
-   * 망취소 of the attempt whose answer never came. Logged, not thrown: the caller reports a retryable
-   * error either way, and the next attempt reverses this one again before asking for an approval.
-   */
-  private async reverseUnknownApproval(request: AuthorizationRequest, cause: string, timeoutMs: number): Promise<void> {
-    const { orderId, attempt, amountMinor } = request;
-    try {
-      const result = await this.reverseAttempt({ orderId, attempt, amountMinor, reason: `net cancel: ${cause}` }, timeoutMs);
-      this.log.warn({ orderId, attempt, cause, ...result }, 'authorization outcome unknown; the attempt was reversed');
-    } catch (error) {
-      this.log.error({ orderId, attempt, cause, err: error }, 'authorization outcome unknown and the reversal failed');
     }
   }
 
