@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1
 # One image for the whole estate: each of the seven services (and the setup job) is the same image
-# started with a different entry point, exactly as infra/dev/services.sh starts them:
+# started with a different entry point, exactly as infra/local/services.sh starts them:
 #
 #   docker build -t ordersaga:dev .
 #   docker run --rm ordersaga:dev gateway/main.ts             # or workers/order/main.ts, …
-#   docker run --rm --entrypoint node ordersaga:dev --import tsx infra/setup/setup.ts
+#   docker run --rm --entrypoint node ordersaga:dev --import tsx infra/programs/setup/setup.ts
 #
 # Debian (glibc), not Alpine: @temporalio/core-bridge ships glibc binaries only. See docs/containers.md.
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -26,7 +26,7 @@ COPY workers ./workers
 COPY gateway ./gateway
 COPY payment-sim ./payment-sim
 COPY consumers ./consumers
-COPY infra/setup ./infra/setup
+COPY infra/programs/setup ./infra/programs/setup
 # `npm run bundle` builds dist/workflow-bundle.js with the tracing plugin's workflow interceptors
 # inside (workers/order/bundle.ts), so the order worker starts in about a second and its workflow
 # spans keep flowing. Tests never ship in the image.
@@ -46,7 +46,7 @@ COPY --from=build /app/workers ./workers
 COPY --from=build /app/gateway ./gateway
 COPY --from=build /app/payment-sim ./payment-sim
 COPY --from=build /app/consumers ./consumers
-COPY --from=build /app/infra/setup ./infra/setup
+COPY --from=build /app/infra/programs/setup ./infra/programs/setup
 COPY --from=build /app/dist ./dist
 
 # The base image's `node` user, by number, so Kubernetes can check runAsNonRoot. Files stay
@@ -65,6 +65,6 @@ EXPOSE 8080 8081 8082 8084 8085 8086 9090 9091
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["node", "--import", "tsx", "--input-type=module", "-e", "const { config } = await import('/app/platform/config.ts'); const c = config(); const port = { gateway: c.GATEWAY_PORT, order: c.ORDER_PORT, inventory: c.INVENTORY_PORT, fulfillment: c.FULFILLMENT_PORT, analytics: c.ANALYTICS_PORT, notification: c.NOTIFICATION_PORT, 'payment-sim': c.PAYMENT_SIM_HTTP_PORT }[process.env.OTEL_SERVICE_NAME ?? '']; if (port === undefined) process.exit(0); const answer = await fetch('http://127.0.0.1:' + port + '/health', { signal: AbortSignal.timeout(4000) }).catch(() => undefined); process.exit(answer?.ok ? 0 : 1);"]
 
-# The same command line as infra/dev/services.sh; the container's command names the entry point.
+# The same command line as infra/local/services.sh; the container's command names the entry point.
 ENTRYPOINT ["node", "--enable-source-maps", "--import", "tsx", "--import", "/app/platform/telemetry/preload.mjs"]
 CMD ["gateway/main.ts"]

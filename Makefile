@@ -8,49 +8,49 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 up: ## fetch, start the dev stack and all services, seed, run a demo batch; Ctrl-C stops it all
-	@infra/dev/up.sh
+	@infra/local/up.sh
 
 up-detached: ## like `up`, but return once the demo batch is done and leave everything running
-	@UP_DETACH=1 infra/dev/up.sh
+	@UP_DETACH=1 infra/local/up.sh
 
 down: ## stop everything `make up` started, and nothing else
-	@infra/dev/down.sh
+	@infra/local/down.sh
 
 status: ## what is running, with ports
-	@infra/dev/stack.sh status; infra/dev/services.sh status
+	@infra/local/stack.sh status; infra/local/services.sh status
 
 fetch: ## fetch dependencies only (npm, Temporal CLI, Kafka jars, PostgreSQL)
-	@infra/dev/fetch.sh
+	@infra/local/fetch.sh
 
 stack: fetch ## start PostgreSQL, Kafka and Temporal only
-	@infra/dev/stack.sh up
+	@infra/local/stack.sh up
 
 setup: ## migrations and Kafka topics (needs the stack)
-	@npx tsx infra/setup/setup.ts
+	@npx tsx infra/programs/setup/setup.ts
 
 bundle: ## prebuild the workflow bundle if workflow code changed
-	@infra/dev/bundle.sh
+	@infra/local/bundle.sh
 
 services: setup bundle ## start the seven services (needs the stack)
-	@infra/dev/services.sh up
+	@infra/local/services.sh up
 
 seed: ## stock the catalogue and set demo customers' preferences (needs the services)
-	@npx tsx infra/setup/seed.ts
+	@npx tsx infra/programs/setup/seed.ts
 
 demo: ## submit the demo batch through the gateway and wait for it (needs the services)
-	@npx tsx infra/setup/demo.ts
+	@npx tsx infra/programs/setup/demo.ts
 
 token: ## a bearer token for the local gateway, e.g. TOKEN=$$(make -s token CUSTOMER=cust-kim) (ROLE=admin, TTL=1h; docs/security.md)
-	@npx tsx infra/setup/token.ts --customer "$(CUSTOMER)" --role "$(ROLE)" --ttl "$(TTL)"
+	@npx tsx infra/programs/setup/token.ts --customer "$(CUSTOMER)" --role "$(ROLE)" --ttl "$(TTL)"
 
 check: ## audit the running estate: reconcile every order with stock, shipments, the payment ledger, analytics, notifications (CHECK_FLAGS="--json", "--help")
-	@npx tsx infra/checks/invariants.ts $(CHECK_FLAGS)
+	@npx tsx infra/programs/checks/invariants.ts $(CHECK_FLAGS)
 
 load: ## drive traffic through the gateway, e.g. make load ARGS="--rate 5 --duration 60" (see docs/load-generator.md)
 	@node --import tsx loadgen/main.ts $(ARGS)
 
 chaos: ## kill -9 every piece, one at a time, under mixed load, then audit, e.g. make chaos ARGS="--duration 60 --rate 1" (docs/chaos.md)
-	@node --import tsx infra/chaos/main.ts $(ARGS)
+	@node --import tsx infra/programs/chaos/main.ts $(ARGS)
 
 bench-payments: ## approvals/s and latency of the TCP and HTTP payment lines (writes docs/benchmarks.md)
 	@npx tsx bench/payment-channels.ts
@@ -77,7 +77,7 @@ fmt: ## ESLint's fixes, then Prettier over all code (make lint checks what this 
 	@npx eslint --fix .; status=$$?; npx prettier --write --log-level warn . && exit $$status
 
 test: ## everything the tests need, then the whole suite (unit, workflow, integration, end to end)
-	@infra/dev/test.sh
+	@infra/local/test.sh
 
 test-unit: ## unit tests only, no infrastructure
 	@npx ava 'test/unit/**/*.test.ts'

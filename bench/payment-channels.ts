@@ -26,7 +26,7 @@ import pg from 'pg';
 import type { AuthorizationRequest, PaymentGateway } from '../activities/payment/gateway.js';
 import { CardVaultClient } from '../platform/card-vault.js';
 import { config } from '../platform/config.js';
-import { migrateService } from '../infra/setup/service-databases.js';
+import { migrateService } from '../infra/programs/setup/service-databases.js';
 import { HttpPaymentGateway } from '../activities/payment/http-gateway.js';
 import { TcpPaymentGateway } from '../activities/payment/tcp/gateway.js';
 import { demoCards } from '../platform/contracts/demo-triggers.js';

@@ -82,7 +82,7 @@ function startSink(): Promise<{ server: Server; port: number; bytes: () => numbe
 // ---- the services ----------------------------------------------------------------------------------
 
 function services(command: 'up' | 'down', environment: NodeJS.ProcessEnv): void {
-  const result = spawnSync(`${root}infra/dev/services.sh`, [command], { cwd: root, env: environment, encoding: 'utf8' });
+  const result = spawnSync(`${root}infra/local/services.sh`, [command], { cwd: root, env: environment, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`services.sh ${command} failed:\n${result.stdout}\n${result.stderr}`);
 }
 

@@ -151,7 +151,7 @@ export interface LoadOptions {
 /**
  * `--name value` and boolean `--name` arguments, checked against a zod schema whose keys are the
  * flag names: an unknown flag, a missing value or a value the schema refuses is a UsageError naming
- * the flag. Shared by the load generator and the chaos suite (infra/chaos/options.ts).
+ * the flag. Shared by the load generator and the chaos suite (infra/programs/chaos/options.ts).
  */
 export function parseFlags<S extends z.ZodObject>(argv: readonly string[], schema: S, booleanFlags: ReadonlySet<string>): z.infer<S> {
   let values: Record<string, string | boolean | undefined>;

@@ -1,6 +1,6 @@
 /**
  * The one shape of the services' read-only admin listings (`GET /admin/...`), which the auditor
- * (infra/checks/) walks to reconcile the estate: keyset pages in key order, `?after=<last key>`
+ * (infra/programs/checks/) walks to reconcile the estate: keyset pages in key order, `?after=<last key>`
  * `&limit=<n>`, or a filter `?orderId=a,b` / `?sku=A,B` for a scoped audit. A page that comes back
  * full carries `next` (the key to pass as `after`); the last page has none. Keyset rather than
  * offset, so rows inserted while the auditor walks cannot shift a page and hide a row.

@@ -11,7 +11,7 @@
  * - `GET /health`: the same as `/health/ready`, for the dev scripts and older callers.
  *
  * Kubernetes' liveness and startup probes ask `/health/live`, its readiness probe and compose's
- * health checks `/health/ready` (infra/k8s/base, infra/compose).
+ * health checks `/health/ready` (infra/deploy/k8s/base, infra/deploy/compose).
  */
 import type { Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';

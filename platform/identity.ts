@@ -1,7 +1,7 @@
 /**
  * Who calls the gateway: the bearer-token contract shared by the gateway, which verifies tokens
  * (gateway/identity.ts), and everything that issues them for local use: the `make token` CLI
- * (infra/setup/token.ts), the demo, the load generator, the benchmarks and the tests. One zod schema
+ * (infra/programs/setup/token.ts), the demo, the load generator, the benchmarks and the tests. One zod schema
  * gives the claims' runtime check and their type. See docs/security.md.
  *
  * A token says who the customer is (`sub`) and what they may do (`role`); the gateway takes the
@@ -52,7 +52,7 @@ export function mintToken(options: MintOptions): Promise<string> {
     .sign(new TextEncoder().encode(options.secret));
 }
 
-/** Where `make up` keeps the local signing secret (gitignored, mode 0600; infra/dev/gateway-secret.sh). */
+/** Where `make up` keeps the local signing secret (gitignored, mode 0600; infra/local/gateway-secret.sh). */
 export const localSecretFile = fileURLToPath(new URL('../.state/gateway-secret', import.meta.url));
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Schema migrations (node-pg-migrate): one folder of SQL files per service, each applied as that
  * service's own role to that service's own database. Which services have a database, and where their
- * migrations live, is said by the services' side (infra/setup/service-databases.ts), not here.
+ * migrations live, is said by the services' side (infra/programs/setup/service-databases.ts), not here.
  */
 import { runner } from 'node-pg-migrate';
 import { config, type Environment } from './config.js';

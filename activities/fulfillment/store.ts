@@ -85,7 +85,7 @@ export class FulfillmentStore {
     return rows;
   }
 
-  /** For the auditor (infra/checks/): shipments in order-id order (`after`/`only` are order ids). */
+  /** For the auditor (infra/programs/checks/): shipments in order-id order (`after`/`only` are order ids). */
   async shipmentsPage(
     after: string | null,
     limit: number,

@@ -211,7 +211,7 @@ export class InventoryStore {
   }
 
   /**
-   * For the auditor (infra/checks/): each product's `reserved`/`shipped` counters beside the sums of
+   * For the auditor (infra/programs/checks/): each product's `reserved`/`shipped` counters beside the sums of
    * its RESERVED and SHIPPED reservation lines, in SKU order. The two sides come from different
    * tables but one statement, so they are one snapshot; a line naming no product shows with null
    * counters. `after`/`only` are SKUs (platform/admin-pages.ts).

@@ -19,7 +19,7 @@ export function createAnalyticsApi(db: Database): Hono {
   });
 
   /**
-   * For the auditor (infra/checks/): per order, its projected fact's status and the types of the
+   * For the auditor (infra/programs/checks/): per order, its projected fact's status and the types of the
    * events applied to it (the inbox), paged by order id (platform/admin-pages.ts). An order known
    * to only one of the two tables is listed too. Keys compare as "C" text, the order of their bytes,
    * so pages follow the same order whatever the database's collation.

@@ -37,7 +37,7 @@ export function createNotificationApi(deps: { db: Database; store: NotificationS
   app.get('/notifications/stats', async (c) => c.json(await store.stats(notifiedEventTypes())));
 
   /**
-   * For the auditor (infra/checks/): per order, how many notifications exist of each event type,
+   * For the auditor (infra/programs/checks/): per order, how many notifications exist of each event type,
    * beside how many customer-facing events of each type were processed (the inbox, another table),
    * paged by order id (platform/admin-pages.ts). Keys compare as "C" text, the order of their bytes.
    */

@@ -2,7 +2,7 @@
 # Shared helpers for the no-Docker dev stack (postgres, kafka, temporal).
 # Source it from a script that has already done `set -euo pipefail`:
 #
-#   source "$(dirname "${BASH_SOURCE[0]}")/../dev/lib.sh"
+#   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 #
 # Layout (fixed, other code depends on it):
 #   $ROOT/.state/logs/<name>.log   one log per piece
@@ -122,7 +122,7 @@ spawn() {
     fi
     # the supervisor clears the pidfile itself, under its lock: a racing second `up` must not
     # remove the pidfile of the piece the first one just started
-    setsid "$ROOT/infra/dev/supervise.sh" "$name" exec "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
+    setsid "$ROOT/infra/local/supervise.sh" "$name" exec "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
   else
     rm -f "$pidf"
     printf '\n===== %s: starting %s =====\n' "$(date '+%F %T')" "$name" >>"$(log_file "$name")"
@@ -138,12 +138,12 @@ spawn() {
 }
 
 # --- supervision -----------------------------------------------------------
-# Each supervised piece has a supervisor (infra/dev/supervise.sh, see there)
+# Each supervised piece has a supervisor (infra/local/supervise.sh, see there)
 # whose own pid is in .state/pids/<name>.supervisor.pid.
 
 # supervisor_running NAME  -> true if NAME's supervisor is alive
 supervisor_running() {
-  pid_is_ours "$(read_pid "$1.supervisor")" "$ROOT/infra/dev/supervise.sh"
+  pid_is_ours "$(read_pid "$1.supervisor")" "$ROOT/infra/local/supervise.sh"
 }
 
 # supervise_running NAME MODE CMD...  put a supervisor on a piece that runs
@@ -153,7 +153,7 @@ supervise_running() {
   local name="$1"; shift
   [[ "${DEV_SUPERVISE:-0}" == 1 ]] || return 0
   supervisor_running "$name" && return 0
-  setsid "$ROOT/infra/dev/supervise.sh" "$name" "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
+  setsid "$ROOT/infra/local/supervise.sh" "$name" "$@" </dev/null >>"$(log_file "$name")" 2>&1 &
   local _
   for _ in $(seq 1 50); do
     supervisor_running "$name" && return 0
@@ -303,7 +303,7 @@ apt_install() {
     flock 9
     policy=/usr/sbin/policy-rc.d added=0
     if [[ ! -e "$policy" ]]; then
-      printf '#!/bin/sh\n# temporary, from ordersaga infra/dev/lib.sh apt_install\nexit 101\n' >"$policy"
+      printf '#!/bin/sh\n# temporary, from ordersaga infra/local/lib.sh apt_install\nexit 101\n' >"$policy"
       chmod +x "$policy"; added=1
     fi
     trap 'if [[ $added == 1 ]]; then rm -f "$policy"; fi' EXIT

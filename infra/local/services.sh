@@ -2,9 +2,9 @@
 # shellcheck source-path=SCRIPTDIR
 # The seven ordersaga services, each a Node process started from this checkout.
 #
-#   infra/dev/services.sh up       start every service not yet running, wait until each answers /health
-#   infra/dev/services.sh down     stop exactly the services our pidfiles name
-#   infra/dev/services.sh status   running/stopped per service, with its port and supervisor
+#   infra/local/services.sh up       start every service not yet running, wait until each answers /health
+#   infra/local/services.sh down     stop exactly the services our pidfiles name
+#   infra/local/services.sh status   running/stopped per service, with its port and supervisor
 #
 # Each service runs under a supervisor (supervise.sh) that restarts it with backoff when it dies,
 # as compose's `restart: unless-stopped` would; `down` stops the supervisor first. A service found

@@ -2,13 +2,13 @@
 # shellcheck source-path=SCRIPTDIR
 # The no-Docker dev stack: PostgreSQL, Kafka, Temporal, each from its infra/<piece>/.
 #
-#   infra/dev/stack.sh fetch    install/fetch everything (apt postgresql, mvn jars, pip venv); start nothing
-#   infra/dev/stack.sh up       start all three in parallel (already running ones are left alone)
-#   infra/dev/stack.sh down     stop exactly what our pidfiles in .state/pids name
-#   infra/dev/stack.sh status   running/stopped per piece, with ports (exit 0 = all running, 3 = not)
+#   infra/local/stack.sh fetch    install/fetch everything (apt postgresql, mvn jars, pip venv); start nothing
+#   infra/local/stack.sh up       start all three in parallel (already running ones are left alone)
+#   infra/local/stack.sh down     stop exactly what our pidfiles in .state/pids name
+#   infra/local/stack.sh status   running/stopped per piece, with ports (exit 0 = all running, 3 = not)
 #
 # Endpoints once up:
-#   postgres  127.0.0.1:5432   postgres://<role>:<role>@127.0.0.1:5432/<db>  (see infra/postgres/init.sh)
+#   postgres  127.0.0.1:5432   postgres://<role>:<role>@127.0.0.1:5432/<db>  (see infra/local/postgres/init.sh)
 #   kafka     localhost:9092   (controller 127.0.0.1:9093)
 #   temporal  127.0.0.1:7233   namespace default, UI http://127.0.0.1:8233
 # State in .state/ (logs/<piece>.log, pids/<piece>.pid), tools in .tools/.
@@ -20,7 +20,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
 
-INFRA="$ROOT/infra"
+INFRA="$ROOT/infra/local"
 PIECES=(postgres kafka temporal)
 export DEV_SUPERVISE="${DEV_SUPERVISE:-1}"
 

@@ -115,7 +115,7 @@ wait_for_end() {
 }
 
 if [[ "$MODE" == script && "$NAME" == postgres ]]; then
-  source "$ROOT/infra/postgres/env.sh"   # pg_adopt_pid
+  source "$ROOT/infra/local/postgres/env.sh"   # pg_adopt_pid
 fi
 
 backoff="$BACKOFF_FIRST_S" restarts=0 up_since="$(now_ms)"

@@ -8,7 +8,7 @@
 # port OTLP_RECEIVER_PORT, default 4319, so an Instana agent on 4318 is never in the way), started
 # before the services so it holds everything they export; the observability tests query it.
 #
-# The suite runs its services under the test identity (infra/setup/test-estate.ts): databases
+# The suite runs its services under the test identity (infra/programs/setup/test-estate.ts): databases
 # `<db>_test`, Kafka topics `ordersaga-test.*` and consumer groups `ordersaga-test.<service>`, Temporal
 # namespace `ordersaga-test`. The user's estate (what `make up` runs) is left alone: a census of its
 # databases, topics and workflows is taken before the suite and compared after it
@@ -21,7 +21,7 @@ cd "$ROOT"
 
 began="$(now_ms)"
 "$HERE/fetch.sh" || die test "fetching dependencies failed"
-source "$ROOT/infra/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
+source "$ROOT/infra/local/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
 
 # The lint (`make lint`: ESLint and Prettier's check) counts as one more check; the suite runs either way.
 lint_ok=0
@@ -31,7 +31,7 @@ if make --no-print-directory -s lint; then lint_ok=1; else log test "lint failed
 # passes the environment through). `user_identity` keeps the caller's own values of the same
 # variables (or unsets them), for the census of the user's estate.
 identity=() user_identity=() user_unset=()
-mapfile -t identity < <(npx tsx infra/setup/test-estate.ts env) || die test "deriving the test identity failed"
+mapfile -t identity < <(npx tsx infra/programs/setup/test-estate.ts env) || die test "deriving the test identity failed"
 (( ${#identity[@]} )) || die test "deriving the test identity failed"
 for assignment in "${identity[@]}"; do
   name="${assignment%%=*}"
@@ -108,7 +108,7 @@ restore_foreign() {
   restart_foreign=0
   "$HERE/services.sh" down >/dev/null 2>&1
   # only the environment the user's services had: none of the suite's identity or OTEL_* settings
-  if env -i "${foreign_env[@]}" npx tsx infra/setup/setup.ts >/dev/null 2>&1 &&
+  if env -i "${foreign_env[@]}" npx tsx infra/programs/setup/setup.ts >/dev/null 2>&1 &&
     env -i "${foreign_env[@]}" "$HERE/services.sh" up >/dev/null 2>&1; then
     log test "the user's services restarted as they were (their own identity and telemetry settings)"
   else
@@ -143,8 +143,8 @@ take_census() {
 }
 
 "$HERE/stack.sh" up || die test "the dev stack did not start"
-npx tsx infra/setup/test-estate.ts prepare --postgres-socket "$PG_SOCKET_DIR" || die test "test databases or namespace failed"
-npx tsx infra/setup/setup.ts || die test "migrations or topics failed"
+npx tsx infra/programs/setup/test-estate.ts prepare --postgres-socket "$PG_SOCKET_DIR" || die test "test databases or namespace failed"
+npx tsx infra/programs/setup/setup.ts || die test "migrations or topics failed"
 "$HERE/bundle.sh" || die test "workflow bundle failed"
 start_receiver
 check_foreign
@@ -152,10 +152,10 @@ take_census
 "$HERE/services.sh" up || die test "the services did not start"
 # The suite would wait on work that lands in the user's estate instead: stop here, naming the service.
 check_services_identity "at the start" || die test "a service runs under another identity; stop whatever restarts it and run make test again"
-npx tsx infra/setup/seed.ts || die test "seeding failed"
+npx tsx infra/programs/setup/seed.ts || die test "seeding failed"
 log test "estate ready for the suite in $(elapsed_since "$began")"
 
-export TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$("$ROOT/infra/temporal/bin-path.sh")}"
+export TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$("$ROOT/infra/local/temporal/bin-path.sh")}"
 report="$STATE_DIR/test-report.txt"
 # A watchdog over each ava run: AVA bounds a test (its `timeout`) but not a teardown or a worker that
 # never exits, and one such hang once held CI for its whole 90 minutes with no summary. Killed at the

@@ -9,7 +9,7 @@
 #   4. the seven services, each waited for on /health
 #   5. seed the catalogue, run the demo batch, print where to look
 #
-# Everything started in steps 2 and 4 is supervised (infra/dev/supervise.sh): a piece that dies is
+# Everything started in steps 2 and 4 is supervised (infra/local/supervise.sh): a piece that dies is
 # restarted with backoff, as compose's `restart: unless-stopped` would; restarts are logged in
 # .state/logs/supervisor.log. `make down` (or Ctrl-C) stops the supervisors first. DEV_SUPERVISE=0: none.
 #
@@ -46,14 +46,14 @@ trap stop_everything INT TERM
 "$HERE/stack.sh" up || { stop_everything; exit 1; }
 
 log up "3/5 migrations, topics, workflow bundle…"
-{ npx tsx infra/setup/setup.ts && "$HERE/bundle.sh"; } || { log up "setup FAILED"; stop_everything; exit 1; }
+{ npx tsx infra/programs/setup/setup.ts && "$HERE/bundle.sh"; } || { log up "setup FAILED"; stop_everything; exit 1; }
 
 log up "4/5 starting the services…"
 "$HERE/services.sh" up || { stop_everything; exit 1; }
 log up "estate ready in $(elapsed_since "$began") (from make up to every service healthy)"
 
 log up "5/5 seeding the catalogue and running the demo batch…"
-{ npx tsx infra/setup/seed.ts && npx tsx infra/setup/demo.ts; } || { log up "demo FAILED"; stop_everything; exit 1; }
+{ npx tsx infra/programs/setup/seed.ts && npx tsx infra/programs/setup/demo.ts; } || { log up "demo FAILED"; stop_everything; exit 1; }
 
 cat <<SUMMARY
 

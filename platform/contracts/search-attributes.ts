@@ -1,7 +1,7 @@
 /**
  * Custom search attributes, so a user can filter sagas in the Temporal Web UI, e.g.
  * `OrderStatus = "FAILED" AND PaymentChannel = "tcp"`. The dev server registers them at start
- * (infra/temporal/start.sh); a cluster needs `temporal operator search-attribute create` once.
+ * (infra/local/temporal/start.sh); a cluster needs `temporal operator search-attribute create` once.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -3,7 +3,7 @@
  * decides them (KAFKA_TOPIC_PREFIX, KAFKA_CONSUMER_GROUP_PREFIX in platform/config.ts), so two
  * estates can share one broker without reading each other's events: the user's (`ordersaga.*`,
  * groups `analytics`, `notification`) and the one `make test` runs its services under
- * (`ordersaga-test.*`, groups `ordersaga-test.analytics`, …; infra/setup/test-estate.ts).
+ * (`ordersaga-test.*`, groups `ordersaga-test.analytics`, …; infra/programs/setup/test-estate.ts).
  */
 import { config } from '../config.js';
 

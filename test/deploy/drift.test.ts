@@ -5,7 +5,7 @@
  * SDK reads — and none that nothing reads.
  */
 import test from 'ava';
-import { serviceDatabases } from '../../infra/setup/service-databases.js';
+import { serviceDatabases } from '../../infra/programs/setup/service-databases.js';
 import {
   composeDocument,
   composeFile,
@@ -79,7 +79,7 @@ for (const overlay of overlays) {
       const names = new Set(environmentOf(container, objects));
       const entry = entryOf(container)!;
       const wanted =
-        entry === 'infra/setup/setup.ts' ? serviceDatabases.map((database) => database.urlVariable) : databaseVariablesOf(entry);
+        entry === 'infra/programs/setup/setup.ts' ? serviceDatabases.map((database) => database.urlVariable) : databaseVariablesOf(entry);
       for (const variable of wanted) t.true(names.has(variable), `${workload.metadata.name}: ${variable}`);
       t.true(names.has('KAFKA_BROKERS') && names.has('TEMPORAL_ADDRESS'), `${workload.metadata.name}: ordersaga-config`);
     }

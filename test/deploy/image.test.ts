@@ -78,11 +78,11 @@ test('has a health check on the service’s /health', (t) => {
   t.regex(check, /--interval=\d+s/);
 });
 
-test('starts like infra/dev/services.sh, and ships every folder an entry point needs', (t) => {
+test('starts like infra/local/services.sh, and ships every folder an entry point needs', (t) => {
   const entrypoint = JSON.parse(find(runtime, 'ENTRYPOINT').at(-1)!.argument) as string[];
   // services.sh builds one command line (supervised or not): `local command=(node …)`.
-  const devCommand = /command=\((node [^)\n]+)\)/.exec(read('infra/dev/services.sh'))?.[1] ?? '';
-  t.not(devCommand, '', 'the node command line in infra/dev/services.sh');
+  const devCommand = /command=\((node [^)\n]+)\)/.exec(read('infra/local/services.sh'))?.[1] ?? '';
+  t.not(devCommand, '', 'the node command line in infra/local/services.sh');
   for (const flag of ['--enable-source-maps', '--import tsx']) {
     t.true(devCommand.includes(flag));
     t.true(entrypoint.join(' ').includes(flag), flag);
@@ -93,7 +93,7 @@ test('starts like infra/dev/services.sh, and ships every folder an entry point n
   for (const { entry } of serviceEntries()) {
     for (const folder of new Set([entry.split('/')[0]!, ...imports(entry)])) t.true(copied.includes(folder), `${entry} needs ${folder}/`);
   }
-  t.true(copied.includes('infra/setup'), 'the setup job');
+  t.true(copied.includes('infra/programs/setup'), 'the setup job');
   t.deepEqual(JSON.parse(find(runtime, 'CMD').at(-1)!.argument), ['gateway/main.ts']);
 });
 

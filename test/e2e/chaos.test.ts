@@ -14,15 +14,15 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import type { ChaosReport } from '../../infra/chaos/report.js';
-import { ROOT } from '../../infra/chaos/estate.js';
+import type { ChaosReport } from '../../infra/programs/chaos/report.js';
+import { ROOT } from '../../infra/programs/chaos/estate.js';
 
 /** Skipped (and shown as skipped) in the suite's main, parallel run. */
 const chaosTest = process.env.ORDERSAGA_CHAOS_TEST === '1' ? test.serial : test.serial.skip;
 
 async function chaos(t: ExecutionContext, args: string[]): Promise<{ status: number | null; report: ChaosReport; output: string }> {
   const json = join(await mkdtemp(join(tmpdir(), 'ordersaga-chaos-')), 'report.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/infra/chaos/main.ts`, ...args, '--json', json], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/infra/programs/chaos/main.ts`, ...args, '--json', json], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

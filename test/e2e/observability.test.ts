@@ -1,6 +1,6 @@
 /**
  * The observability proof, against the running estate and the suite's OTLP receiver
- * (infra/dev/test.sh starts it before the services and points every service's exporters at it).
+ * (infra/local/test.sh starts it before the services and points every service's exporters at it).
  *
  * A mixed batch (every saga path, both payment channels) goes through the gateway, each order with
  * a `traceparent` of its own. Afterwards each order's trace must be one connected tree (rooted at

@@ -4,7 +4,7 @@
  * find nothing wrong.
  */
 import test from 'ava';
-import { checkInvariants } from '../../infra/checks/invariants.js';
+import { checkInvariants } from '../../infra/programs/checks/invariants.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { asOwnerOf, gatewayUrl, stockTestProduct, submitOrder } from '../support/estate.js';
 

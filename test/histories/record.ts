@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../../platform/config.js';
 import { type OrderState, workflowIdFor } from '../../platform/contracts/workflow.js';
-import { demoBatch } from '../../infra/setup/demo.js';
+import { demoBatch } from '../../infra/programs/setup/demo.js';
 import { asOwnerOf, eventually, gatewayUrl, submitOrder, waitForStatus } from '../support/estate.js';
 import { temporalCliPath } from '../support/temporal.js';
 

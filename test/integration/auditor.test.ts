@@ -1,5 +1,5 @@
 /**
- * The auditor (`make check`, infra/checks/) against the running services: for each rule, a
+ * The auditor (`make check`, infra/programs/checks/) against the running services: for each rule, a
  * violation planted in the owning service's own database (./auditor-support.ts) is reported,
  * naming the order or SKU, while a correctly settled neighbour planted beside it is not. The
  * audits are scoped to the planted ids, so debris elsewhere in a shared estate changes nothing;
@@ -12,8 +12,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { audit, type AuditOptions, type AuditReport } from '../../infra/checks/auditor.js';
-import { defaultEndpoints } from '../../infra/checks/sources.js';
+import { audit, type AuditOptions, type AuditReport } from '../../infra/programs/checks/auditor.js';
+import { defaultEndpoints } from '../../infra/programs/checks/sources.js';
 import { HOUR_AGO, Planter } from './auditor-support.js';
 
 const planter = new Planter();
@@ -361,7 +361,7 @@ test('a service that refuses, fails or does not answer is an error that fails th
 test('make check prints a report per rule and exits 1 on a violation, 2 when a service does not answer; --json gives the whole report', async (t) => {
   const stuck = await planter.order({ status: 'SHIPMENT_SCHEDULED', history: ['PENDING', 'SHIPMENT_SCHEDULED'], acceptedAt: HOUR_AGO() });
   const run = async (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    promisify(execFile)('npx', ['tsx', 'infra/checks/invariants.ts', ...args], { env: { ...process.env, ...env } }).then(
+    promisify(execFile)('npx', ['tsx', 'infra/programs/checks/invariants.ts', ...args], { env: { ...process.env, ...env } }).then(
       (done) => ({ code: 0, stdout: done.stdout }),
       (failed: { code: number; stdout: string }) => ({ code: failed.code, stdout: failed.stdout }),
     );

@@ -36,7 +36,7 @@ async function postgresBin(): Promise<string> {
     .filter((name) => /^\d+$/.test(name))
     .sort((a, b) => Number(b) - Number(a));
   if (versions.length === 0)
-    throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (infra/postgres/fetch.sh installs them)');
+    throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (infra/local/postgres/fetch.sh installs them)');
   return `/usr/lib/postgresql/${versions[0]}/bin`;
 }
 

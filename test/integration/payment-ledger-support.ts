@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { config } from '../../platform/config.js';
-import { migrateService } from '../../infra/setup/service-databases.js';
+import { migrateService } from '../../infra/programs/setup/service-databases.js';
 
 export interface ScratchLedgerDatabase {
   /** PAYMENT_DATABASE_URL with `options=-c search_path=<schema>`. */

@@ -3,7 +3,7 @@
  * its Kafka topics, and the workflows in its Temporal namespace. `make test` takes one of the user's
  * estate (the configuration it is run with, before the test identity applies) before the suite and
  * compares after it: any difference means the suite wrote into the user's estate, and the run fails
- * naming what changed (infra/dev/test.sh; the test identity is infra/setup/test-estate.ts).
+ * naming what changed (infra/local/test.sh; the test identity is infra/programs/setup/test-estate.ts).
  *
  *   npx tsx test/support/estate-census.ts take FILE       write the census to FILE (JSON)
  *   npx tsx test/support/estate-census.ts compare FILE    take it again; exit 1 and list what changed
@@ -17,7 +17,7 @@ import { config } from '../../platform/config.js';
 import { temporalConnectionSettings } from '../../platform/connections.js';
 import { deadLetterTopic, topics } from '../../platform/events/catalog.js';
 import { kafkaClient } from '../../platform/kafka.js';
-import { databaseUrlVariables } from '../../infra/setup/test-estate.js';
+import { databaseUrlVariables } from '../../infra/programs/setup/test-estate.js';
 
 export interface Census {
   /** database → table → rows */

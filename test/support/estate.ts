@@ -12,7 +12,7 @@ export const gatewayUrl = process.env.GATEWAY_URL ?? `http://localhost:${config(
 
 /**
  * The name of the database a URL points at: `orders` in the user's estate, `orders_test` under the
- * test identity `make test` runs (infra/setup/test-estate.ts). Telemetry names a database peer after it
+ * test identity `make test` runs (infra/programs/setup/test-estate.ts). Telemetry names a database peer after it
  * (`orders-db`, `orders_test-db`).
  */
 export function databaseNameOf(url: string): string {

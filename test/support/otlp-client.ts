@@ -1,6 +1,6 @@
 /**
  * What a test asks the OTLP receiver process (test/support/otlp-receiver-main.ts) that
- * infra/dev/test.sh runs beside the estate: its address, and typed reads of what it holds.
+ * infra/local/test.sh runs beside the estate: its address, and typed reads of what it holds.
  */
 import type { ReceivedLogRecord, ReceivedMetricPoint, ReceivedSpan, ReceiverStatus, SpanQuery } from './otlp-receiver.js';
 

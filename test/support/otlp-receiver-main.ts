@@ -1,6 +1,6 @@
 /**
  * The test suite's OTLP receiver as a process: `node --import tsx test/support/otlp-receiver-main.ts`.
- * infra/dev/test.sh starts it before the services and points their exporters at it
+ * infra/local/test.sh starts it before the services and points their exporters at it
  * (`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4319`), so it holds every span, metric and log
  * record the estate exports for the whole run, whichever test file asks. Port: OTLP_RECEIVER_PORT
  * (default 4319, beside an Instana agent's 4318). Stops on SIGINT/SIGTERM.

@@ -11,7 +11,7 @@
  *   GET /api/metrics?name=&service=       the latest point per series (cumulative sums as sent, delta sums added up)
  *   GET /api/logs?traceId=&service=&limit=
  *
- * test/support/otlp-receiver-main.ts runs it as a process of its own (infra/dev/test.sh starts it
+ * test/support/otlp-receiver-main.ts runs it as a process of its own (infra/local/test.sh starts it
  * before the services, so it holds everything they export from their first span); the unit tests
  * start it in process on a free port.
  */

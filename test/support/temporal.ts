@@ -21,7 +21,7 @@ import { FakeEstate } from './fake-estate.js';
 export function temporalCliPath(): string {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv && existsSync(fromEnv)) return fromEnv;
-  const script = fileURLToPath(new URL('../../infra/temporal/bin-path.sh', import.meta.url));
+  const script = fileURLToPath(new URL('../../infra/local/temporal/bin-path.sh', import.meta.url));
   return execFileSync(script, { encoding: 'utf8' }).trim();
 }
 

@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { audit } from '../../infra/checks/auditor.js';
-import type { Endpoints } from '../../infra/checks/sources.js';
+import { audit } from '../../infra/programs/checks/auditor.js';
+import type { Endpoints } from '../../infra/programs/checks/sources.js';
 
 const PAGE = 2;
 

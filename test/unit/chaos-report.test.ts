@@ -5,10 +5,17 @@
  */
 import test from 'ava';
 import { seededRandom } from '../../loadgen/random.js';
-import { allTargets } from '../../infra/chaos/estate.js';
-import { parseChaosCommandLine, UsageError } from '../../infra/chaos/options.js';
-import { formatReport, timeline, verdict, type ChaosReport, type KillFault, type ReportWithoutVerdict } from '../../infra/chaos/report.js';
-import { KillSchedule } from '../../infra/chaos/schedule.js';
+import { allTargets } from '../../infra/programs/chaos/estate.js';
+import { parseChaosCommandLine, UsageError } from '../../infra/programs/chaos/options.js';
+import {
+  formatReport,
+  timeline,
+  verdict,
+  type ChaosReport,
+  type KillFault,
+  type ReportWithoutVerdict,
+} from '../../infra/programs/chaos/report.js';
+import { KillSchedule } from '../../infra/programs/chaos/schedule.js';
 
 function kill(target: KillFault['target'], atMs: number, recoveryMs: number | undefined): KillFault {
   return {

@@ -2,7 +2,7 @@
  * The boundaries issue 16 drew, kept by a test: the payment client does not reach into the
  * simulator's folder (the wire format is a contract in platform/contracts/telegram/), the shared
  * platform names no service folder, and each demo trigger is written down once
- * (platform/contracts/demo-triggers.ts).
+ * (platform/contracts/demo-triggers.ts); infra/ is sorted by kind (docs/decisions.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -53,7 +53,7 @@ test('each demo trigger is written down once, in platform/contracts/demo-trigger
     'bench',
     'consumers',
     'gateway',
-    'infra/setup',
+    'infra/programs/setup',
     'loadgen',
     'payment-sim',
     'platform',
@@ -71,4 +71,23 @@ test('each demo trigger is written down once, in platform/contracts/demo-trigger
         .map((trigger) => `${file}: ${trigger}`);
     });
   t.deepEqual(offenders, []);
+});
+
+test('infra/ is sorted by kind: the local stack in bash, the programs in TypeScript, the manifests in deploy/', (t) => {
+  const tracked = (directory: string) =>
+    readdirSync(join(root, directory), { withFileTypes: true, recursive: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(root, join(entry.parentPath, entry.name)));
+  const kinds = readdirSync(join(root, 'infra'), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  t.deepEqual(kinds.map((entry) => entry.name).sort(), ['deploy', 'local', 'programs']);
+  t.deepEqual(
+    tracked('infra/programs').filter((file) => !file.endsWith('.ts')),
+    [],
+    'infra/programs holds TypeScript programs only',
+  );
+  t.deepEqual(
+    [...tracked('infra/local'), ...tracked('infra/deploy')].filter((file) => /\.(ts|mts|mjs)$/.test(file)),
+    [],
+    'no TypeScript program under infra/local or infra/deploy',
+  );
 });

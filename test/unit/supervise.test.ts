@@ -1,5 +1,5 @@
 /**
- * infra/dev/supervise.sh, the supervisor `make up` puts on every piece, on a dummy piece in a
+ * infra/local/supervise.sh, the supervisor `make up` puts on every piece, on a dummy piece in a
  * scratch copy of the dev scripts (its own .state/, nothing of the estate touched): a piece killed
  * with SIGKILL is restarted and the restart logged with its exit status; `stop_by_pidfile` stops the
  * supervisor first, so nothing comes back; a second supervisor for the same piece leaves at once;
@@ -12,15 +12,15 @@ import { join } from 'node:path';
 import test from 'ava';
 import { eventually } from '../support/estate.js';
 
-const scripts = new URL('../../infra/dev/', import.meta.url).pathname;
+const scripts = new URL('../../infra/local/', import.meta.url).pathname;
 
 function scratch() {
   const root = mkdtempSync(join(tmpdir(), 'ordersaga-supervise-'));
-  mkdirSync(join(root, 'infra/dev'), { recursive: true });
-  for (const file of ['lib.sh', 'supervise.sh']) cpSync(join(scripts, file), join(root, 'infra/dev', file));
+  mkdirSync(join(root, 'infra/local'), { recursive: true });
+  for (const file of ['lib.sh', 'supervise.sh']) cpSync(join(scripts, file), join(root, 'infra/local', file));
   // The dummy's command line names the scratch root, as a real piece's names the checkout (pid_is_ours).
   const sh = (script: string) =>
-    execFileSync('bash', ['-c', `set -euo pipefail; source infra/dev/lib.sh; ${script}`], {
+    execFileSync('bash', ['-c', `set -euo pipefail; source infra/local/lib.sh; ${script}`], {
       cwd: root,
       env: { ...process.env, DEV_SUPERVISE: '1', DEV_RESTART_BACKOFF_S: '0.2', DEV_RESTART_HEALTHY_S: '5' },
       encoding: 'utf8',
@@ -67,7 +67,7 @@ test.serial('one supervisor per piece: a second one leaves at once; a supervisor
   t.teardown(cleanup);
   sh(`spawn dummy ${piece}`);
   const supervisor = pid('dummy.supervisor');
-  sh(`setsid infra/dev/supervise.sh dummy exec ${piece} </dev/null >/dev/null 2>&1; true`);
+  sh(`setsid infra/local/supervise.sh dummy exec ${piece} </dev/null >/dev/null 2>&1; true`);
   t.is(pid('dummy.supervisor'), supervisor, 'the first supervisor still owns the piece');
   t.regex(readFileSync(join(sh('echo $ROOT'), '.state/logs/dummy.log'), 'utf8'), /another supervisor already watches dummy; leaving/);
 

@@ -1,10 +1,10 @@
 /**
- * The test identity `make test` runs its services under (infra/setup/test-estate.ts): every database,
+ * The test identity `make test` runs its services under (infra/programs/setup/test-estate.ts): every database,
  * the topics, the consumer groups and the Temporal namespace differ from the user's estate.
  */
 import test from 'ava';
 import { parseEnvironment } from '../../platform/config.js';
-import { databaseUrlVariables, testDatabaseUrl, testIdentity } from '../../infra/setup/test-estate.js';
+import { databaseUrlVariables, testDatabaseUrl, testIdentity } from '../../infra/programs/setup/test-estate.js';
 import { compareCensus } from '../support/estate-census.js';
 
 test('the test identity renames every database, the topics, the consumer groups and the namespace', (t) => {

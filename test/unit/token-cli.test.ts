@@ -1,10 +1,10 @@
 /**
- * `make token` (infra/setup/token.ts) and the shared minting (platform/identity.ts): the options it
+ * `make token` (infra/programs/setup/token.ts) and the shared minting (platform/identity.ts): the options it
  * takes, and that what it mints is what the gateway accepts (gateway/identity.ts), role and all.
  */
 import test from 'ava';
 import { createTokenVerifier } from '../../gateway/identity.js';
-import { parseTokenOptions } from '../../infra/setup/token.js';
+import { parseTokenOptions } from '../../infra/programs/setup/token.js';
 import { mintToken } from '../../platform/identity.js';
 import { TEST_SECRET } from '../support/stand-in-services.js';
 

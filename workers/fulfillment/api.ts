@@ -20,7 +20,7 @@ export function createFulfillmentApi(deps: { store: FulfillmentStore }): Hono {
     return c.json({ shipments: await store.list(50) });
   });
 
-  /** For the auditor (infra/checks/): every shipment's status, paged by order id (platform/admin-pages.ts). */
+  /** For the auditor (infra/programs/checks/): every shipment's status, paged by order id (platform/admin-pages.ts). */
   app.get('/admin/shipments', async (c) => {
     const page = parsePageQuery(c, 'orderId');
     if (!page.ok) return page.response;

@@ -54,7 +54,7 @@ export function createInventoryApi(deps: { store: InventoryStore }): Hono {
   });
 
   /**
-   * For the auditor (infra/checks/): per SKU, the `reserved`/`shipped` counters beside the sums of
+   * For the auditor (infra/programs/checks/): per SKU, the `reserved`/`shipped` counters beside the sums of
    * RESERVED and SHIPPED reservation lines, read in one snapshot. Pages by SKU (platform/admin-pages.ts).
    */
   app.get('/admin/stock-reconciliation', async (c) => {

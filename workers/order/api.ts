@@ -106,7 +106,7 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
   app.get('/orders/ids', async (c) => c.json({ orderIds: await store.listIds(10_000) }));
 
   /**
-   * For the auditor (infra/checks/): every order with its status history, paged by order id
+   * For the auditor (infra/programs/checks/): every order with its status history, paged by order id
    * (platform/admin-pages.ts). `asOf` is the database's clock, which the history's times are on, so
    * the auditor measures an order's age without trusting its own clock.
    */

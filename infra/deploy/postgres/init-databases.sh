@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # First start of an empty PostgreSQL data directory (the official image runs every script in
 # /docker-entrypoint-initdb.d once): one database per service, owned by one LOGIN role that can
-# reach only that database. The same layout as infra/postgres/init.sh gives the dev stack, and the
+# reach only that database. The same layout as infra/local/postgres/init.sh gives the dev stack, and the
 # same dev passwords (= role names); the service URLs in compose.yaml and the Kubernetes dev
 # overlay match it (test/deploy checks that). Used by compose and, through the kustomization
 # beside it, by the Kubernetes dev overlay's PostgreSQL.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Fetch the Apache Kafka broker jars (and their logging binding) from Maven Central
-# into $ROOT/.tools/kafka/libs, as listed by infra/kafka/pom.xml.
+# into $ROOT/.tools/kafka/libs, as listed by infra/local/kafka/pom.xml.
 # Idempotent: skipped when libs/ was filled from the current pom.xml (sha256 stamp).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 
 NAME=kafka
 POM="$HERE/pom.xml"

@@ -9,7 +9,7 @@
 # Topics are NOT created here: the application's setup (kafkajs admin) does it.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 
 NAME=kafka
 PORT=9092

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # variables used by the scripts that source this file
-# Shared settings for infra/postgres/*.sh (sourced after infra/dev/lib.sh).
+# Shared settings for infra/local/postgres/*.sh (sourced after infra/local/lib.sh).
 #
 # Where the cluster lives, and why not in $ROOT/.state:
 #   PostgreSQL refuses to run as root, so it runs as the `postgres` system user,

@@ -5,7 +5,7 @@
 # letting the package start Debian's default cluster (it would take port 5432).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 source "$HERE/env.sh"
 
 NAME=postgres

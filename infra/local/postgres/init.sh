@@ -14,7 +14,7 @@
 # Connection string: postgres://<role>:<role>@127.0.0.1:5432/<database>
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 source "$HERE/env.sh"
 
 NAME=postgres

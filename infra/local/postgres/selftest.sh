@@ -7,7 +7,7 @@
 # Exits non-zero if any expectation fails.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 source "$HERE/env.sh"
 
 NAME=postgres-selftest

@@ -7,7 +7,7 @@
 # Env: POSTGRES_START_DEADLINE_S (default 30).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 source "$HERE/env.sh"
 
 NAME=postgres
@@ -78,7 +78,7 @@ if grep -q '^00000000000000000000000000000001 .* lo$' /proc/net/if_inet6 2>/dev/
   listen="127.0.0.1,::1"
 fi
 as_postgres tee "$PG_DATA/ordersaga.conf" >/dev/null <<CONF
-# Written by infra/postgres/start.sh on every start; edit there.
+# Written by infra/local/postgres/start.sh on every start; edit there.
 listen_addresses = '$listen'
 port = $PG_PORT
 unix_socket_directories = '$PG_SOCKET_DIR'
@@ -95,7 +95,7 @@ log_timezone = 'UTC'
 timezone = 'UTC'
 CONF
 as_postgres tee "$PG_DATA/pg_hba.conf" >/dev/null <<'HBA'
-# Written by infra/postgres/start.sh on every start; edit there.
+# Written by infra/local/postgres/start.sh on every start; edit there.
 # TYPE  DATABASE  USER      ADDRESS        METHOD
 # unix socket: only the superuser, no password (used by init.sh as root->postgres)
 local   all       postgres                 trust

@@ -5,13 +5,13 @@
 # Never touches Debian's own clusters.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 source "$HERE/env.sh"
 
 NAME=postgres
 DEADLINE_S="${POSTGRES_STOP_DEADLINE_S:-20}"
 
-# its supervisor first (infra/dev/supervise.sh), or it would start PostgreSQL again
+# its supervisor first (infra/local/supervise.sh), or it would start PostgreSQL again
 stop_supervisor "$NAME"
 
 # A postmaster of ours whose pidfile got lost (e.g. .state was wiped) is still ours.

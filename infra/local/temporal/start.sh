@@ -7,7 +7,7 @@
 # Env: TEMPORAL_START_DEADLINE_S (default 30).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 
 NAME=temporal
 PORT=7233

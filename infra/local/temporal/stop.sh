@@ -4,6 +4,6 @@
 # (SIGTERM, SIGKILL after TEMPORAL_STOP_DEADLINE_S, default 20 s). Touches nothing else.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-source "$HERE/../dev/lib.sh"
+source "$HERE/../lib.sh"
 
 STOP_DEADLINE_S="${TEMPORAL_STOP_DEADLINE_S:-20}" stop_by_pidfile temporal TERM

@@ -1,11 +1,11 @@
 /**
- * The chaos run's audit: the estate's own auditor (`make check`, infra/checks/auditor.ts) scoped to
+ * The chaos run's audit: the estate's own auditor (`make check`, infra/programs/checks/auditor.ts) scoped to
  * the orders this run got accepted, and the one violation `--plant-violation` makes on purpose to
  * show the run can fail: a completed order's reservation released behind the saga's back, straight
  * in inventory's database, and put back once the audit has looked.
  */
 import pg from 'pg';
-import { config } from '../../platform/config.js';
+import { config } from '../../../platform/config.js';
 import { audit } from '../checks/auditor.js';
 import type { AuditSummary } from './report.js';
 

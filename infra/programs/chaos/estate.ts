@@ -1,7 +1,7 @@
 /**
  * The ten pieces of the dev estate the chaos suite kills (the seven services, Kafka, the Temporal
  * dev server, PostgreSQL), as `make up` runs them: each named by its pidfile in .state/pids/ and
- * restarted by its supervisor (infra/dev/supervise.sh). Here: find a piece's process, kill -9 it,
+ * restarted by its supervisor (infra/local/supervise.sh). Here: find a piece's process, kill -9 it,
  * and ask whether it is healthy again, the way its clients would find out.
  */
 import { execFile } from 'node:child_process';
@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { config } from '../../platform/config.js';
+import { config } from '../../../platform/config.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const PID_DIR = `${ROOT}/.state/pids`;
 
 export const serviceTargets = ['payment-sim', 'inventory', 'fulfillment', 'order', 'analytics', 'notification', 'gateway'] as const;
@@ -86,7 +86,7 @@ export function runningPid(target: Target): number | undefined {
 
 export function supervised(target: Target): boolean {
   const pid = readPid(`${PID_DIR}/${target}.supervisor.pid`);
-  return pid !== undefined && isOurs(pid, `${ROOT}/infra/dev/supervise.sh`);
+  return pid !== undefined && isOurs(pid, `${ROOT}/infra/local/supervise.sh`);
 }
 
 export class NotRunningError extends Error {
@@ -177,13 +177,13 @@ async function temporalAnswers(): Promise<boolean> {
 export async function ensureSupervised(targets: readonly Target[], say: (line: string) => void): Promise<void> {
   const missing = targets.filter((target) => !supervised(target));
   if (missing.length === 0) return;
-  say(`no supervisor for ${missing.join(', ')}: adopting them (infra/dev/stack.sh up, infra/dev/services.sh up)`);
+  say(`no supervisor for ${missing.join(', ')}: adopting them (infra/local/stack.sh up, infra/local/services.sh up)`);
   const run = promisify(execFile);
   const env = { ...process.env, DEV_SUPERVISE: '1' };
   if (missing.some((target) => (stackTargets as readonly string[]).includes(target)))
-    await run(`${ROOT}/infra/dev/stack.sh`, ['up'], { env });
+    await run(`${ROOT}/infra/local/stack.sh`, ['up'], { env });
   if (missing.some((target) => (serviceTargets as readonly string[]).includes(target)))
-    await run(`${ROOT}/infra/dev/services.sh`, ['up'], { env });
+    await run(`${ROOT}/infra/local/services.sh`, ['up'], { env });
   const still = targets.filter((target) => !supervised(target));
   if (still.length > 0) throw new Error(`still no supervisor for ${still.join(', ')}; is the estate up? (make up-detached)`);
 }

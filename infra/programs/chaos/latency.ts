@@ -7,8 +7,8 @@
  * Each window saves what was set before and puts it back when it ends, and asserts its setting again
  * every few seconds meanwhile: a service killed during the window comes back without it.
  */
-import { config } from '../../platform/config.js';
-import { paymentChannels } from '../../platform/contracts/order.js';
+import { config } from '../../../platform/config.js';
+import { paymentChannels } from '../../../platform/contracts/order.js';
 
 export const slowSteps = ['reserve', 'authorize', 'schedule'] as const;
 export type SlowStep = (typeof slowSteps)[number];

@@ -1,10 +1,10 @@
 /**
- * `make chaos ARGS="…"` (or `npx tsx infra/chaos/main.ts …`): the chaos suite (docs/chaos.md).
+ * `make chaos ARGS="…"` (or `npx tsx infra/programs/chaos/main.ts …`): the chaos suite (docs/chaos.md).
  * Wiring only: read the command line, run, print the report, write the JSON and the benchmark
  * section if asked, and exit 0 only on a PASS.
  */
 import { writeFile } from 'node:fs/promises';
-import { appendToBenchmarks } from '../../bench/benchmarks-doc.js';
+import { appendToBenchmarks } from '../../../bench/benchmarks-doc.js';
 import { helpText, parseChaosCommandLine, UsageError, type ParsedChaosCommandLine } from './options.js';
 import { formatReport } from './report.js';
 import { cleanUpInterruptedRun, runChaos } from './run.js';

@@ -4,8 +4,8 @@
  * loads the gateway on the loopback interface, nothing else.
  */
 import { z } from 'zod';
-import { DEFAULT_BASE_URL, checkTarget, hardCap, parseFlags, UsageError } from '../../loadgen/options.js';
-import { parseMix, MixError } from '../../loadgen/mix.js';
+import { DEFAULT_BASE_URL, checkTarget, hardCap, parseFlags, UsageError } from '../../../loadgen/options.js';
+import { parseMix, MixError } from '../../../loadgen/mix.js';
 import { allTargets, isTarget, type Target } from './estate.js';
 
 export { UsageError };
@@ -25,7 +25,7 @@ export const CHAOS_MIX = 'happy=55,decline=10,insufficient=5,out-of-stock=5,unde
 export const helpText = `ordersaga chaos suite: mixed load while pieces of the estate are killed and steps are slowed,
 then the auditor over every accepted order (docs/chaos.md).
 
-Usage: make chaos ARGS="[options]"    or    npx tsx infra/chaos/main.ts [options]
+Usage: make chaos ARGS="[options]"    or    npx tsx infra/programs/chaos/main.ts [options]
 
   --duration <s>         load and faults for s seconds (default 300, cap ${hardCaps.durationSeconds})
   --rate <n>             orders per second, open model (default 2, cap ${hardCaps.ratePerSecond})

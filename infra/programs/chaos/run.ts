@@ -12,18 +12,18 @@
  *   5. the auditor over all of them (./audit.ts), and the report (./report.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { GatewayClient, gatewayCredentials } from '../../loadgen/gateway-client.js';
-import { customerPool } from '../../loadgen/customers.js';
-import { LoadRun } from '../../loadgen/load-run.js';
-import { isLoopbackHost, parseCommandLine as parseLoadCommandLine, type LoadOptions } from '../../loadgen/options.js';
-import { pause } from '../../loadgen/pause.js';
-import { basketSkus, checkGateway } from '../../loadgen/preflight.js';
-import { seededRandom } from '../../loadgen/random.js';
-import type { OrderRecord } from '../../loadgen/run-record.js';
-import { createOrderFactory, type OrderFactory } from '../../loadgen/scenarios.js';
-import { orderTraceContext } from '../../loadgen/traceparent.js';
-import { config } from '../../platform/config.js';
-import { isTerminal, orderStatuses, type OrderStatus } from '../../platform/contracts/order.js';
+import { GatewayClient, gatewayCredentials } from '../../../loadgen/gateway-client.js';
+import { customerPool } from '../../../loadgen/customers.js';
+import { LoadRun } from '../../../loadgen/load-run.js';
+import { isLoopbackHost, parseCommandLine as parseLoadCommandLine, type LoadOptions } from '../../../loadgen/options.js';
+import { pause } from '../../../loadgen/pause.js';
+import { basketSkus, checkGateway } from '../../../loadgen/preflight.js';
+import { seededRandom } from '../../../loadgen/random.js';
+import type { OrderRecord } from '../../../loadgen/run-record.js';
+import { createOrderFactory, type OrderFactory } from '../../../loadgen/scenarios.js';
+import { orderTraceContext } from '../../../loadgen/traceparent.js';
+import { config } from '../../../platform/config.js';
+import { isTerminal, orderStatuses, type OrderStatus } from '../../../platform/contracts/order.js';
 import { auditOrders, plantReleasedReservation, type PlantedViolation } from './audit.js';
 import { ensureSupervised, isHealthy, killHard, NotRunningError, runningPid, type Target } from './estate.js';
 import { LatencyWindow } from './latency.js';

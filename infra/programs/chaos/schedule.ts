@@ -6,7 +6,7 @@
  * slowing one step (reserve, authorize, schedule) or all three. Pure: the randomness is passed in,
  * so a seed replays the same choices.
  */
-import type { Random } from '../../loadgen/random.js';
+import type { Random } from '../../../loadgen/random.js';
 import type { Target } from './estate.js';
 import type { SlowStep } from './latency.js';
 

@@ -3,14 +3,14 @@
  * (docs/saga.md, "Checking the invariants"); the rules are in ./rules/, the reading in
  * ./sources.ts, the waiting in ./auditor.ts. Also the programmatic entry the end-to-end tests use.
  *
- *   npx tsx infra/checks/invariants.ts [--json] [--order ID]... [--sku SKU]... [--rule NAME]...
+ *   npx tsx infra/programs/checks/invariants.ts [--json] [--order ID]... [--sku SKU]... [--rule NAME]...
  *                                      [--grace S] [--deadline S] [--show N] [--list-rules] [ORDER_ID...]
  *
  * Exit status: 0 every invariant holds; 1 violations; 2 a service could not be read (or bad usage).
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { SKU_PATTERN } from '../../platform/contracts/order.js';
+import { SKU_PATTERN } from '../../../platform/contracts/order.js';
 import { audit, type AuditOptions, type AuditReport, DEFAULT_DEADLINE_MS, DEFAULT_GRACE_MS } from './auditor.js';
 import { formatReport } from './report.js';
 import { rules } from './rules/index.js';
@@ -43,7 +43,7 @@ export async function checkInvariants(
   return { ordersChecked: report.orders, byStatus: report.byStatus, violations: findings(report), report };
 }
 
-const usage = `usage: make check [CHECK_FLAGS="..."]  or  npx tsx infra/checks/invariants.ts [flags] [ORDER_ID...]
+const usage = `usage: make check [CHECK_FLAGS="..."]  or  npx tsx infra/programs/checks/invariants.ts [flags] [ORDER_ID...]
   (no order or SKU named: the whole estate, every order, page by page)
   --order ID     audit only this order (repeatable; bare ORDER_IDs too)
   --sku SKU      audit only this SKU's counters (repeatable)

@@ -3,8 +3,8 @@
  * rule finds. Each rule (./rules/) is a named function of the snapshot; the auditor (./auditor.ts)
  * runs the rules, waits for what may still settle, and reports.
  */
-import { isTerminal, type OrderStatus } from '../../platform/contracts/order.js';
-import { type EventType, statusOfOrderEvent } from '../../platform/events/catalog.js';
+import { isTerminal, type OrderStatus } from '../../../platform/contracts/order.js';
+import { type EventType, statusOfOrderEvent } from '../../../platform/events/catalog.js';
 import type { AnalyticsRow, AuditedOrder, EventCounts, Ledger, NotificationRow, ReservationRow, ShipmentRow, StockRow } from './sources.js';
 
 /** What an audit covers: everything, or only these orders and SKUs (a test's own rows). */

@@ -9,9 +9,9 @@
  * error; it is never read as "nothing there".
  */
 import { z } from 'zod';
-import { ADMIN_FILTER_MAX_IDS, ADMIN_PAGE_MAX_LIMIT } from '../../platform/admin-pages.js';
-import { config } from '../../platform/config.js';
-import { orderStatuses } from '../../platform/contracts/order.js';
+import { ADMIN_FILTER_MAX_IDS, ADMIN_PAGE_MAX_LIMIT } from '../../../platform/admin-pages.js';
+import { config } from '../../../platform/config.js';
+import { orderStatuses } from '../../../platform/contracts/order.js';
 
 export interface Endpoints {
   orderUrl: string;

@@ -3,11 +3,11 @@
  * happy path on both payment channels and each failure path, waits (with a deadline) until every
  * order is terminal, and prints what happened.
  */
-import { config } from '../../platform/config.js';
-import type { OrderRequest } from '../../platform/contracts/order.js';
-import { isTerminal, type OrderStatus } from '../../platform/contracts/order.js';
-import { localAuthorization } from '../../platform/identity.js';
-import { demoCards, scarceProduct, undeliverablePostalCode } from '../../platform/contracts/demo-triggers.js';
+import { config } from '../../../platform/config.js';
+import type { OrderRequest } from '../../../platform/contracts/order.js';
+import { isTerminal, type OrderStatus } from '../../../platform/contracts/order.js';
+import { localAuthorization } from '../../../platform/identity.js';
+import { demoCards, scarceProduct, undeliverablePostalCode } from '../../../platform/contracts/demo-triggers.js';
 
 export interface DemoOrder {
   label: string;

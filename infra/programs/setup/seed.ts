@@ -3,8 +3,8 @@
  * customers' notification preferences through the notification API. Products already present are
  * left as they are, so running it again does not add stock.
  */
-import { config } from '../../platform/config.js';
-import { catalogue, demoCustomers } from '../../platform/contracts/demo-triggers.js';
+import { config } from '../../../platform/config.js';
+import { catalogue, demoCustomers } from '../../../platform/contracts/demo-triggers.js';
 
 async function call(url: string, init?: RequestInit): Promise<unknown> {
   const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json' } });

@@ -3,8 +3,8 @@
  * migrations, every Kafka topic, and the Temporal namespace's search attributes. Idempotent;
  * `make up` and the tests run it each time.
  */
-import { config } from '../../platform/config.js';
-import { ensureTopics, kafkaClient } from '../../platform/kafka.js';
+import { config } from '../../../platform/config.js';
+import { ensureTopics, kafkaClient } from '../../../platform/kafka.js';
 import { migrateService, serviceDatabases } from './service-databases.js';
 import { prepareNamespace } from './temporal-namespace.js';
 

@@ -2,14 +2,14 @@
  * The estate's Temporal namespace, made ready: registered if missing, with every custom search
  * attribute the saga sets (platform/contracts/search-attributes.ts). `npm run setup` runs it for the
  * estate's namespace, so a dev server started before an attribute was added (or a self-hosted
- * cluster) gets it without a restart; infra/setup/test-estate.ts runs it for the test namespace.
+ * cluster) gets it without a restart; infra/programs/setup/test-estate.ts runs it for the test namespace.
  * An attribute the saga upserts but the namespace lacks would fail its workflow tasks.
  */
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import type { Environment } from '../../platform/config.js';
-import { temporalConnectionSettings } from '../../platform/connections.js';
-import { searchAttributeRegistrations } from '../../platform/contracts/search-attributes.js';
+import type { Environment } from '../../../platform/config.js';
+import { temporalConnectionSettings } from '../../../platform/connections.js';
+import { searchAttributeRegistrations } from '../../../platform/contracts/search-attributes.js';
 
 /** temporal.api.enums.v1.IndexedValueType, for the types search-attributes.ts registers. */
 const indexedValueTypes: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 };

@@ -7,16 +7,16 @@
  *   Kafka       topics `ordersaga-test.*`, consumer groups `ordersaga-test.<service>`, client ids `ordersaga-test-*`
  *   Temporal    namespace `ordersaga-test`, with the estate's custom search attributes
  *
- *   npx tsx infra/setup/test-estate.ts env                          KEY=value lines of the identity
- *   npx tsx infra/setup/test-estate.ts prepare --postgres-socket D  create what is missing (idempotent)
+ *   npx tsx infra/programs/setup/test-estate.ts env                          KEY=value lines of the identity
+ *   npx tsx infra/programs/setup/test-estate.ts prepare --postgres-socket D  create what is missing (idempotent)
  *
- * infra/dev/test.sh exports the `env` lines, runs `prepare` (the superuser reaches PostgreSQL over its
- * unix socket directory D, as infra/postgres/init.sh does), then the usual migrations, topics and seed
+ * infra/local/test.sh exports the `env` lines, runs `prepare` (the superuser reaches PostgreSQL over its
+ * unix socket directory D, as infra/local/postgres/init.sh does), then the usual migrations, topics and seed
  * under the identity. The identity is derived from the caller's configuration, so a user's own
  * database URLs get their own `_test` twins.
  */
 import pg from 'pg';
-import { type Environment, environmentSchema, parseEnvironment } from '../../platform/config.js';
+import { type Environment, environmentSchema, parseEnvironment } from '../../../platform/config.js';
 import { prepareNamespace } from './temporal-namespace.js';
 
 export const TEST_SUFFIX = '_test';
@@ -54,7 +54,7 @@ const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * Creates each test database, owned by the role of its URL and reachable by that role only, as
- * infra/postgres/init.sh does for the user's databases (the role too, if it is missing).
+ * infra/local/postgres/init.sh does for the user's databases (the role too, if it is missing).
  */
 export async function prepareDatabases(env: Environment, superuser: pg.ClientConfig): Promise<string[]> {
   const created: string[] = [];

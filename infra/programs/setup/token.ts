@@ -6,13 +6,13 @@
  *   TOKEN=$(make -s token CUSTOMER=cust-kim)
  *   curl -H "Authorization: Bearer $TOKEN" localhost:8080/orders
  *
- *   npx tsx infra/setup/token.ts --customer cust-kim [--role admin] [--ttl 1h]
+ *   npx tsx infra/programs/setup/token.ts --customer cust-kim [--role admin] [--ttl 1h]
  *
  * See docs/security.md for what a customer and an admin may do.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { localSigningSecret, mintToken, roles, tokenClaimsSchema } from '../../platform/identity.js';
+import { localSigningSecret, mintToken, roles, tokenClaimsSchema } from '../../../platform/identity.js';
 
 const usage = 'usage: token.ts --customer <id> [--role customer|admin] [--ttl 1h]   (ttl: 30s, 15m, 1h, 7d; at most 30d)';
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

@@ -7,7 +7,7 @@
  * inbox row is an event counted twice).
  */
 import { defineRule, describe, eventOfStatus, movedRecently, terminalOrders, type Violation } from '../model.js';
-import { isEventType, statusOfOrderEvent } from '../../../platform/events/catalog.js';
+import { isEventType, statusOfOrderEvent } from '../../../../platform/events/catalog.js';
 
 const matches = 'analytics.eventsMatchHistories';
 const counts = 'analytics.eventCountsMatchTransitions';

@@ -4,7 +4,7 @@
  * belong to a COMPLETED order, and each COMPLETED order holds exactly one, for the order's amount.
  * The whole ledger is read, so an approval for an order we never recorded is seen too.
  */
-import { isTerminal } from '../../../platform/contracts/order.js';
+import { isTerminal } from '../../../../platform/contracts/order.js';
 import { defineRule, describe, groupBy, movedRecently, terminalOrders, type Violation } from '../model.js';
 import type { Ledger } from '../sources.js';
 

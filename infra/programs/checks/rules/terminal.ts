@@ -4,7 +4,7 @@
  * audit's deadline. An order ends once: two terminal statuses in one history mean two endings were
  * recorded (and announced to the customer).
  */
-import { isTerminal, terminalStatuses } from '../../../platform/contracts/order.js';
+import { isTerminal, terminalStatuses } from '../../../../platform/contracts/order.js';
 import { defineRule, describe, type Violation } from '../model.js';
 
 const rule = 'orders.terminal';
