@@ -27,6 +27,8 @@ COPY gateway ./gateway
 COPY payment-sim ./payment-sim
 COPY consumers ./consumers
 COPY infra/programs/setup ./infra/programs/setup
+# the estate's one list, which setup reads (infra/estate.ts)
+COPY infra/estate.json infra/estate.ts ./infra/
 # `npm run bundle` builds dist/workflow-bundle.js with the tracing plugin's workflow interceptors
 # inside (workers/order/bundle.ts), so the order worker starts in about a second and its workflow
 # spans keep flowing. Tests never ship in the image.
@@ -47,6 +49,7 @@ COPY --from=build /app/gateway ./gateway
 COPY --from=build /app/payment-sim ./payment-sim
 COPY --from=build /app/consumers ./consumers
 COPY --from=build /app/infra/programs/setup ./infra/programs/setup
+COPY --from=build /app/infra/estate.json /app/infra/estate.ts ./infra/
 COPY --from=build /app/dist ./dist
 
 # The base image's `node` user, by number, so Kubernetes can check runAsNonRoot. Files stay

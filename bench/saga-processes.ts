@@ -8,20 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serviceNames } from '../infra/estate.js';
 
 /** `make up` starts these; the others in .state/pids belong to `make test` or a load run. */
-const upPieces = [
-  'postgres',
-  'kafka',
-  'temporal',
-  'payment-sim',
-  'inventory',
-  'fulfillment',
-  'order',
-  'analytics',
-  'notification',
-  'gateway',
-];
+const upPieces = ['postgres', 'kafka', 'temporal', ...serviceNames];
 /** Pieces whose threads are reported one by one during the steady step. */
 export const threadedPieces = ['order', 'temporal', 'benchmark'];
 export const BENCHMARK = 'benchmark';

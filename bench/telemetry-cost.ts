@@ -34,6 +34,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, release, totalmem, type as osType } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { serviceNames } from '../infra/estate.js';
 import { config } from '../platform/config.js';
 import { demoCards } from '../platform/contracts/demo-triggers.js';
 import { localAuthorization } from '../platform/identity.js';
@@ -43,7 +44,7 @@ const ordersPerPhase = Number(process.env.BENCH_ORDERS ?? 200);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const clients = Number(process.env.BENCH_CLIENTS ?? 8);
 const WARMUP_ORDERS = 20;
-const SERVICES = ['payment-sim', 'inventory', 'fulfillment', 'order', 'analytics', 'notification', 'gateway'];
+const SERVICES = serviceNames;
 const env = config();
 const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
 

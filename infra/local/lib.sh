@@ -22,6 +22,25 @@ mkdir -p "$LOG_DIR" "$PID_DIR"
 log_file() { echo "$LOG_DIR/$1.log"; }
 pid_file() { echo "$PID_DIR/$1.pid"; }
 
+# --- the estate ------------------------------------------------------------
+# The estate's one list (infra/estate.json), one line per entry, for a script to read:
+#   estate_list services     "name entry httpPort [otherPorts…]", in start order
+#   estate_list names        the service names, in start order
+#   estate_list databases    "database:role"
+estate_list() {
+  node -e '
+    const [file, kind] = process.argv.slice(1);
+    const estate = require(file);
+    const rows = {
+      services: () => estate.services.map((s) => [s.name, s.entry, s.httpPort, ...(s.otherPorts ?? [])].join(" ")),
+      names: () => estate.services.map((s) => s.name),
+      databases: () => estate.databases.map((d) => `${d.name}:${d.role}`),
+    }[kind];
+    if (!rows) { console.error(`estate_list: no list ${kind} (services, names, databases)`); process.exit(2); }
+    console.log(rows().join("\n"));
+  ' "$ROOT/infra/estate.json" "$1"
+}
+
 # --- output ----------------------------------------------------------------
 # log NAME MESSAGE...   ->  [name] message
 log() {

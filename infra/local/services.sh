@@ -22,16 +22,9 @@ cd "$ROOT"
 # The gateway's token secret (docs/security.md): made once, kept in .state/gateway-secret; without key material it does not start.
 [[ -n "${GATEWAY_JWKS_URL:-}" ]] || export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-$("$HERE/gateway-secret.sh")}"
 
-# name  entry point  HTTP port  [other ports]
-SERVICES=(
-  "payment-sim payment-sim/main.ts 9090 9091"
-  "inventory workers/inventory/main.ts 8082"
-  "fulfillment workers/fulfillment/main.ts 8084"
-  "order workers/order/main.ts 8081"
-  "analytics consumers/analytics/main.ts 8085"
-  "notification consumers/notification/main.ts 8086"
-  "gateway gateway/main.ts 8080"
-)
+# name  entry point  HTTP port  [other ports], in start order: the estate's one list (infra/estate.json)
+services_list="$(estate_list services)" || die services "cannot read infra/estate.json"
+mapfile -t SERVICES <<<"$services_list"
 DEADLINE_S="${SERVICES_START_DEADLINE_S:-60}"
 export DEV_SUPERVISE="${DEV_SUPERVISE:-1}"
 

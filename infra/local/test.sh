@@ -87,7 +87,7 @@ foreign_env=() restart_foreign=0
 check_foreign() {
   local pid="" name endpoint assignment mismatch=""
   # the first running service speaks for all: services.sh gives every service the same environment
-  for name in gateway order inventory fulfillment analytics notification payment-sim; do
+  for name in $(estate_list names); do
     is_running "$name" && { pid="$(read_pid "$name")"; break; }
   done
   [[ -n "$pid" && -r "/proc/$pid/environ" ]] || return 0
@@ -120,7 +120,7 @@ restore_foreign() {
 # not (started from another shell, or by a supervisor that is not the suite's) and fails if any.
 check_services_identity() {
   local name pid assignment wrong=0
-  for name in gateway order inventory fulfillment analytics notification payment-sim; do
+  for name in $(estate_list names); do
     pid="$(read_pid "$name")"
     [[ -n "$pid" && -r "/proc/$pid/environ" ]] || continue
     for assignment in "${identity[@]}"; do

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { environmentSchema } from '../../platform/config.js';
+import { estate } from '../../infra/estate.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -91,15 +92,9 @@ export interface ServiceEntry {
   port: number;
 }
 
-/** The seven services as infra/local/services.sh starts them: name, entry point, HTTP port. */
+/** The seven services as the estate lists them (infra/estate.json; infra/local/services.sh starts them from it): name, entry point, HTTP port. */
 export function serviceEntries(): ServiceEntry[] {
-  const block = /SERVICES=\(([\s\S]*?)\n\)/.exec(read('infra/local/services.sh'))?.[1];
-  if (!block) throw new Error('infra/local/services.sh: no SERVICES=( … ) list');
-  return [...block.matchAll(/"([\w-]+) (\S+\.ts) (\d+)/g)].map((match) => ({
-    name: match[1]!,
-    entry: match[2]!,
-    port: Number(match[3]),
-  }));
+  return estate.services.map((service) => ({ name: service.name, entry: service.entry, port: service.httpPort }));
 }
 
 /** The `*_DATABASE_URL` variables an entry point reads. */

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import { serviceNames } from '../../infra/estate.js';
 import { config } from '../../platform/config.js';
 import { consumerGroupId } from '../../platform/events/naming.js';
 import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } from '../../platform/contracts/order.js';
@@ -21,7 +22,7 @@ import type { ReceivedMetricPoint, ReceivedSpan } from '../support/otlp-receiver
 import { analyseTree, renderTree, type TreeReport } from '../support/otlp-traces.js';
 
 const receiver = new OtlpReceiverClient();
-const SERVICES = ['gateway', 'order', 'inventory', 'fulfillment', 'payment-sim', 'analytics', 'notification'];
+const SERVICES = serviceNames;
 const NODES = ['payment-validation', 'payment-risk', 'payment-pricing'];
 const ORDERS_PER_PATH_AND_CHANNEL = 3;
 

@@ -3,7 +3,9 @@
 # /docker-entrypoint-initdb.d once): one database per service, owned by one LOGIN role that can
 # reach only that database. The same layout as infra/local/postgres/init.sh gives the dev stack, and the
 # same dev passwords (= role names); the service URLs in compose.yaml and the Kubernetes dev
-# overlay match it (test/deploy checks that). Used by compose and, through the kustomization
+# overlay match it (test/deploy checks that). The list is infra/estate.json's; this script runs in the
+# database's container, where nothing can read that file, so it spells the list and
+# test/deploy/estate.test.ts keeps the two equal. Used by compose and, through the kustomization
 # beside it, by the Kubernetes dev overlay's PostgreSQL.
 #
 #   database       role

@@ -2,14 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # Idempotent: one database per service, owned by one LOGIN role that can reach
 # only that database. Dev passwords = role names. Needs the cluster running.
-#
-#   database       role                  password
-#   orders         order_service         order_service
-#   inventory      inventory_service     inventory_service
-#   fulfillment    fulfillment_service   fulfillment_service
-#   analytics      analytics_service     analytics_service
-#   notifications  notification_service  notification_service
-#   payments       payment_service       payment_service
+# The databases and their roles: infra/estate.json (the estate's one list).
 #
 # Connection string: postgres://<role>:<role>@127.0.0.1:5432/<database>
 set -euo pipefail
@@ -18,14 +11,8 @@ source "$HERE/../lib.sh"
 source "$HERE/env.sh"
 
 NAME=postgres
-DATABASES=(
-  "orders:order_service"
-  "inventory:inventory_service"
-  "fulfillment:fulfillment_service"
-  "analytics:analytics_service"
-  "notifications:notification_service"
-  "payments:payment_service"
-)
+databases_list="$(estate_list databases)" || die "$NAME" "cannot read infra/estate.json"
+mapfile -t DATABASES <<<"$databases_list"   # database:role, from the estate's one list
 
 t0="$(now_ms)"
 log "$NAME" "init: databases and roles…"

@@ -12,8 +12,8 @@ source "$HERE/env.sh"
 
 NAME=postgres-selftest
 PSQL="$(pg_bin_dir)/psql"
-PAIRS=(orders:order_service inventory:inventory_service fulfillment:fulfillment_service
-       analytics:analytics_service notifications:notification_service)
+pairs_list="$(estate_list databases)" || die "$NAME" "cannot read infra/estate.json"
+mapfile -t PAIRS <<<"$pairs_list"   # database:role, from the estate's one list (infra/estate.json)
 pass=0 fail=0
 
 # try ROLE PASSWORD DB [HOST] -> prints psql's answer (first line), returns psql's status

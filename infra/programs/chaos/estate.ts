@@ -12,23 +12,26 @@ import { Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { config } from '../../../platform/config.js';
+import { serviceNames } from '../../estate.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const PID_DIR = `${ROOT}/.state/pids`;
 
-export const serviceTargets = ['payment-sim', 'inventory', 'fulfillment', 'order', 'analytics', 'notification', 'gateway'] as const;
+/** The seven services, from the estate's one list (infra/estate.json). */
+export const serviceTargets: readonly string[] = serviceNames;
 export const stackTargets = ['postgres', 'kafka', 'temporal'] as const;
-export const allTargets = [...serviceTargets, ...stackTargets] as const;
-export type Target = (typeof allTargets)[number];
+export const allTargets: readonly string[] = [...serviceTargets, ...stackTargets];
+/** A service's name or one of the stack's pieces. */
+export type Target = string;
 
-export function isTarget(name: string): name is Target {
-  return (allTargets as readonly string[]).includes(name);
+export function isTarget(name: string): boolean {
+  return allTargets.includes(name);
 }
 
 /** Where each service answers `GET /health` (readiness: its own dependencies answer too). */
-function healthUrl(target: (typeof serviceTargets)[number]): string {
+function healthUrl(target: string): string {
   const env = config();
-  const base = {
+  const base: string | undefined = {
     'payment-sim': env.PAYMENT_HTTP_URL,
     inventory: env.INVENTORY_URL,
     fulfillment: env.FULFILLMENT_URL,
@@ -37,6 +40,7 @@ function healthUrl(target: (typeof serviceTargets)[number]): string {
     notification: env.NOTIFICATION_URL,
     gateway: `http://localhost:${env.GATEWAY_PORT}`,
   }[target];
+  if (base === undefined) throw new Error(`no health URL for service ${target}: add it here (infra/estate.json lists it)`);
   return `${base.replace(/\/+$/, '')}/health`;
 }
 
@@ -182,8 +186,7 @@ export async function ensureSupervised(targets: readonly Target[], say: (line: s
   const env = { ...process.env, DEV_SUPERVISE: '1' };
   if (missing.some((target) => (stackTargets as readonly string[]).includes(target)))
     await run(`${ROOT}/infra/local/stack.sh`, ['up'], { env });
-  if (missing.some((target) => (serviceTargets as readonly string[]).includes(target)))
-    await run(`${ROOT}/infra/local/services.sh`, ['up'], { env });
+  if (missing.some((target) => serviceTargets.includes(target))) await run(`${ROOT}/infra/local/services.sh`, ['up'], { env });
   const still = targets.filter((target) => !supervised(target));
   if (still.length > 0) throw new Error(`still no supervisor for ${still.join(', ')}; is the estate up? (make up-detached)`);
 }

@@ -1,25 +1,18 @@
 /**
- * The services that own a database, and where each keeps its migrations (beside its code). The one
- * list `npm run setup` and `npm run migrate` walk; platform/migrations.ts only knows how to apply a
+ * The services that own a database, and where each keeps its migrations (beside its code), as the
+ * estate lists them (infra/estate.json): what `npm run setup` and `npm run migrate` walk; platform/migrations.ts only knows how to apply a
  * folder, so the shared code never names a service.
  */
-import { fileURLToPath } from 'node:url';
-import { migrateDatabase, type ServiceDatabase } from '../../../platform/migrations.js';
+import { join } from 'node:path';
+import { type DatabaseUrlVariable, migrateDatabase, type ServiceDatabase } from '../../../platform/migrations.js';
+import { estate, repositoryRoot } from '../../estate.js';
 
-const folder = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-export const serviceDatabases: readonly ServiceDatabase[] = [
-  { service: 'order', urlVariable: 'ORDER_DATABASE_URL', migrationsDir: folder('../../../activities/order/migrations') },
-  { service: 'inventory', urlVariable: 'INVENTORY_DATABASE_URL', migrationsDir: folder('../../../activities/inventory/migrations') },
-  { service: 'fulfillment', urlVariable: 'FULFILLMENT_DATABASE_URL', migrationsDir: folder('../../../activities/fulfillment/migrations') },
-  { service: 'analytics', urlVariable: 'ANALYTICS_DATABASE_URL', migrationsDir: folder('../../../consumers/analytics/migrations') },
-  {
-    service: 'notification',
-    urlVariable: 'NOTIFICATION_DATABASE_URL',
-    migrationsDir: folder('../../../consumers/notification/migrations'),
-  },
-  { service: 'payment-sim', urlVariable: 'PAYMENT_DATABASE_URL', migrationsDir: folder('../../../payment-sim/migrations') },
-];
+/** The variable names are checked against platform/config.ts by test/deploy/estate.test.ts. */
+export const serviceDatabases: readonly ServiceDatabase[] = estate.databases.map((database) => ({
+  service: database.service,
+  urlVariable: database.urlVariable as DatabaseUrlVariable,
+  migrationsDir: join(repositoryRoot, database.migrations),
+}));
 
 /** Applies pending migrations of one service (by name); returns the names applied. See migrateDatabase. */
 export async function migrateService(service: string, databaseUrl?: string, schema?: string): Promise<string[]> {
