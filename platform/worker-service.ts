@@ -6,10 +6,12 @@
  * only say which store, activities and API are theirs, and what more they hold: clients of other
  * systems (`openParts`), workflow code, and work that runs beside the worker (`alongside`).
  */
+import type { ActivityFunction } from '@temporalio/common';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import type { Hono } from 'hono';
 import { closeHttpServer, startHttpServer } from './http.js';
 import { type Database, openDatabase } from './db.js';
+import { FaultBook, faultApi, withFaults } from './faults.js';
 import { databaseReady, mountHealth, type ReadinessCheck, temporalWorkerRunning } from './health.js';
 import { EventPublisher, kafkaClient } from './kafka.js';
 import { runService, type ServiceLifecycle, type Stop } from './service.js';
@@ -24,7 +26,12 @@ export interface WorkerService<Store, Parts extends object = object> {
   openStore: (db: Database) => Store;
   /** What else the service holds (clients of other systems), opened before the worker; their stops run after it has stopped. */
   openParts?: () => Promise<{ parts: Parts; stops: Stop[] }>;
-  activities: (store: Store, events: EventPublisher, parts: Parts) => object;
+  activities: (store: Store, events: EventPublisher, parts: Parts) => Record<string, ActivityFunction>;
+  /**
+   * Faults injected on demand into the activities (PUT /admin/faults on the service's API,
+   * platform/faults.ts): the chaos suite slows steps with them.
+   */
+  faultInjection?: boolean;
   /** The workflows this worker runs, if any. */
   workflows?: WorkflowCode;
   /** The worker's sinks, made once the service has started (they log under its name). */
@@ -42,15 +49,18 @@ export function runWorkerService<Store, Parts extends object = object>(definitio
     const store = definition.openStore(db);
     const events = new EventPublisher(kafkaClient(definition.service), definition.service);
     const { parts, stops: partStops } = definition.openParts ? await definition.openParts() : { parts: {} as Parts, stops: [] };
+    const faults = definition.faultInjection ? new FaultBook() : undefined;
+    const activities = definition.activities(store, events, parts);
     const { worker, running } = await startWorker({
       taskQueue: definition.taskQueue,
       ...(definition.workflows ? { workflows: definition.workflows } : {}),
       ...(definition.sinks ? { sinks: definition.sinks() } : {}),
-      activities: definition.activities(store, events, parts),
+      activities: faults ? withFaults(activities, faults) : activities,
     });
     watchWorker(lifecycle, worker, running, definition.taskQueue);
     const stopAlongside = definition.alongside?.({ store, ...parts });
-    const app = mountHealth(definition.api({ db, store, ...parts }), [
+    const api = definition.api({ db, store, ...parts });
+    const app = mountHealth(faults ? api.route('/', faultApi(faults)) : api, [
       databaseReady(db),
       temporalWorkerRunning(worker, definition.taskQueue),
       ...(definition.readiness?.(parts) ?? []),

@@ -2,13 +2,9 @@
 import { createFulfillmentActivities } from '../../activities/fulfillment/activities.js';
 import { FulfillmentStore } from '../../activities/fulfillment/store.js';
 import { config } from '../../platform/config.js';
-import { FaultBook, faultApi, withFaults } from '../../platform/faults.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
 import { runWorkerService } from '../../platform/worker-service.js';
 import { createFulfillmentApi } from './api.js';
-
-// Faults injected on demand (PUT /admin/faults, platform/faults.ts): the chaos suite slows steps with them.
-const faults = new FaultBook();
 
 await runWorkerService({
   service: 'fulfillment',
@@ -17,6 +13,7 @@ await runWorkerService({
   taskQueue: taskQueues.fulfillment,
   port: config().FULFILLMENT_PORT,
   openStore: (db) => new FulfillmentStore(db),
-  activities: (store, events) => withFaults(createFulfillmentActivities(store, events), faults),
-  api: (deps) => createFulfillmentApi(deps).route('/', faultApi(faults)),
+  activities: (store, events) => createFulfillmentActivities(store, events),
+  faultInjection: true,
+  api: (deps) => createFulfillmentApi(deps),
 });

@@ -2,13 +2,9 @@
 import { createInventoryActivities } from '../../activities/inventory/activities.js';
 import { InventoryStore } from '../../activities/inventory/store.js';
 import { config } from '../../platform/config.js';
-import { FaultBook, faultApi, withFaults } from '../../platform/faults.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
 import { runWorkerService } from '../../platform/worker-service.js';
 import { createInventoryApi } from './api.js';
-
-// Faults injected on demand (PUT /admin/faults, platform/faults.ts): the chaos suite slows steps with them.
-const faults = new FaultBook();
 
 await runWorkerService({
   service: 'inventory',
@@ -17,6 +13,7 @@ await runWorkerService({
   taskQueue: taskQueues.inventory,
   port: config().INVENTORY_PORT,
   openStore: (db) => new InventoryStore(db),
-  activities: (store, events) => withFaults(createInventoryActivities(store, events), faults),
-  api: (deps) => createInventoryApi(deps).route('/', faultApi(faults)),
+  activities: (store, events) => createInventoryActivities(store, events),
+  faultInjection: true,
+  api: (deps) => createInventoryApi(deps),
 });
