@@ -61,3 +61,22 @@ export function pageOf<T>(name: string, rows: T[], query: PageQuery, keyOf: (row
   const last = rows.at(-1);
   return rows.length === query.limit && last !== undefined ? { [name]: rows, next: keyOf(last) } : { [name]: rows };
 }
+
+/**
+ * The handler of a plain admin listing: reads the page query (a bad one answers 400 naming it),
+ * reads that page's rows, and answers `{ [name]: rows, next? }` (pageOf).
+ */
+export function adminListing<T>(listing: {
+  name: string;
+  key: PageKey;
+  /** See parsePageQuery. */
+  textKeys?: boolean;
+  read: (query: PageQuery) => Promise<T[]>;
+  keyOf: (row: T) => string;
+}): (c: Context) => Promise<Response> {
+  return async (c) => {
+    const page = parsePageQuery(c, listing.key, { textKeys: listing.textKeys ?? false });
+    if (!page.ok) return page.response;
+    return c.json(pageOf(listing.name, await listing.read(page.query), page.query, listing.keyOf));
+  };
+}

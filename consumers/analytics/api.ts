@@ -1,6 +1,6 @@
 /** The analytics service's HTTP API: KPIs, and read-only listings for the auditor. */
 import { Hono } from 'hono';
-import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
+import { adminListing } from '../../platform/admin-pages.js';
 import type { Database } from '../../platform/db.js';
 import { withProblemDefaults } from '../../platform/http.js';
 import { readKpis } from './kpis.js';
@@ -24,13 +24,16 @@ export function createAnalyticsApi(db: Database): Hono {
    * to only one of the two tables is listed too. Keys compare as "C" text, the order of their bytes,
    * so pages follow the same order whatever the database's collation.
    */
-  app.get('/admin/orders', async (c) => {
-    // Keyed by the inbox's subject, which an odd event may have set to something that is not a UUID.
-    const page = parsePageQuery(c, 'orderId', { textKeys: true });
-    if (!page.ok) return page.response;
-    const { after, limit, only } = page.query;
-    const { rows } = await db.query<{ orderId: string; factStatus: string | null; events: string[] }>(
-      `WITH ids AS (
+  app.get(
+    '/admin/orders',
+    adminListing({
+      name: 'orders',
+      key: 'orderId',
+      // Keyed by the inbox's subject, which an odd event may have set to something that is not a UUID.
+      textKeys: true,
+      read: async ({ after, limit, only }) => {
+        const { rows } = await db.query<{ orderId: string; factStatus: string | null; events: string[] }>(
+          `WITH ids AS (
          SELECT id FROM (SELECT subject AS id FROM processed_events UNION SELECT order_id::text FROM order_facts) u
          WHERE ($1::text IS NULL OR id COLLATE "C" > $1) AND ($3::text[] IS NULL OR id = ANY($3))
          ORDER BY id COLLATE "C" LIMIT $2)
@@ -38,10 +41,13 @@ export function createAnalyticsApi(db: Database): Hono {
               COALESCE((SELECT json_agg(p.event_type ORDER BY p.processed_at) FROM processed_events p WHERE p.subject = ids.id), '[]') AS events
        FROM ids LEFT JOIN order_facts f ON f.order_id::text = ids.id
        ORDER BY ids.id COLLATE "C"`,
-      [after, limit, only],
-    );
-    return c.json(pageOf('orders', rows, page.query, (row) => row.orderId));
-  });
+          [after, limit, only],
+        );
+        return rows;
+      },
+      keyOf: (row) => row.orderId,
+    }),
+  );
 
   /** For the auditor: the per-type counters beside the inbox's rows per type (two tables, one snapshot). */
   app.get('/admin/event-counts', async (c) => {

@@ -1,7 +1,7 @@
 /** The fulfillment service's HTTP API: shipments, for the gateway; a read-only listing for the auditor. */
 import { Hono } from 'hono';
 import type { FulfillmentStore } from '../../activities/fulfillment/store.js';
-import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
+import { adminListing } from '../../platform/admin-pages.js';
 import { withProblemDefaults } from '../../platform/http.js';
 import { rejectNonUuidOrderId } from '../../platform/validation.js';
 
@@ -21,12 +21,15 @@ export function createFulfillmentApi(deps: { store: FulfillmentStore }): Hono {
   });
 
   /** For the auditor (infra/programs/checks/): every shipment's status, paged by order id (platform/admin-pages.ts). */
-  app.get('/admin/shipments', async (c) => {
-    const page = parsePageQuery(c, 'orderId');
-    if (!page.ok) return page.response;
-    const { after, limit, only } = page.query;
-    return c.json(pageOf('shipments', await store.shipmentsPage(after, limit, only), page.query, (row) => row.orderId));
-  });
+  app.get(
+    '/admin/shipments',
+    adminListing({
+      name: 'shipments',
+      key: 'orderId',
+      read: ({ after, limit, only }) => store.shipmentsPage(after, limit, only),
+      keyOf: (row) => row.orderId,
+    }),
+  );
 
   return app;
 }

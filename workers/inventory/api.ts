@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { InventoryStore } from '../../activities/inventory/store.js';
-import { pageOf, parsePageQuery } from '../../platform/admin-pages.js';
+import { adminListing } from '../../platform/admin-pages.js';
 import { SKU_PATTERN } from '../../platform/contracts/order.js';
 import { problem, withProblemDefaults } from '../../platform/http.js';
 import { rejectNonUuidOrderId, zodProblem } from '../../platform/validation.js';
@@ -57,20 +57,26 @@ export function createInventoryApi(deps: { store: InventoryStore }): Hono {
    * For the auditor (infra/programs/checks/): per SKU, the `reserved`/`shipped` counters beside the sums of
    * RESERVED and SHIPPED reservation lines, read in one snapshot. Pages by SKU (platform/admin-pages.ts).
    */
-  app.get('/admin/stock-reconciliation', async (c) => {
-    const page = parsePageQuery(c, 'sku');
-    if (!page.ok) return page.response;
-    const { after, limit, only } = page.query;
-    return c.json(pageOf('products', await store.stockAgainstLines(after, limit, only), page.query, (row) => row.sku));
-  });
+  app.get(
+    '/admin/stock-reconciliation',
+    adminListing({
+      name: 'products',
+      key: 'sku',
+      read: ({ after, limit, only }) => store.stockAgainstLines(after, limit, only),
+      keyOf: (row) => row.sku,
+    }),
+  );
 
   /** For the auditor: every reservation (tombstones too), paged by order id. */
-  app.get('/admin/reservations', async (c) => {
-    const page = parsePageQuery(c, 'orderId');
-    if (!page.ok) return page.response;
-    const { after, limit, only } = page.query;
-    return c.json(pageOf('reservations', await store.reservationsPage(after, limit, only), page.query, (row) => row.orderId));
-  });
+  app.get(
+    '/admin/reservations',
+    adminListing({
+      name: 'reservations',
+      key: 'orderId',
+      read: ({ after, limit, only }) => store.reservationsPage(after, limit, only),
+      keyOf: (row) => row.orderId,
+    }),
+  );
 
   return app;
 }
