@@ -64,13 +64,13 @@ export type JournalRecord =
 /** The file operations appending uses: the seam a test counts fdatasyncs on, or holds one. */
 export interface JournalFileOps {
   /** Opens `file` for appending, creating it. */
-  openForAppend(file: string): Promise<number>;
+  openForAppend: (file: string) => Promise<number>;
   /** Writes every byte of `data` at the end of the file. */
-  append(fd: number, data: Buffer): Promise<void>;
-  datasync(fd: number): Promise<void>;
-  close(fd: number): Promise<void>;
+  append: (fd: number, data: Buffer) => Promise<void>;
+  datasync: (fd: number) => Promise<void>;
+  close: (fd: number) => Promise<void>;
   /** fsync of the directory, so a new segment's name survives a crash too. */
-  syncDirectory(dir: string): Promise<void>;
+  syncDirectory: (dir: string) => Promise<void>;
 }
 
 const openFile = promisify(fs.open);

@@ -73,16 +73,16 @@ class CountedFiles implements JournalFileOps {
   close = nodeJournalFiles.close;
   syncDirectory = nodeJournalFiles.syncDirectory;
 
-  append(fd: number, data: Buffer): Promise<void> {
+  append = (fd: number, data: Buffer): Promise<void> => {
     this.appends += 1;
     return nodeJournalFiles.append(fd, data);
-  }
+  };
 
-  async datasync(fd: number): Promise<void> {
+  datasync = async (fd: number): Promise<void> => {
     await this.gate;
     await nodeJournalFiles.datasync(fd);
     this.datasyncs += 1;
-  }
+  };
 
   hold(): void {
     this.gate = new Promise((open) => {
