@@ -4,7 +4,7 @@
  * retries and a dead-letter topic for records that fail (platform/record-processor.ts,
  * docs/dead-letters.md).
  */
-import { Kafka, logLevel, type Consumer, type Producer, type ProducerRecord } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type ITopicConfig, type Producer, type ProducerRecord } from 'kafkajs';
 import type pg from 'pg';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -48,18 +48,41 @@ export async function ensureTopics(kafka: Kafka): Promise<string[]> {
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
+      await createServedTopics(
+        admin,
+        missing.map((topic) => ({
           topic,
           numPartitions: partitionsPerTopic,
           replicationFactor: config().KAFKA_TOPIC_REPLICATION_FACTOR,
         })),
-      });
+      );
     }
     return missing;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Creates topics and returns once every partition is served by its leader. `waitForLeaders` alone
+ * is not enough on a KRaft broker: leaders are elected in the controller's metadata before the
+ * broker that leads a partition has loaded it, and a produce in that window fails with "This server
+ * does not host this topic-partition" (seen in CI right after a test created its topics). A
+ * ListOffsets answered for every partition is the broker itself saying it serves them.
+ */
+export async function createServedTopics(admin: Admin, specs: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+  await admin.createTopics({ waitForLeaders: true, topics: specs });
+  const deadline = Date.now() + timeoutMs;
+  for (const { topic, numPartitions } of specs) {
+    for (;;) {
+      const served = await admin.fetchTopicOffsets(topic).then(
+        (offsets) => numPartitions === undefined || offsets.length >= numPartitions,
+        () => false,
+      );
+      if (served) break;
+      if (Date.now() > deadline) throw new Error(`topic ${topic}: its partitions were not served within ${timeoutMs} ms of being created`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

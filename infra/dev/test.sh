@@ -157,12 +157,29 @@ log test "estate ready for the suite in $(elapsed_since "$began")"
 
 export TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$("$ROOT/infra/temporal/bin-path.sh")}"
 report="$STATE_DIR/test-report.txt"
-npx ava "$@" 2>&1 | tee "$report"
+# A watchdog over each ava run: AVA bounds a test (its `timeout`) but not a teardown or a worker that
+# never exits, and one such hang once held CI for its whole 90 minutes with no summary. Killed at the
+# limit, the run counts as one failure, named below, and the summary line still comes.
+suite_limit="${ORDERSAGA_SUITE_TIMEOUT:-1200}" chaos_limit="${ORDERSAGA_CHAOS_TIMEOUT:-600}" hung=0
+run_ava() { # LIMIT_SECONDS ARGS…: ava under the watchdog; its exit status, 124 when it was killed
+  local limit="$1"
+  shift
+  timeout --kill-after=20 "$limit" npx ava "$@"
+}
+run_ava "$suite_limit" "$@" 2>&1 | tee "$report"
 status="${PIPESTATUS[0]}"
+if (( status == 124 || status == 137 )); then
+  hung=$(( hung + 1 ))
+  log test "the suite did not finish within ${suite_limit}s and was stopped: a test, hook or teardown hangs (the last lines above show where)"
+fi
 # The chaos suite's short run kills pieces the other tests use: on its own, after them (docs/chaos.md).
 if [[ $# -eq 0 ]]; then
-  ORDERSAGA_CHAOS_TEST=1 npx ava test/e2e/chaos.test.ts 2>&1 | tee -a "$report"
+  ORDERSAGA_CHAOS_TEST=1 run_ava "$chaos_limit" test/e2e/chaos.test.ts 2>&1 | tee -a "$report"
   chaos_status="${PIPESTATUS[0]}"
+  if (( chaos_status == 124 || chaos_status == 137 )); then
+    hung=$(( hung + 1 ))
+    log test "the chaos run did not finish within ${chaos_limit}s and was stopped"
+  fi
   (( status == 0 )) && status="$chaos_status"
 fi
 
@@ -174,6 +191,7 @@ fi
 passed="$(grep -cE '^  ✔ ' "$report")"
 failed="$(grep -oE '^ *([0-9]+) (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?|hooks? failed)|✘ [0-9]+ tests? remaining' "$report" | grep -oE '[0-9]+' | awk '{ sum += $1 } END { print sum + 0 }')"
 [[ -z "$failed" ]] && failed=0
+failed=$(( failed + hung ))   # a run stopped by the watchdog printed no closing lines to count
 if (( status != 0 && failed == 0 )); then failed=1; fi   # ava itself failed (e.g. a test file crashed)
 log test "suite finished in $(elapsed_since "$began") (exit $status)"
 # A service restarted during the run from another shell runs under that shell's identity: its work

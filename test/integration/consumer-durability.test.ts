@@ -25,7 +25,7 @@ import test from 'ava';
 import type { Consumer, Kafka } from 'kafkajs';
 import pg from 'pg';
 import { buildEvent, CLOUDEVENTS_CONTENT_TYPE } from '../../platform/events/envelope.js';
-import { kafkaClient, startEventConsumer } from '../../platform/kafka.js';
+import { createServedTopics, kafkaClient, startEventConsumer } from '../../platform/kafka.js';
 import { eventually } from '../support/estate.js';
 import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
 
@@ -179,10 +179,10 @@ test.before(async () => {
   kafka = kafkaClient('consumer-durability-test');
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [topic, deadLetters].map((name) => ({ topic: name, numPartitions: 1, replicationFactor: 1 })),
-  });
+  await createServedTopics(
+    admin,
+    [topic, deadLetters].map((name) => ({ topic: name, numPartitions: 1, replicationFactor: 1 })),
+  );
   await admin.disconnect();
 });
 

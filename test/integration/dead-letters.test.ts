@@ -22,9 +22,9 @@ import type { RetryPolicy } from '../../platform/consumer-failures.js';
 import { deadLetterHeaders, headerText } from '../../platform/dead-letters.js';
 import { deadLetterTopic, topics } from '../../platform/events/catalog.js';
 import { buildEvent, type CloudEvent } from '../../platform/events/envelope.js';
-import { EventPublisher, kafkaClient, startEventConsumer } from '../../platform/kafka.js';
+import { createServedTopics, EventPublisher, kafkaClient, startEventConsumer } from '../../platform/kafka.js';
 import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
-import { eventually, getJson } from '../support/estate.js';
+import { boundedCleanup, eventually, getJson } from '../support/estate.js';
 
 const CONSUMER_SERVICES = ['analytics', 'notification'];
 
@@ -310,22 +310,27 @@ async function openBench(t: import('ava').ExecutionContext, name: string): Promi
   database.on('error', () => undefined);
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin.connect();
-  await kafkaAdmin.createTopics({
-    waitForLeaders: true,
-    topics: [bench.topic, bench.deadLetters].map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
-  });
+  await createServedTopics(
+    kafkaAdmin,
+    [bench.topic, bench.deadLetters].map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+  );
   await kafkaAdmin.disconnect();
   // Each step on its own, so one that fails (after a failed test) does not leave the others' debris.
   t.teardown(async () => {
-    await database.end().catch(() => undefined);
-    await proxy.close().catch(() => undefined);
-    await admin.query(`DROP SCHEMA ${bench.schema} CASCADE`).catch((error) => t.log(`drop schema ${bench.schema}: ${error}`));
-    await admin.end().catch(() => undefined);
-    const cleanup = kafka.admin();
-    await cleanup.connect();
-    await cleanup.deleteTopics({ topics: [bench.topic, bench.deadLetters] }).catch((error) => t.log(`delete topics: ${error}`));
-    await cleanup.deleteGroups([bench.group]).catch(() => undefined);
-    await cleanup.disconnect();
+    await boundedCleanup(t, 'end the proxied pool', () => database.end());
+    await boundedCleanup(t, 'close the proxy', () => proxy.close());
+    await boundedCleanup(t, `drop schema ${bench.schema}`, () => admin.query(`DROP SCHEMA ${bench.schema} CASCADE`));
+    await boundedCleanup(t, 'end the admin pool', () => admin.end());
+    await boundedCleanup(t, 'delete the topics and the group', async () => {
+      const cleanup = kafka.admin();
+      await cleanup.connect();
+      try {
+        await cleanup.deleteTopics({ topics: [bench.topic, bench.deadLetters] });
+        await cleanup.deleteGroups([bench.group]).catch(() => undefined);
+      } finally {
+        await cleanup.disconnect();
+      }
+    });
   });
   return { ...bench, admin, proxy, database };
 }
@@ -354,7 +359,7 @@ async function startBenchConsumer(
       ]);
     },
   });
-  t.teardown(() => consumer.disconnect());
+  t.teardown(() => boundedCleanup(t, 'disconnect the consumer', () => consumer.disconnect()));
   return consumer;
 }
 

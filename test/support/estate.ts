@@ -38,6 +38,34 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
+/**
+ * Runs a clean-up step for at most `timeoutMs`, then gives up on it with a log line. AVA 7 bounds
+ * tests, not teardowns: a step that waits on something a failed test left broken (a Kafka consumer
+ * disconnecting while its group never formed, a pool ending while a connection hangs) would hold its
+ * test file, and so the whole suite, open until CI's own limit.
+ */
+export async function boundedCleanup(
+  t: { log: (...values: unknown[]) => void },
+  what: string,
+  step: () => Promise<unknown>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'gave up'>((resolve) => {
+    timer = setTimeout(() => resolve('gave up'), timeoutMs);
+  });
+  const outcome = await Promise.race([
+    step().then(
+      () => 'done' as const,
+      (error: unknown) => `failed: ${(error as Error)?.message ?? String(error)}`,
+    ),
+    gaveUp,
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'gave up') t.log(`clean-up "${what}" did not finish within ${timeoutMs} ms; left behind`);
+  else if (outcome !== 'done') t.log(`clean-up "${what}" ${outcome}`);
+}
+
 /** One query against a service's database, as that service's own role. */
 export async function queryDatabase<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
