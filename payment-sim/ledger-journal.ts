@@ -38,6 +38,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { context, metrics, ROOT_CONTEXT, type ObservableResult } from '@opentelemetry/api';
@@ -46,12 +47,15 @@ import { logger } from '../platform/logger.js';
 import { metricNames } from '../platform/telemetry/metrics.js';
 import type { LedgerJournal, LedgerSnapshot, Payment, StoredAnswer, Tombstone } from './ledger.js';
 import {
+  deferred,
   emptyLedgerChanges,
   isEmpty,
   LEDGER_FLUSH,
   ledgerFlushValues,
   loadLedgerSnapshot,
   tombstoneKeyOf,
+  withDeadline,
+  type Deferred,
   type LedgerChanges,
 } from './ledger-store.js';
 
@@ -116,11 +120,6 @@ export interface DiskLedgerJournalOptions {
   files?: JournalFileOps;
   /** A write or fdatasync failed; default: log and exit, so a restart replays what the disk holds. */
   onFailure?: (error: unknown) => void;
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
 }
 
 interface Segment {
@@ -581,31 +580,7 @@ function segmentName(first: number): string {
   return `${String(first).padStart(20, '0')}${SEGMENT_SUFFIX}`;
 }
 
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
 function exitOnFailure(): void {
   log.error('stopping: a restart replays the ledger journal from what the disk holds');
   process.exit(70);
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise, gaveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

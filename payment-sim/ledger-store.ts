@@ -31,7 +31,7 @@ export interface LedgerStoreOptions {
   retryMaxDelayMs?: number;
 }
 
-interface Deferred {
+export interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
 }
@@ -148,16 +148,12 @@ export class PostgresLedgerJournal implements LedgerJournal {
 
   /** Flushes what is pending (waiting at most `timeoutMs`) and stops; later changes are not written. */
   async close(timeoutMs = 5_000): Promise<void> {
-    const drained = this.durable();
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const result = await Promise.race([drained.then(() => 'drained' as const), gaveUp]);
-    clearTimeout(timer);
+    const drained = await withDeadline(
+      this.durable().then(() => true),
+      timeoutMs,
+    );
     this.closed = true;
-    if (result === 'timeout')
-      log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
+    if (!drained) log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
   }
 
   /**
@@ -297,11 +293,29 @@ export function emptyLedgerChanges(): LedgerChanges {
 }
 
 function emptyBatch(): Batch {
+  return { ...emptyLedgerChanges(), done: deferred(), committed: false };
+}
+
+/** A promise and the function that resolves it: what a batch's waiters wait on. */
+export function deferred(): Deferred {
   let resolve!: () => void;
   const promise = new Promise<void>((done) => {
     resolve = done;
   });
-  return { ...emptyLedgerChanges(), done: { promise, resolve }, committed: false };
+  return { promise, resolve };
+}
+
+/** `promise`'s value, or undefined once `ms` have passed without it: a shutdown that must not wait for ever. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function isEmpty(changes: LedgerChanges): boolean {
