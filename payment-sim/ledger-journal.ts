@@ -18,9 +18,10 @@
  * tail of records no client was answered on; opening the journal reads up to the first record whose
  * length or CRC does not hold and truncates the rest away before appending again.
  *
- * The projection: records that are durable are applied to PostgreSQL every `projectEveryMs` in
- * batches of up to `projectBatchRecords`, with the PostgreSQL journal's own statement
- * (`LEDGER_FLUSH`, ledger-store.ts), and the number of the last record applied is written to
+ * The projection (ledger-projection.ts, in a worker thread in the service): records that are
+ * durable are applied to PostgreSQL every `projectEveryMs` in batches of up to
+ * `projectBatchRecords`, with the PostgreSQL journal's own statement (`LEDGER_FLUSH`,
+ * ledger-store.ts), and the number of the last record applied is written to
  * `ledger_journal_checkpoint` in the same transaction. Applying a record twice changes nothing
  * (upserts of whole states, tombstones inserted once), so a crash between a commit and forgetting
  * the batch is harmless. PostgreSQL down: the projection retries with capped backoff and the
@@ -38,7 +39,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { context, metrics, ROOT_CONTEXT, type ObservableResult } from '@opentelemetry/api';
@@ -46,18 +46,8 @@ import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { metricNames } from '../platform/telemetry/metrics.js';
 import type { LedgerJournal, LedgerSnapshot, Payment, StoredAnswer, Tombstone } from './ledger.js';
-import {
-  deferred,
-  emptyLedgerChanges,
-  isEmpty,
-  LEDGER_FLUSH,
-  ledgerFlushValues,
-  loadLedgerSnapshot,
-  tombstoneKeyOf,
-  withDeadline,
-  type Deferred,
-  type LedgerChanges,
-} from './ledger-store.js';
+import { LedgerProjection, WorkerLedgerProjection, type Projection, type ProjectionOptions } from './ledger-projection.js';
+import { deferred, loadLedgerSnapshot, tombstoneKeyOf, withDeadline, type Deferred } from './ledger-store.js';
 
 /** One change, as the journal holds it. */
 export type JournalRecord =
@@ -101,20 +91,18 @@ export const nodeJournalFiles: JournalFileOps = {
   },
 };
 
-export interface DiskLedgerJournalOptions {
+export interface DiskLedgerJournalOptions extends ProjectionOptions {
   /** The journal's directory (created if missing); it belongs to one simulator. */
   dir: string;
-  /** The ledger's database: the snapshot at start, and where the projection writes. */
+  /** The ledger's database: the snapshot at start, and where an in-process projection writes. */
   db: pg.Pool;
+  /**
+   * The same database's URL: the projection then runs in a worker thread with a pool of its own
+   * (ledger-projection.ts says why). Absent: in-process, through `db` (tests with a stand-in).
+   */
+  databaseUrl?: string;
   /** A new segment starts once the current one is this large; default 64 MiB. */
   segmentBytes?: number;
-  /** How often durable records are projected into PostgreSQL; default 150 ms. */
-  projectEveryMs?: number;
-  /** Most records one projection transaction applies; default 20,000. */
-  projectBatchRecords?: number;
-  /** First retry delay after a failed projection; doubles up to `retryMaxDelayMs` (default 100 ms, 5 s). */
-  retryInitialDelayMs?: number;
-  retryMaxDelayMs?: number;
   /** false: nothing is projected (tests: a crash before the projector ran). Default true. */
   project?: boolean;
   files?: JournalFileOps;
@@ -138,7 +126,7 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const log = logger('payment-ledger-journal');
 
 export class DiskLedgerJournal implements LedgerJournal {
-  /** Recorded, not yet written: their JSON, the records, and the promise their fdatasync keeps. */
+  /** Recorded, not yet written: their JSON, the records (when the projection wants them), how many, and the promise their fdatasync keeps. */
   private pendingJson: string[] = [];
   private pendingRecords: JournalRecord[] = [];
   private pendingDone = deferred();
@@ -151,44 +139,29 @@ export class DiskLedgerJournal implements LedgerJournal {
   private segmentSize = 0;
   /** Number the next record recorded gets. */
   private nextRecord: number;
-  /** Durable records not yet projected, oldest first; the first is record `projectedThrough + 1`. */
-  private unprojected: JournalRecord[] = [];
-  private projectedThrough: number;
-  private projecting: Promise<void> | undefined;
-  private projectTimer: NodeJS.Timeout | undefined;
-  private retryDelayMs: number;
   private readonly files: JournalFileOps;
   private readonly segmentBytes: number;
-  private readonly projectEveryMs: number;
-  private readonly projectBatchRecords: number;
-  private readonly retryInitialDelayMs: number;
-  private readonly retryMaxDelayMs: number;
   private readonly onFailure: (error: unknown) => void;
   private readonly lagGauge = metrics.getMeter('ordersaga').createObservableGauge(metricNames.ledgerProjectionLag, {
     description: 'Ledger changes durable in the disk journal and not yet in PostgreSQL',
     unit: '{record}',
   });
   private readonly observeLag = (result: ObservableResult) => result.observe(this.projectionLag);
-  /** fdatasyncs and the records they made durable, projection transactions and the records they applied. */
-  readonly stats = { flushes: 0, records: 0, projections: 0, projected: 0, projectionFailures: 0 };
+  /** fdatasyncs, and the records they made durable. */
+  readonly stats = { flushes: 0, records: 0 };
 
   private constructor(
     private readonly options: DiskLedgerJournalOptions,
     private readonly segments: Segment[],
-    checkpoint: number,
-    unprojected: JournalRecord[],
+    /** Where durable records go to reach PostgreSQL. */
+    readonly projection: Projection,
+    lastRecord: number,
   ) {
     this.files = options.files ?? nodeJournalFiles;
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
-    this.projectEveryMs = options.projectEveryMs ?? 150;
-    this.projectBatchRecords = options.projectBatchRecords ?? 20_000;
-    this.retryInitialDelayMs = options.retryInitialDelayMs ?? 100;
-    this.retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
-    this.retryDelayMs = this.retryInitialDelayMs;
     this.onFailure = options.onFailure ?? exitOnFailure;
-    this.projectedThrough = checkpoint;
-    this.unprojected = unprojected;
-    this.nextRecord = checkpoint + unprojected.length + 1;
+    this.nextRecord = lastRecord + 1;
+    projection.onProjected = () => void this.deleteProjectedSegments();
   }
 
   /**
@@ -216,20 +189,28 @@ export class DiskLedgerJournal implements LedgerJournal {
       for (const segment of segments) await fs.promises.unlink(path.join(options.dir, segment.file));
       kept = [];
     }
-    const journal = new DiskLedgerJournal(options, kept, checkpoint, unprojected);
+    const projection =
+      options.databaseUrl && options.project !== false
+        ? new WorkerLedgerProjection(options.databaseUrl, checkpoint, options, (error) => (options.onFailure ?? exitOnFailure)(error))
+        : new LedgerProjection(options.db, checkpoint, options);
+    const journal = new DiskLedgerJournal(options, kept, projection, checkpoint + unprojected.length);
     await journal.startSegment(kept.length > 0);
-    const merged = replayOnto(snapshot, unprojected);
+    if (unprojected.length > 0) {
+      const encoded = encodeRecords(unprojected.map((record) => JSON.stringify(record)));
+      projection.add(unprojected.length, encoded, projection.wantsRecords ? unprojected : undefined);
+    }
     log.info(
       { dir: options.dir, checkpoint, replayed: unprojected.length, segments: kept.length || 1 },
       'ledger journal opened; records past the checkpoint are laid over the database snapshot and projected again',
     );
     journal.lagGauge.addCallback(journal.observeLag);
-    if (options.project !== false) journal.scheduleProjection(0);
-    return { journal, snapshot: merged };
+    if (options.project !== false) projection.start();
+    return { journal, snapshot: replayOnto(snapshot, unprojected) };
   }
 
   payment(payment: Payment, seq: number): void {
-    this.record({ kind: 'payment', payment: { ...payment }, seq });
+    // Serialised now: the payment object changes with its later states.
+    this.record({ kind: 'payment', payment: this.projection.wantsRecords ? { ...payment } : payment, seq });
   }
 
   tombstone(tombstone: Tombstone): void {
@@ -241,19 +222,19 @@ export class DiskLedgerJournal implements LedgerJournal {
   }
 
   durable(): Promise<void> {
-    if (this.pendingRecords.length > 0) return this.pendingDone.promise;
+    if (this.pendingJson.length > 0) return this.pendingDone.promise;
     // Batches are written one after another: the one in flight covers everything recorded before it.
     return this.inFlight ? this.inFlight.promise : Promise.resolve();
   }
 
   /** Records durable and not yet in PostgreSQL. */
   get projectionLag(): number {
-    return this.unprojected.length;
+    return this.projection.lag;
   }
 
   /** Number of the last record PostgreSQL holds. */
   get checkpoint(): number {
-    return this.projectedThrough;
+    return this.projection.checkpoint;
   }
 
   /** Segment files on disk now, oldest first. */
@@ -268,28 +249,19 @@ export class DiskLedgerJournal implements LedgerJournal {
   async close(timeoutMs = 5_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     await withDeadline(this.durable(), timeoutMs);
-    clearTimeout(this.projectTimer);
-    this.projectTimer = undefined;
-    if (this.options.project !== false) {
-      while (this.unprojected.length > 0 && performance.now() < deadline && !this.failed) {
-        await withDeadline(this.projectOnce(), deadline - performance.now());
-        if (this.unprojected.length > 0) await sleep(Math.min(this.retryDelayMs, Math.max(0, deadline - performance.now())));
-      }
-      if (this.unprojected.length > 0)
-        log.warn({ lag: this.unprojected.length }, 'ledger records not yet projected at shutdown stay in the journal for the next start');
-    }
-    await this.projecting;
+    if (this.options.project === false) this.projection.abandon();
+    else await this.projection.drain(Math.max(0, deadline - performance.now()));
     this.stop();
   }
 
   /** Stops without writing or projecting anything more: what a crash leaves (tests). */
   abandon(): void {
+    this.projection.abandon();
     this.stop();
   }
 
   private stop(): void {
     this.closed = true;
-    clearTimeout(this.projectTimer);
     this.lagGauge.removeCallback(this.observeLag);
     // A write on its way closes the file when it is done.
     if (!this.inFlight) this.closeFile();
@@ -303,7 +275,7 @@ export class DiskLedgerJournal implements LedgerJournal {
   private record(record: JournalRecord): void {
     if (this.closed) return;
     this.pendingJson.push(JSON.stringify(record));
-    this.pendingRecords.push(record);
+    if (this.projection.wantsRecords) this.pendingRecords.push(record);
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     // Outside the trace of whichever request came first: one write serves many.
@@ -313,7 +285,8 @@ export class DiskLedgerJournal implements LedgerJournal {
   /** One write and one fdatasync for everything pending; then again if more came meanwhile. */
   private async write(): Promise<void> {
     this.scheduled = false;
-    if (this.inFlight || this.failed || this.closed || this.pendingRecords.length === 0) return;
+    if (this.inFlight || this.failed || this.closed || this.pendingJson.length === 0) return;
+    const count = this.pendingJson.length;
     const records = this.pendingRecords;
     const data = encodeRecords(this.pendingJson);
     const done = this.pendingDone;
@@ -328,19 +301,19 @@ export class DiskLedgerJournal implements LedgerJournal {
       await this.files.datasync(fd);
     } catch (error) {
       this.failed = true;
-      log.error({ err: error, unanswered: records.length }, 'ledger journal write failed; its requests stay unanswered');
+      log.error({ err: error, unanswered: count }, 'ledger journal write failed; its requests stay unanswered');
       this.onFailure(error);
       return;
     }
     this.segmentSize += data.length;
-    this.nextRecord += records.length;
+    this.nextRecord += count;
     this.stats.flushes += 1;
-    this.stats.records += records.length;
-    for (const record of records) this.unprojected.push(record);
+    this.stats.records += count;
+    this.projection.add(count, data, this.projection.wantsRecords ? records : undefined);
     this.inFlight = undefined;
     done.resolve();
     if (this.closed) this.closeFile();
-    else if (this.pendingRecords.length > 0) void this.write();
+    else if (this.pendingJson.length > 0) void this.write();
   }
 
   /** Appends to the last segment (`reuse`), or starts a new one named by the next record's number. */
@@ -361,73 +334,9 @@ export class DiskLedgerJournal implements LedgerJournal {
     this.segments.push(segment);
   }
 
-  private scheduleProjection(delayMs: number): void {
-    if (this.closed) return;
-    clearTimeout(this.projectTimer);
-    this.projectTimer = setTimeout(() => {
-      void this.projectOnce().then((ok) => {
-        if (!ok) {
-          const delay = this.retryDelayMs;
-          this.retryDelayMs = Math.min(this.retryMaxDelayMs, this.retryDelayMs * 2);
-          this.scheduleProjection(delay);
-        } else this.scheduleProjection(this.unprojected.length >= this.projectBatchRecords ? 0 : this.projectEveryMs);
-      });
-    }, delayMs);
-    this.projectTimer.unref();
-  }
-
-  /** Applies the oldest unprojected records (one transaction); false when PostgreSQL refused. */
-  private projectOnce(): Promise<boolean> {
-    if (this.projecting) return this.projecting.then(() => true);
-    const run = this.applyBatch();
-    this.projecting = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run.finally(() => {
-      this.projecting = undefined;
-    });
-  }
-
-  private async applyBatch(): Promise<boolean> {
-    const batch = this.unprojected.slice(0, this.projectBatchRecords);
-    if (batch.length === 0) return true;
-    const through = this.projectedThrough + batch.length;
-    const changes = changesOf(batch);
-    let client: pg.PoolClient | undefined;
-    try {
-      client = await this.options.db.connect();
-      await client.query('BEGIN');
-      if (!isEmpty(changes)) await client.query({ name: 'payment-ledger-flush', text: LEDGER_FLUSH, values: ledgerFlushValues(changes) });
-      await client.query('UPDATE ledger_journal_checkpoint SET position = $1', [through]);
-      await client.query('COMMIT');
-      client.release();
-    } catch (error) {
-      if (client) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        client.release(error as Error);
-      }
-      this.stats.projectionFailures += 1;
-      log.error(
-        { err: error, lag: this.unprojected.length, retryInMs: this.retryDelayMs },
-        'ledger projection into PostgreSQL failed; answers go on from the journal, the projection retries',
-      );
-      return false;
-    }
-    if (this.stats.projectionFailures > 0 && this.retryDelayMs > this.retryInitialDelayMs)
-      log.info({ lag: this.unprojected.length - batch.length }, 'ledger projection into PostgreSQL resumed');
-    this.retryDelayMs = this.retryInitialDelayMs;
-    this.unprojected.splice(0, batch.length);
-    this.projectedThrough = through;
-    this.stats.projections += 1;
-    this.stats.projected += batch.length;
-    await this.deleteProjectedSegments();
-    return true;
-  }
-
   /** Every segment but the current one whose records are all in PostgreSQL. */
   private async deleteProjectedSegments(): Promise<void> {
-    while (this.segments.length > 1 && this.segments[1]!.first - 1 <= this.projectedThrough) {
+    while (this.segments.length > 1 && this.segments[1]!.first - 1 <= this.projection.checkpoint) {
       const segment = this.segments.shift()!;
       await fs.promises.unlink(path.join(this.options.dir, segment.file)).catch((error: unknown) => {
         log.warn({ err: error, file: segment.file }, 'a projected ledger journal segment could not be deleted');
@@ -455,17 +364,6 @@ export function replayOnto(snapshot: LedgerSnapshot, records: readonly JournalRe
     tombstones: [...tombstones.values()],
     answers: [...answers].map(([key, answer]) => ({ key, answer })),
   };
-}
-
-/** The latest state of each thing `records` touch, for one `LEDGER_FLUSH`. */
-export function changesOf(records: readonly JournalRecord[]): LedgerChanges {
-  const changes = emptyLedgerChanges();
-  for (const record of records) {
-    if (record.kind === 'payment') changes.payments.set(record.payment.paymentId, { payment: record.payment, seq: record.seq });
-    else if (record.kind === 'tombstone') changes.tombstones.set(tombstoneKeyOf(record.tombstone), record.tombstone);
-    else changes.answers.set(record.key, record.answer);
-  }
-  return changes;
 }
 
 /** Frames each JSON payload as `length | CRC-32 | payload`, all in one buffer for one write. */

@@ -32,7 +32,7 @@ export interface PaymentSimOptions {
    * The ledger's journal on local disk, projected into `databaseUrl` behind the answers
    * (ledger-journal.ts). Absent: the answers wait for PostgreSQL's group commit (ledger-store.ts).
    */
-  journal?: Omit<DiskLedgerJournalOptions, 'db'>;
+  journal?: Omit<DiskLedgerJournalOptions, 'db' | 'databaseUrl'>;
   /** The card vault's keys (the first encrypts); default: PAYMENT_VAULT_SECRET_KEYS. Its cards live in the same database. */
   vaultKeys?: readonly VaultKey[];
 }
@@ -120,7 +120,7 @@ async function openJournal(
   db: Database,
   options: PaymentSimOptions,
 ): Promise<{ journal: PostgresLedgerJournal | DiskLedgerJournal; snapshot: LedgerSnapshot }> {
-  if (options.journal) return DiskLedgerJournal.open({ ...options.journal, db });
+  if (options.journal) return DiskLedgerJournal.open({ ...options.journal, db, databaseUrl: options.databaseUrl });
   const journal = new PostgresLedgerJournal(db, options.ledger);
   return { journal, snapshot: await journal.load() };
 }

@@ -18,6 +18,7 @@ import {
   type DiskLedgerJournalOptions,
   type JournalFileOps,
 } from '../../payment-sim/ledger-journal.js';
+import type { LedgerProjection } from '../../payment-sim/ledger-projection.js';
 
 /** Answers the journal's queries: an empty ledger at `checkpoint`; records each projection; fails while `down`. */
 class FakeLedgerDatabase {
@@ -277,7 +278,7 @@ test('PostgreSQL down: answers go on from the journal, and the projection catche
     await ledger.durable();
   }
   t.is(journal.projectionLag, 20, 'durable, not projected');
-  await until('a failed projection', () => journal.stats.projectionFailures >= 2);
+  await until('a failed projection', () => (journal.projection as LedgerProjection).stats.failures >= 2);
   t.is(database.checkpoint, 0);
   database.down = false;
   await until('the projection to catch up', () => database.checkpoint === 20);
