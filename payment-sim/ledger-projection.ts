@@ -240,9 +240,14 @@ export class WorkerLedgerProjection implements Projection {
         this.onProjected(message.checkpoint);
       } else this.drained?.();
     });
+    // Without its worker nothing reaches PostgreSQL any more; the records are safe in the journal,
+    // and a restart projects them, so the worker's end is the simulator's.
     this.worker.on('error', (error) => {
       log.error({ err: error }, 'the ledger projection worker failed');
       if (!this.closing) onCrash(error);
+    });
+    this.worker.on('exit', (code) => {
+      if (!this.closing) onCrash(new Error(`the ledger projection worker exited (${code})`));
     });
     this.worker.unref();
   }
