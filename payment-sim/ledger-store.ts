@@ -31,15 +31,24 @@ export interface LedgerStoreOptions {
   retryMaxDelayMs?: number;
 }
 
-interface Deferred {
+export interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
 }
 
-interface Batch {
+/**
+ * Changes to write, each thing once in its latest state: what one flush (or one projection of the
+ * disk journal, ledger-journal.ts) writes with `LEDGER_FLUSH`.
+ */
+export interface LedgerChanges {
   payments: Map<string, { payment: Payment; seq: number }>;
+  /** Keyed by `tombstoneKeyOf`. */
   tombstones: Map<string, Tombstone>;
+  /** null: the answer under the key is forgotten. */
   answers: Map<string, StoredAnswer | null>;
+}
+
+interface Batch extends LedgerChanges {
   done: Deferred;
   /** What it touches (payment ids, order ids, answer keys): batches sharing one never overlap on the wire. */
   keys?: string[];
@@ -55,7 +64,7 @@ const log = logger('payment-ledger');
  * stored answers. The one-standing-payment-per-order constraint is deferred to the commit, so a
  * batch that reverses an approval and books the order's next one passes in any row order.
  */
-const FLUSH = `
+export const LEDGER_FLUSH = `
 WITH p AS (
   INSERT INTO payments (payment_id, ledger_seq, order_id, attempt_key, status, approval_code, approved_at,
                         amount_minor, currency, card_last4, installment_months, channel,
@@ -111,30 +120,8 @@ export class PostgresLedgerJournal implements LedgerJournal {
   }
 
   /** Everything the database holds, to rebuild the in-memory index at start. */
-  async load(): Promise<LedgerSnapshot> {
-    const [payments, tombstones, answers] = await Promise.all([
-      this.db.query<PaymentRow>('SELECT * FROM payments ORDER BY ledger_seq'),
-      this.db.query<TombstoneRow>('SELECT * FROM tombstones'),
-      this.db.query<AnswerRow>('SELECT * FROM idempotency_answers'),
-    ]);
-    return {
-      payments: payments.rows.map((row) => ({ payment: paymentOf(row), seq: Number(row.ledger_seq) })),
-      tombstones: tombstones.rows.map((row) => ({
-        orderId: row.order_id,
-        attempt: row.attempt,
-        reason: row.reason,
-        createdAt: row.created_at.toISOString(),
-      })),
-      answers: answers.rows.map((row) => ({
-        key: row.idempotency_key,
-        answer: {
-          fingerprint: row.fingerprint,
-          status: row.status,
-          body: row.body,
-          ...(row.payment_id ? { paymentId: row.payment_id } : {}),
-        },
-      })),
-    };
+  load(): Promise<LedgerSnapshot> {
+    return loadLedgerSnapshot(this.db);
   }
 
   payment(payment: Payment, seq: number): void {
@@ -143,7 +130,7 @@ export class PostgresLedgerJournal implements LedgerJournal {
   }
 
   tombstone(tombstone: Tombstone): void {
-    this.pending.tombstones.set(`${tombstone.orderId} ${tombstone.attempt}`, tombstone);
+    this.pending.tombstones.set(tombstoneKeyOf(tombstone), tombstone);
     this.schedule();
   }
 
@@ -161,16 +148,12 @@ export class PostgresLedgerJournal implements LedgerJournal {
 
   /** Flushes what is pending (waiting at most `timeoutMs`) and stops; later changes are not written. */
   async close(timeoutMs = 5_000): Promise<void> {
-    const drained = this.durable();
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const result = await Promise.race([drained.then(() => 'drained' as const), gaveUp]);
-    clearTimeout(timer);
+    const drained = await withDeadline(
+      this.durable().then(() => true),
+      timeoutMs,
+    );
     this.closed = true;
-    if (result === 'timeout')
-      log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
+    if (!drained) log.error({ timeoutMs }, 'ledger changes not yet committed at shutdown are lost; their requests were never answered');
   }
 
   /**
@@ -204,7 +187,7 @@ export class PostgresLedgerJournal implements LedgerJournal {
 
   private async flush(batch: Batch): Promise<void> {
     try {
-      await this.db.query({ name: 'payment-ledger-flush', text: FLUSH, values: statementValues(batch) });
+      await this.db.query({ name: 'payment-ledger-flush', text: LEDGER_FLUSH, values: ledgerFlushValues(batch) });
       this.stats.flushes += 1;
       this.stats.rows += batch.payments.size + batch.tombstones.size + batch.answers.size;
       this.retryDelayMs = this.retryInitialDelayMs;
@@ -263,12 +246,13 @@ function keysOf(batch: Batch): string[] {
   return keys;
 }
 
-function statementValues(batch: Batch): unknown[] {
-  const payments = [...batch.payments.values()];
+/** The parameters of `LEDGER_FLUSH` for `changes`: one array per column. */
+export function ledgerFlushValues(changes: LedgerChanges): unknown[] {
+  const payments = [...changes.payments.values()];
   const column = <T>(pick: (entry: { payment: Payment; seq: number }) => T) => payments.map(pick);
-  const tombstones = [...batch.tombstones.values()];
-  const stored = [...batch.answers].filter((entry): entry is [string, StoredAnswer] => entry[1] !== null);
-  const forgotten = [...batch.answers].filter(([, answer]) => answer === null).map(([key]) => key);
+  const tombstones = [...changes.tombstones.values()];
+  const stored = [...changes.answers].filter((entry): entry is [string, StoredAnswer] => entry[1] !== null);
+  const forgotten = [...changes.answers].filter(([, answer]) => answer === null).map(([key]) => key);
   return [
     column((entry) => entry.payment.paymentId),
     column((entry) => entry.seq),
@@ -299,16 +283,70 @@ function statementValues(batch: Batch): unknown[] {
   ];
 }
 
+/** The key a tombstone is kept under in `LedgerChanges`: one per order and attempt. */
+export function tombstoneKeyOf(tombstone: Tombstone): string {
+  return `${tombstone.orderId} ${tombstone.attempt}`;
+}
+
+export function emptyLedgerChanges(): LedgerChanges {
+  return { payments: new Map(), tombstones: new Map(), answers: new Map() };
+}
+
 function emptyBatch(): Batch {
+  return { ...emptyLedgerChanges(), done: deferred(), committed: false };
+}
+
+/** A promise and the function that resolves it: what a batch's waiters wait on. */
+export function deferred(): Deferred {
   let resolve!: () => void;
   const promise = new Promise<void>((done) => {
     resolve = done;
   });
-  return { payments: new Map(), tombstones: new Map(), answers: new Map(), done: { promise, resolve }, committed: false };
+  return { promise, resolve };
 }
 
-function isEmpty(batch: Batch): boolean {
-  return batch.payments.size === 0 && batch.tombstones.size === 0 && batch.answers.size === 0;
+/** `promise`'s value, or undefined once `ms` have passed without it: a shutdown that must not wait for ever. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function isEmpty(changes: LedgerChanges): boolean {
+  return changes.payments.size === 0 && changes.tombstones.size === 0 && changes.answers.size === 0;
+}
+
+/** Everything the ledger's database holds: what the in-memory index is rebuilt from at start. */
+export async function loadLedgerSnapshot(db: pg.Pool | pg.ClientBase): Promise<LedgerSnapshot> {
+  const [payments, tombstones, answers] = await Promise.all([
+    db.query<PaymentRow>('SELECT * FROM payments ORDER BY ledger_seq'),
+    db.query<TombstoneRow>('SELECT * FROM tombstones'),
+    db.query<AnswerRow>('SELECT * FROM idempotency_answers'),
+  ]);
+  return {
+    payments: payments.rows.map((row) => ({ payment: paymentOf(row), seq: Number(row.ledger_seq) })),
+    tombstones: tombstones.rows.map((row) => ({
+      orderId: row.order_id,
+      attempt: row.attempt,
+      reason: row.reason,
+      createdAt: row.created_at.toISOString(),
+    })),
+    answers: answers.rows.map((row) => ({
+      key: row.idempotency_key,
+      answer: {
+        fingerprint: row.fingerprint,
+        status: row.status,
+        body: row.body,
+        ...(row.payment_id ? { paymentId: row.payment_id } : {}),
+      },
+    })),
+  };
 }
 
 interface PaymentRow {

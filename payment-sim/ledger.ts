@@ -4,8 +4,9 @@
  *
  * Decisions are made here, synchronously, on an in-memory index (so "one standing approval per
  * order" needs no lock: the event loop orders every request). Every change is also handed to a
- * `LedgerJournal`; the PostgreSQL journal (ledger-store.ts) commits changes in groups, and the lines
- * answer a request only after `durable()` resolves, so whatever a client was told survives a restart.
+ * `LedgerJournal`: the PostgreSQL journal (ledger-store.ts) commits changes in groups; the disk journal
+ * (ledger-journal.ts) fdatasyncs them to local segment files and projects them into PostgreSQL behind.
+ * The lines answer a request only after `durable()` resolves, so whatever a client was told survives a restart.
  * On start the index is rebuilt from the journal's contents (`PaymentLedger.restore`).
  * See docs/payment-telegram.md#the-ledger.
  */

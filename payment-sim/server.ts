@@ -11,7 +11,8 @@ import { databaseReady } from '../platform/health.js';
 import { closeHttpServer, startHttpServer } from '../platform/http.js';
 import { logger } from '../platform/logger.js';
 import { createPaymentApi } from './http-api.js';
-import { PaymentLedger } from './ledger.js';
+import { PaymentLedger, type LedgerSnapshot } from './ledger.js';
+import { DiskLedgerJournal, type DiskLedgerJournalOptions } from './ledger-journal.js';
 import { PostgresLedgerJournal, type LedgerStoreOptions } from './ledger-store.js';
 import { PaymentSimulator } from './simulator.js';
 import { CardVault, DEV_KEY_PREFIX, MemoryCardStore, PostgresCardStore, type VaultKey } from './vault.js';
@@ -27,14 +28,19 @@ export interface PaymentSimOptions {
    */
   databaseUrl?: string;
   ledger?: LedgerStoreOptions;
+  /**
+   * The ledger's journal on local disk, projected into `databaseUrl` behind the answers
+   * (ledger-journal.ts). Absent: the answers wait for PostgreSQL's group commit (ledger-store.ts).
+   */
+  journal?: Omit<DiskLedgerJournalOptions, 'db' | 'databaseUrl'>;
   /** The card vault's keys (the first encrypts); default: PAYMENT_VAULT_SECRET_KEYS. Its cards live in the same database. */
   vaultKeys?: readonly VaultKey[];
 }
 
 export interface RunningPaymentSim {
   simulator: PaymentSimulator;
-  /** The PostgreSQL journal, when the ledger has a database. */
-  journal?: PostgresLedgerJournal;
+  /** The ledger's journal, when it has a database: on disk when `journal` was given, else PostgreSQL's group commit. */
+  journal?: PostgresLedgerJournal | DiskLedgerJournal;
   httpUrl: string;
   /** host:port, the form PAYMENT_TCP_ADDRESS takes. */
   tcpAddress: string;
@@ -44,19 +50,26 @@ export interface RunningPaymentSim {
 
 export async function startPaymentSim(options: PaymentSimOptions): Promise<RunningPaymentSim> {
   let db: Database | undefined;
-  let journal: PostgresLedgerJournal | undefined;
+  let journal: PostgresLedgerJournal | DiskLedgerJournal | undefined;
   let ledger = new PaymentLedger();
+  if (options.journal && !options.databaseUrl) throw new Error('a ledger journal on disk needs the ledger database to project into');
   if (options.databaseUrl) {
-    db = openDatabase(options.databaseUrl, 'payments');
-    journal = new PostgresLedgerJournal(db, options.ledger);
+    const database = openDatabase(options.databaseUrl, 'payments');
+    db = database;
     const started = performance.now();
-    const snapshot = await journal.load().catch(async (error: unknown) => {
-      await db?.end();
+    const opened = await openJournal(database, options).catch(async (error: unknown) => {
+      await database.end();
       throw error;
     });
-    ledger = PaymentLedger.restore(snapshot, journal);
+    journal = opened.journal;
+    ledger = PaymentLedger.restore(opened.snapshot, journal);
     logger('payment-sim').info(
-      { payments: snapshot.payments.length, tombstones: snapshot.tombstones.length, ms: Math.round(performance.now() - started) },
+      {
+        payments: opened.snapshot.payments.length,
+        tombstones: opened.snapshot.tombstones.length,
+        journal: options.journal ? options.journal.dir : 'postgres',
+        ms: Math.round(performance.now() - started),
+      },
       'ledger loaded from the payments database',
     );
   }
@@ -100,4 +113,14 @@ export async function startPaymentSim(options: PaymentSimOptions): Promise<Runni
       await closeJournal();
     },
   };
+}
+
+/** The ledger's journal and the snapshot to rebuild the index from: disk-first when configured, else PostgreSQL's. */
+async function openJournal(
+  db: Database,
+  options: PaymentSimOptions,
+): Promise<{ journal: PostgresLedgerJournal | DiskLedgerJournal; snapshot: LedgerSnapshot }> {
+  if (options.journal) return DiskLedgerJournal.open({ ...options.journal, db, databaseUrl: options.databaseUrl });
+  const journal = new PostgresLedgerJournal(db, options.ledger);
+  return { journal, snapshot: await journal.load() };
 }

@@ -133,6 +133,14 @@ export const environmentSchema = z.object({
       }
       return keys;
     }),
+  /**
+   * payment-sim's ledger journal on local disk (docs/payment-telegram.md#the-ledger): set, the
+   * simulator answers once a change is fdatasync'ed there and projects it into PAYMENT_DATABASE_URL
+   * behind the answers; the directory must outlive the process (a volume of its own). Empty (the
+   * default, and compose and Kubernetes): answers wait for PostgreSQL's group commit, and the
+   * simulator needs no disk. `make up` sets it to .state/payment-ledger (infra/dev/services.sh).
+   */
+  PAYMENT_LEDGER_JOURNAL_DIR: z.string().default(''),
   /** Largest number of TCP connections the payment simulator's 전문 server holds at once; one more is closed with a log line. */
   PAYMENT_SIM_TCP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(256),
 

@@ -21,6 +21,14 @@ source "$HERE/lib.sh"
 cd "$ROOT"
 # The gateway's token secret (docs/security.md): made once, kept in .state/gateway-secret; without key material it does not start.
 [[ -n "${GATEWAY_JWKS_URL:-}" ]] || export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-$("$HERE/gateway-secret.sh")}"
+# payment-sim's ledger journal on local disk (docs/payment-telegram.md#the-ledger): one directory per
+# ledger database, so the suite's simulator (database payments_test) never replays the user's journal.
+# PAYMENT_LEDGER_JOURNAL_DIR= (set and empty) runs the simulator on PostgreSQL's group commit instead.
+if [[ -z "${PAYMENT_LEDGER_JOURNAL_DIR+set}" ]]; then
+  ledger_db="${PAYMENT_DATABASE_URL:-postgres://localhost:5432/payments}"
+  ledger_db="${ledger_db%%\?*}"
+  export PAYMENT_LEDGER_JOURNAL_DIR="$STATE_DIR/payment-ledger/${ledger_db##*/}"
+fi
 
 # name  entry point  HTTP port  [other ports], in start order: the estate's one list (infra/estate.json)
 services_list="$(estate_list services)" || die services "cannot read infra/estate.json"

@@ -17,6 +17,7 @@
  * | `consumer.retries` | counter | {attempt} | `messaging.consumer.group.name`, `error.class` (transient, permanent, unknown) | every consumer, per failed attempt it will retry: a rising rate with no dead letters is a dependency down |
  * | `messaging.kafka.consumer.lag` | gauge | {message} | `messaging.consumer.group.name`, `messaging.destination.name`, `messaging.destination.partition.id` | every consumer process |
  * | `rpc.server.duration` | histogram | ms | `rpc.system`, `rpc.service`, `rpc.method`, `ordersaga.telegram.response_code`, `error.type` | the TCP 전문 server (from its SERVER spans) |
+ * | `payment.ledger.projection.lag` | gauge | {record} | — | payment-sim with a disk journal: ledger changes durable on its disk and not yet projected into PostgreSQL (payment-sim/ledger-journal.ts) |
  * | `db.client.connection.count`, `db.client.connection.pending_requests` | observable updown counters | {connection}, {request} | `db.client.connection.pool.name`, `db.client.connection.state` | every pool, read at collection (db-pool-metrics.ts) |
  * | `http.server.duration` | histogram | ms | `http.method`, `http.route`, `http.status_code`, … | every HTTP server (instrumentation-http) |
  *
@@ -40,6 +41,7 @@ export const metricNames = {
   consumerRetries: 'consumer.retries',
   consumerLag: 'messaging.kafka.consumer.lag',
   rpcServerDuration: 'rpc.server.duration',
+  ledgerProjectionLag: 'payment.ledger.projection.lag',
   httpServerDuration: 'http.server.duration',
 } as const;
 

@@ -1,0 +1,315 @@
+/**
+ * The ledger's disk journal against real files in a temporary directory and a stand-in for
+ * PostgreSQL: one write and one fdatasync per event-loop turn; `durable()` waits for the fdatasync;
+ * a torn tail is cut away and appending goes on after it; a restart replays what PostgreSQL has not
+ * seen and projects it; PostgreSQL down holds the projection, never the answers; projected segments
+ * are deleted.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import type pg from 'pg';
+import { PaymentLedger } from '../../payment-sim/ledger.js';
+import {
+  decodeRecords,
+  DiskLedgerJournal,
+  nodeJournalFiles,
+  type DiskLedgerJournalOptions,
+  type JournalFileOps,
+} from '../../payment-sim/ledger-journal.js';
+import type { LedgerProjection } from '../../payment-sim/ledger-projection.js';
+
+/** Answers the journal's queries: an empty ledger at `checkpoint`; records each projection; fails while `down`. */
+class FakeLedgerDatabase {
+  checkpoint = 0;
+  down = false;
+  /** Per committed projection: the payment ids it wrote and the checkpoint it moved to. */
+  readonly projections: { paymentIds: string[]; statuses: string[]; through: number }[] = [];
+
+  asPool(): pg.Pool {
+    return { connect: () => this.connect(), query: (sql: string) => this.answer(sql) } as unknown as pg.Pool;
+  }
+
+  private async connect() {
+    if (this.down) throw new Error('connect ECONNREFUSED');
+    let flushed: unknown[] | undefined;
+    let through: number | undefined;
+    return {
+      query: async (statement: string | { values: unknown[] }, params?: unknown[]) => {
+        await Promise.resolve();
+        if (this.down) throw new Error('connection terminated');
+        if (typeof statement !== 'string') {
+          flushed = statement.values;
+          return { rows: [] };
+        }
+        if (statement.startsWith('UPDATE ledger_journal_checkpoint')) through = params![0] as number;
+        if (statement === 'COMMIT' && through !== undefined) {
+          this.checkpoint = through;
+          this.projections.push({
+            paymentIds: (flushed?.[0] as string[] | undefined) ?? [],
+            statuses: (flushed?.[4] as string[] | undefined) ?? [],
+            through,
+          });
+        }
+        return this.answer(statement);
+      },
+      release: () => undefined,
+    };
+  }
+
+  private answer(sql: string): { rows: unknown[] } {
+    if (sql.includes('FROM ledger_journal_checkpoint')) return { rows: [{ position: String(this.checkpoint), owner: 'payments/public' }] };
+    return { rows: [] };
+  }
+}
+
+/** Real file operations, counted; a test may hold the next fdatasync until it lets go. */
+class CountedFiles implements JournalFileOps {
+  appends = 0;
+  datasyncs = 0;
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  openForAppend = nodeJournalFiles.openForAppend;
+  close = nodeJournalFiles.close;
+  syncDirectory = nodeJournalFiles.syncDirectory;
+
+  append = (fd: number, data: Buffer): Promise<void> => {
+    this.appends += 1;
+    return nodeJournalFiles.append(fd, data);
+  };
+
+  datasync = async (fd: number): Promise<void> => {
+    await this.gate;
+    await nodeJournalFiles.datasync(fd);
+    this.datasyncs += 1;
+  };
+
+  hold(): void {
+    this.gate = new Promise((open) => {
+      this.openGate = open;
+    });
+  }
+
+  letGo(): void {
+    this.gate = undefined;
+    this.openGate?.();
+  }
+}
+
+const approval = (orderId: string, attempt = 1) => ({
+  orderId,
+  attempt,
+  amountMinor: 1_000,
+  currency: 'KRW',
+  cardNumber: '4242424242424242',
+  installmentMonths: 0,
+  channel: 'tcp' as const,
+});
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-journal-'));
+}
+
+async function open(database: FakeLedgerDatabase, options: Omit<DiskLedgerJournalOptions, 'db'>) {
+  const { journal, snapshot } = await DiskLedgerJournal.open({
+    projectEveryMs: 10,
+    retryInitialDelayMs: 5,
+    retryMaxDelayMs: 20,
+    ...options,
+    db: database.asPool(),
+  });
+  return { journal, ledger: PaymentLedger.restore(snapshot, journal) };
+}
+
+async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function segmentsOf(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.journal'))
+    .sort();
+}
+
+test('changes recorded in one turn of the event loop go to disk in one write and one fdatasync', async (t) => {
+  const files = new CountedFiles();
+  const { journal, ledger } = await open(new FakeLedgerDatabase(), { dir: tempDir(), files, project: false });
+  for (let index = 0; index < 200; index += 1) ledger.recordApproval(approval(`o-${index}`));
+  ledger.reverseAttempt('o-7', 1, 'timed out');
+  await ledger.durable();
+  t.is(files.appends, 1);
+  t.is(files.datasyncs, 1);
+  t.is(journal.stats.records, 202, '200 approvals, a tombstone and o-7 reversed');
+  journal.abandon();
+});
+
+test('durable() resolves only after the fdatasync; what is recorded meanwhile shares the next one', async (t) => {
+  const files = new CountedFiles();
+  const { journal, ledger } = await open(new FakeLedgerDatabase(), { dir: tempDir(), files, project: false });
+  files.hold();
+  ledger.recordApproval(approval('first'));
+  let firstDurable = false;
+  void ledger.durable().then(() => {
+    firstDurable = true;
+  });
+  await until('the first write', () => files.appends === 1);
+  await turns(5);
+  t.false(firstDurable, 'not durable while its fdatasync is held');
+  for (let index = 0; index < 50; index += 1) ledger.recordApproval(approval(`later-${index}`));
+  let laterDurable = false;
+  void ledger.durable().then(() => {
+    laterDurable = true;
+  });
+  await turns(5);
+  t.is(files.appends, 1, 'nothing more is written while the fdatasync is on its way');
+  files.letGo();
+  await until('everything durable', () => laterDurable);
+  t.true(firstDurable);
+  t.is(files.appends, 2);
+  t.is(files.datasyncs, 2, 'the 50 later approvals shared one fdatasync');
+  journal.abandon();
+});
+
+test('a torn tail is cut away on open, and records appended after it are read back', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const first = await open(database, { dir, project: false });
+  const kept = [first.ledger.recordApproval(approval('kept-1')), first.ledger.recordApproval(approval('kept-2'))];
+  await first.ledger.durable();
+  const torn = first.ledger.recordApproval(approval('torn'));
+  await first.ledger.durable();
+  first.journal.abandon();
+  // A crash in the middle of the last write: half of its record reached the disk.
+  const [segment] = segmentsOf(dir);
+  const file = path.join(dir, segment!);
+  const whole = fs.readFileSync(file);
+  const { records } = decodeRecords(whole);
+  t.is(records.length, 3);
+  const lastLength = whole.length - decodeRecords(whole.subarray(0, whole.length - 1)).validBytes;
+  fs.truncateSync(file, whole.length - Math.floor(lastLength / 2));
+
+  const second = await open(database, { dir, project: false });
+  t.deepEqual(
+    second.ledger.page(undefined, 10).payments.map((payment) => payment.paymentId),
+    kept.map((payment) => payment.paymentId),
+    'the torn record is gone, the whole ones are back',
+  );
+  t.is(second.ledger.find(torn.paymentId), undefined);
+  const after = second.ledger.recordApproval(approval('after'));
+  await second.ledger.durable();
+  second.journal.abandon();
+
+  const decoded = decodeRecords(fs.readFileSync(file));
+  t.is(decoded.validBytes, fs.statSync(file).size, 'no damaged bytes left between old and new records');
+  const third = await open(database, { dir, project: false });
+  t.deepEqual(
+    third.ledger.page(undefined, 10).payments.map((payment) => payment.paymentId),
+    [...kept, after].map((payment) => payment.paymentId),
+  );
+  third.journal.abandon();
+});
+
+test('a record whose CRC does not match is not trusted: it and everything after it are cut away', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const first = await open(database, { dir, project: false });
+  const kept = first.ledger.recordApproval(approval('kept'));
+  await first.ledger.durable();
+  first.ledger.recordApproval(approval('flipped'));
+  await first.ledger.durable();
+  first.journal.abandon();
+  const file = path.join(dir, segmentsOf(dir)[0]!);
+  const data = fs.readFileSync(file);
+  // One byte of the last record's payload changed, its length intact: only the CRC can tell.
+  data[data.length - 5] = data[data.length - 5]! ^ 0x01;
+  fs.writeFileSync(file, data);
+  const second = await open(database, { dir, project: false });
+  t.deepEqual(
+    second.ledger.page(undefined, 10).payments.map((payment) => payment.paymentId),
+    [kept.paymentId],
+  );
+  second.journal.abandon();
+});
+
+test('records PostgreSQL has not seen are replayed into the index at start and projected', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const first = await open(database, { dir, project: false });
+  const payments = Array.from({ length: 30 }, (_, index) => first.ledger.recordApproval(approval(`o-${index}`)));
+  first.ledger.reverseAttempt('o-3', 1, 'timed out');
+  await first.ledger.durable();
+  first.journal.abandon(); // a crash before the projector ran
+  t.is(database.projections.length, 0);
+
+  const second = await open(database, { dir });
+  t.is(second.ledger.size, 30, 'the index has every approval');
+  t.is(second.ledger.find(payments[3]!.paymentId)?.status, 'reversed');
+  t.like(second.ledger.refusal('o-3', 1), { kind: 'attempt_reversed' });
+  // 30 approvals, o-3's tombstone and o-3 reversed.
+  await until('the projection', () => database.checkpoint === 32);
+  const projected = database.projections.flatMap((projection) => projection.paymentIds);
+  t.deepEqual(new Set(projected), new Set(payments.map((payment) => payment.paymentId)));
+  const o3 = database.projections[0]!.paymentIds.indexOf(payments[3]!.paymentId);
+  t.is(database.projections[0]!.statuses[o3], 'reversed', 'each payment once, in its latest state');
+  await second.journal.close();
+
+  // Everything projected: a third start replays nothing.
+  const third = await open(database, { dir, project: false });
+  t.is(third.journal.projectionLag, 0);
+  third.journal.abandon();
+});
+
+test('PostgreSQL down: answers go on from the journal, and the projection catches up once it is back', async (t) => {
+  const database = new FakeLedgerDatabase();
+  const { journal, ledger } = await open(database, { dir: tempDir() });
+  database.down = true;
+  for (let index = 0; index < 20; index += 1) {
+    ledger.recordApproval(approval(`down-${index}`));
+    await ledger.durable();
+  }
+  t.is(journal.projectionLag, 20, 'durable, not projected');
+  await until('a failed projection', () => (journal.projection as LedgerProjection).stats.failures >= 2);
+  t.is(database.checkpoint, 0);
+  database.down = false;
+  await until('the projection to catch up', () => database.checkpoint === 20);
+  t.is(journal.projectionLag, 0);
+  await journal.close();
+});
+
+test('segments whose records are all projected are deleted; the current one stays', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const { journal, ledger } = await open(database, { dir, segmentBytes: 2_000, project: false });
+  for (let round = 0; round < 10; round += 1) {
+    for (let index = 0; index < 5; index += 1) ledger.recordApproval(approval(`r${round}-${index}`));
+    await ledger.durable();
+  }
+  const written = segmentsOf(dir);
+  t.true(written.length > 2, `${written.length} segments`);
+  journal.abandon();
+
+  const reopened = await open(database, { dir, segmentBytes: 2_000 });
+  t.is(reopened.ledger.size, 50, 'every segment replayed, in order');
+  await until('the projection', () => database.checkpoint === 50);
+  await until('projected segments deleted', () => segmentsOf(dir).length === 1);
+  t.deepEqual(segmentsOf(dir), [written.at(-1)!]);
+  await reopened.journal.close();
+});
+
+test('a journal directory belongs to one ledger database', async (t) => {
+  const dir = tempDir();
+  const first = await open(new FakeLedgerDatabase(), { dir, project: false });
+  first.journal.abandon();
+  fs.writeFileSync(path.join(dir, 'OWNER'), 'payments_test/public');
+  await t.throwsAsync(open(new FakeLedgerDatabase(), { dir, project: false }), { message: /belongs to the ledger payments_test\/public/ });
+});
