@@ -138,7 +138,7 @@ export const environmentSchema = z.object({
    * simulator answers once a change is fdatasync'ed there and projects it into PAYMENT_DATABASE_URL
    * behind the answers; the directory must outlive the process (a volume of its own). Empty (the
    * default, and compose and Kubernetes): answers wait for PostgreSQL's group commit, and the
-   * simulator needs no disk. `make up` sets it to .state/payment-ledger (infra/dev/services.sh).
+   * simulator needs no disk. `make up` sets it to .state/payment-ledger (infra/local/services.sh).
    */
   PAYMENT_LEDGER_JOURNAL_DIR: z.string().default(''),
   /** Largest number of TCP connections the payment simulator's 전문 server holds at once; one more is closed with a log line. */
