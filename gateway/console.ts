@@ -14,6 +14,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import type { Environment } from '../platform/config.js';
+import { workflowIdFor } from '../platform/contracts/workflow.js';
 import { problem } from '../platform/http.js';
 
 export type ConsoleOptions = Pick<Environment, 'GATEWAY_CONSOLE_DIR' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TRACE_UI_URL'>;
@@ -21,8 +22,8 @@ export type ConsoleOptions = Pick<Environment, 'GATEWAY_CONSOLE_DIR' | 'TEMPORAL
 /** What the page reads at start (`GET /console/config.json`): its links, and whether the dev login is open. */
 export interface ConsoleSettings {
   devLogin: boolean;
-  temporalUiUrl: string;
-  temporalNamespace: string;
+  /** An order's workflow in the Temporal Web UI, with `{orderId}` where the order id goes. */
+  workflowUrl: string;
   /** A URL with `{traceId}`, or empty: the page then shows trace ids without a link. */
   traceUiUrl: string;
 }
@@ -53,8 +54,7 @@ export function mountConsole(app: Hono, options: ConsoleOptions & { devLogin: bo
   };
   const settings: ConsoleSettings = {
     devLogin: options.devLogin,
-    temporalUiUrl: options.TEMPORAL_UI_URL.replace(/\/+$/, ''),
-    temporalNamespace: options.TEMPORAL_NAMESPACE,
+    workflowUrl: `${options.TEMPORAL_UI_URL.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(options.TEMPORAL_NAMESPACE)}/workflows/${workflowIdFor('{orderId}')}`,
     traceUiUrl: options.TRACE_UI_URL,
   };
 

@@ -17,7 +17,8 @@ import type { Kafka } from 'kafkajs';
 import type { Caller } from '../platform/identity.js';
 import { logger } from '../platform/logger.js';
 import { consumerGroupId } from '../platform/events/naming.js';
-import { topics } from '../platform/events/catalog.js';
+import type { OrderStatus } from '../platform/contracts/order.js';
+import { statusOfOrderEvent, topics } from '../platform/events/catalog.js';
 import { InvalidEventError, parseEvent, type CloudEvent } from '../platform/events/envelope.js';
 
 /** One event as a stream carries it: the envelope's facts, the trace it belongs to, and its data. */
@@ -27,6 +28,8 @@ export interface LiveOrderEvent {
   orderId: string;
   customerId: string;
   time: string;
+  /** The order's status after this event, for the order domain's events; other domains' leave it as it was. */
+  status?: OrderStatus;
   /** The W3C trace id of the transition (from the event's `traceparent`), so the page can link the trace. */
   traceId?: string;
   data: Record<string, unknown>;
@@ -55,6 +58,7 @@ export class OrderEventFeed {
       orderId: data.orderId,
       customerId: data.customerId,
       time: event.time,
+      ...(statusOfOrderEvent[event.type] ? { status: statusOfOrderEvent[event.type] } : {}),
       ...(traceId ? { traceId } : {}),
       data,
     };

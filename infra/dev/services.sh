@@ -21,6 +21,8 @@ source "$HERE/lib.sh"
 cd "$ROOT"
 # The gateway's token secret (docs/security.md): made once, kept in .state/gateway-secret; without key material it does not start.
 [[ -n "${GATEWAY_JWKS_URL:-}" ]] || export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-$("$HERE/gateway-secret.sh")}"
+# The web console's dev login (POST /dev/login) on this local estate; never with an identity provider's keys.
+[[ -n "${GATEWAY_JWKS_URL:-}" ]] || export GATEWAY_DEV_LOGIN="${GATEWAY_DEV_LOGIN:-true}"
 
 # name  entry point  HTTP port  [other ports]
 SERVICES=(

@@ -54,7 +54,11 @@ test('the console is served at / without a token: the page revalidated, hashed a
     t.is((await gateway.request(at(path))).status, 404, path);
   }
   const settings = (await (await gateway.request(at('/console/config.json'))).json()) as Record<string, unknown>;
-  t.deepEqual(settings, { devLogin: false, temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', traceUiUrl: '' });
+  t.deepEqual(settings, {
+    devLogin: false,
+    workflowUrl: 'http://localhost:8233/namespaces/default/workflows/order-{orderId}',
+    traceUiUrl: '',
+  });
 });
 
 test('a gateway whose console is not built answers / with a 503 that says how to build it', async (t) => {
@@ -189,6 +193,7 @@ test('the live feed streams a customer their own orders only, and an admin every
     "cust-lee's order never reaches cust-kim",
   );
   t.is(kimOrders[0]?.traceId, '0af7651916cd43dd8448eb211c80319c');
+  t.is((kimOrders[0] as unknown as { status: string }).status, 'PENDING');
   const admin = (await adminEvents)
     .filter((event) => event.event === 'order')
     .map((event) => (JSON.parse(event.data) as { orderId: string }).orderId);
