@@ -87,34 +87,36 @@ export function Shop(props: { t: Text; language: Language; session: Session | un
     <div class="shop">
       <section>
         <h2>{t.catalogue}</h2>
-        <table class="catalogue">
-          <thead>
-            <tr>
-              <th>{t.sku}</th>
-              <th>{t.product}</th>
-              <th class="number">{t.price}</th>
-              <th class="number">{t.inStock}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {products.map((product) => (
-              <tr key={product.sku} data-sku={product.sku}>
-                <td>{product.sku}</td>
-                <td>{product.name}</td>
-                <td class="number">{money(language, product.unitPriceMinor, product.currency)}</td>
-                <td class={product.available === 0 ? 'number out' : 'number'} data-available={product.available}>
-                  {product.available}
-                </td>
-                <td>
-                  <button data-action="add" onClick={() => setQuantity(product.sku, (basket.get(product.sku) ?? 0) + 1)}>
-                    {t.add}
-                  </button>
-                </td>
+        <div class="catalogue-scroll">
+          <table class="catalogue">
+            <thead>
+              <tr>
+                <th>{t.sku}</th>
+                <th>{t.product}</th>
+                <th class="number">{t.price}</th>
+                <th class="number">{t.inStock}</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {products.map((product) => (
+                <tr key={product.sku} data-sku={product.sku}>
+                  <td>{product.sku}</td>
+                  <td>{product.name}</td>
+                  <td class="number">{money(language, product.unitPriceMinor, product.currency)}</td>
+                  <td class={product.available === 0 ? 'number out' : 'number'} data-available={product.available}>
+                    {product.available}
+                  </td>
+                  <td>
+                    <button data-action="add" onClick={() => setQuantity(product.sku, (basket.get(product.sku) ?? 0) + 1)}>
+                      {t.add}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
       <section class="checkout">
         <h2>{t.basket}</h2>
