@@ -191,7 +191,10 @@ export const environmentSchema = z.object({
   TRACE_UI_URL: z
     .string()
     .default('')
-    .refine((value) => value === '' || (/^https?:\/\//.test(value) && value.includes('{traceId}')), 'must be an http(s) URL containing {traceId}'),
+    .refine(
+      (value) => value === '' || (/^https?:\/\//.test(value) && value.includes('{traceId}')),
+      'must be an http(s) URL containing {traceId}',
+    ),
   /** Largest request body the gateway accepts, in bytes. */
   GATEWAY_BODY_LIMIT_BYTES: z.coerce
     .number()

@@ -14,7 +14,6 @@
  * by hand: `ORDERSAGA_BROWSER_TEST=1 npx ava test/e2e/console.test.ts`). Screenshots go to
  * CONSOLE_SCREENSHOT_DIR (default .state/console-screenshots; `docs` refreshes the README's).
  */
-/// <reference lib="dom" />
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,17 +89,18 @@ const loggedErrors = (page: Page) => pageErrors.get(page) ?? [];
 /** Undoes a switch the test made, whatever became of the test; a failed undo fails the test. */
 function restoreAfter(t: ExecutionContext, page: Page, method: string, path: string): void {
   t.teardown(async () => {
-    const status = await asAdminOf(page, method, path);
+    const { status } = await asAdminOf(page, method, path);
     if (status !== 200) throw new Error(`${method} ${path} answered ${status}: the estate is left switched; undo it by hand`);
   });
 }
 
 /** Calls the gateway as the admin of a page's session (the restores must not depend on the page). */
-async function asAdminOf(page: Page, method: string, path: string): Promise<number> {
-  const session = await page.evaluate(() => sessionStorage.getItem('ordersaga.session'));
+async function asAdminOf(page: Page, method: string, path: string): Promise<Response> {
+  // the page's session, as the console keeps it (console/src/api.ts); read as a string expression,
+  // so this Node file needs no DOM types
+  const session = await page.evaluate<string | null>("sessionStorage.getItem('ordersaga.session')");
   const { token } = JSON.parse(session ?? '{}') as { token?: string };
-  const answer = await fetch(`${gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  return answer.status;
+  return fetch(`${gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
 }
 
 browserTest(
@@ -129,7 +129,7 @@ browserTest(
     t.regex((await timeline.locator('[data-link=workflow]').getAttribute('href')) ?? '', new RegExp(`/workflows/order-${orderId}$`));
     // Every event of the order arrived over the live feed, and each carries the click's trace id.
     await timeline.locator('.events li', { hasText: 'order.v1.completed' }).waitFor();
-    const eventTraces = await timeline.locator('.events li').evaluateAll((items) => items.map((item) => item.getAttribute('data-trace')));
+    const eventTraces = await Promise.all((await timeline.locator('.events li').all()).map((item) => item.getAttribute('data-trace')));
     t.true(eventTraces.length >= 5, `events seen: ${eventTraces.length}`);
     t.deepEqual([...new Set(eventTraces)], [traceId], 'one trace from the click to the last event');
     await page.screenshot({ path: join(screenshots, 'console-order-timeline.png'), fullPage: true });
@@ -144,7 +144,7 @@ browserTest('an admin sets the decline rate to 100 %, sees PAYMENT_DECLINED with
   const slider = page.locator('[data-channel=http] input[data-field=declineRate]');
   const shown = page.locator('[data-channel=http] output[data-value=declineRate]');
   await slider.fill('100');
-  await page.waitForFunction(() => document.querySelector('[data-channel=http] output[data-value=declineRate]')?.textContent === '100%');
+  await shown.filter({ hasText: /^100%$/ }).waitFor();
   // a few KPI samples, so the chart over time has a line to show
   await page.locator('[data-section=kpis]:is([data-samples="3"], [data-samples="4"], [data-samples="5"])').waitFor({ timeout: 20_000 });
   await page.screenshot({ path: join(screenshots, 'console-operations.png'), fullPage: true });
@@ -154,16 +154,13 @@ browserTest('an admin sets the decline rate to 100 %, sees PAYMENT_DECLINED with
   const { orderId } = await placeOrder(page, sku, 'http');
   await timelineStatus(page, orderId, 'PAYMENT_DECLINED');
   t.regex((await page.locator(`[data-timeline="${orderId}"] [data-reason]`).textContent()) ?? '', /declin/i);
-  const stock = await page.evaluate(async (wanted) => {
-    const session = JSON.parse(sessionStorage.getItem('ordersaga.session') ?? '{}') as { token: string };
-    const answer = await fetch('/inventory', { headers: { authorization: `Bearer ${session.token}` } });
-    return ((await answer.json()) as { items: { sku: string; available: number }[] }).items.find((item) => item.sku === wanted)?.available;
-  }, sku);
+  const inventory = (await (await asAdminOf(page, 'GET', '/inventory')).json()) as { items: { sku: string; available: number }[] };
+  const stock = inventory.items.find((item) => item.sku === sku)?.available;
   t.is(stock, 20, 'the declined order released its stock');
 
   await page.locator('[data-tab=operations]').click();
   await page.locator('[data-action=reset-scenarios]').click();
-  await page.waitForFunction(() => document.querySelector('[data-channel=http] output[data-value=declineRate]')?.textContent === '0%');
+  await shown.filter({ hasText: /^0%$/ }).waitFor();
   t.is(await shown.textContent(), '0%');
   t.deepEqual(loggedErrors(page), []);
 });
