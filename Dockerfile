@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# One image for the whole estate: each of the seven services (and the setup job) is the same image
-# started with a different entry point, exactly as infra/local/services.sh starts them:
+# One image for the whole estate: each of the seven services (and the setup, seed and load-generator
+# one-shots) is the same image started with a different entry point, as infra/local/services.sh
+# starts them:
 #
 #   docker build -t ordersaga:dev .
 #   docker run --rm ordersaga:dev gateway/main.ts             # or workers/order/main.ts, …
@@ -16,6 +17,17 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund
 
+# ---- 1b. the web console (console/, docs/console.md): built with Vite, a dev dependency, in a stage
+# of its own so the runtime keeps production packages only; the build fails over its size budget ----
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund
+COPY platform/contracts ./platform/contracts
+COPY console ./console
+RUN npm run console:build
+
 # ---- 2. the application source, and the prebuilt workflow bundle made from it ----
 FROM deps AS build
 COPY tsconfig.json ./
@@ -26,6 +38,7 @@ COPY workers ./workers
 COPY gateway ./gateway
 COPY payment-sim ./payment-sim
 COPY consumers ./consumers
+COPY loadgen ./loadgen
 COPY infra/programs/setup ./infra/programs/setup
 # the estate's one list, which setup reads (infra/estate.ts)
 COPY infra/estate.json infra/estate.ts ./infra/
@@ -48,9 +61,12 @@ COPY --from=build /app/workers ./workers
 COPY --from=build /app/gateway ./gateway
 COPY --from=build /app/payment-sim ./payment-sim
 COPY --from=build /app/consumers ./consumers
+COPY --from=build /app/loadgen ./loadgen
 COPY --from=build /app/infra/programs/setup ./infra/programs/setup
 COPY --from=build /app/infra/estate.json /app/infra/estate.ts ./infra/
 COPY --from=build /app/dist ./dist
+# the console the gateway serves at / (only its built files)
+COPY --from=console /app/console/dist ./console/dist
 
 # The base image's `node` user, by number, so Kubernetes can check runAsNonRoot. Files stay
 # root-owned and read-only to it; tsx keeps its compile cache in /tmp (an emptyDir under a

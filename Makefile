@@ -28,7 +28,7 @@ stack: fetch ## start PostgreSQL, Kafka and Temporal only
 setup: ## migrations and Kafka topics (needs the stack)
 	@npx tsx infra/programs/setup/setup.ts
 
-bundle: ## prebuild the workflow bundle if workflow code changed
+bundle: ## prebuild the workflow bundle and the web console if their code changed
 	@infra/local/bundle.sh
 
 services: setup bundle ## start the seven services (needs the stack)
@@ -67,8 +67,8 @@ record-histories: ## re-record the replay fixtures in test/histories/ from the r
 schemas: ## regenerate platform/events/schemas/*.json from the event catalogue
 	@npx tsx platform/events/write-schemas.ts
 
-typecheck: ## TypeScript, strict
-	@npx tsc --noEmit -p .
+typecheck: ## TypeScript, strict (the services, and the web console with the browser's types)
+	@npx tsc --noEmit -p . && npx tsc --noEmit -p console
 
 lint: ## ESLint (typescript-eslint, type-checked rules) and Prettier's check over all code
 	@npx eslint --max-warnings 0 . && npx prettier --check --log-level warn . && echo "lint: clean"

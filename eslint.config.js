@@ -7,7 +7,7 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['node_modules/', '.state/', '.tools/', 'dist/']),
+  globalIgnores(['node_modules/', '.state/', '.tools/', 'dist/', 'console/dist/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

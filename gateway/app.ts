@@ -13,6 +13,10 @@
  *
  * Every route is declared in gateway/routes.ts from the zod schemas that validate it, which also
  * make `/openapi.json`.
+ *
+ * It also serves the web console at `/` (gateway/console.ts), the live order feed the console's
+ * list reads (`/live/orders`, gateway/live-orders.ts), the admins' operations behind its controls
+ * (`/operations/*`, gateway/operations.ts) and, in development only, a dev login (gateway/dev-login.ts).
  */
 import { OpenAPIHono, type OpenAPIHonoOptions } from '@hono/zod-openapi';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -30,12 +34,18 @@ import { callService, problem, PROBLEM_CONTENT_TYPE, ServiceCallError, withProbl
 import type { Caller } from '../platform/identity.js';
 import { logger } from '../platform/logger.js';
 import { zodProblem } from '../platform/validation.js';
+import { mountConsole, type ConsoleOptions } from './console.js';
+import { devLoginOpen, devLoginToken, type DevLoginOptions } from './dev-login.js';
 import { mountDocs } from './docs.js';
 import { createTokenVerifier, requireAdmin, requireCaller, type IdentityOptions } from './identity.js';
+import { type OrderEventFeed, streamOrderEvents } from './live-orders.js';
+import { type DeadLetterDesk, mountOperations } from './operations.js';
 import { RateLimiter, rateLimit } from './rate-limit.js';
 import {
   cancelOrderRoute,
+  devLoginRoute,
   kpisRoute,
+  liveOrdersRoute,
   listOrdersRoute,
   notificationsRoute,
   publicRoutes,
@@ -48,12 +58,12 @@ import {
 } from './routes.js';
 
 const CANCEL_TIMEOUT_MS = 20_000;
-/** Paths that answer without a token: probes, and the API's own description. */
-const PUBLIC_PATHS = /^\/(health(\/live|\/ready)?|openapi\.json|docs(\/assets\/[^/]+)?)$/;
+/** Paths that answer without a token: probes, the API's own description, the console's files, the dev login (when open). */
+const PUBLIC_PATHS = /^\/(health(\/live|\/ready)?|openapi\.json|docs(\/assets\/[^/]+)?|assets\/[^/]+|console\/config\.json|dev\/login)?$/;
 
 type Services = Pick<
   Environment,
-  'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL'
+  'ORDER_URL' | 'INVENTORY_URL' | 'FULFILLMENT_URL' | 'ANALYTICS_URL' | 'NOTIFICATION_URL' | 'PAYMENT_VAULT_URL' | 'PAYMENT_HTTP_URL'
 >;
 export type GatewayOptions = Services &
   IdentityOptions &
@@ -64,7 +74,14 @@ export type GatewayOptions = Services &
     | 'GATEWAY_RATE_LIMIT_PER_ADDRESS'
     | 'GATEWAY_RATE_LIMIT_PER_TOKEN'
     | 'GATEWAY_TRUST_FORWARDED_FOR'
-  >;
+  > &
+  ConsoleOptions &
+  DevLoginOptions & {
+    /** The live order feed (`/live/orders`); without one the route answers 503. gateway/main.ts feeds it from Kafka. */
+    feed?: OrderEventFeed;
+    /** The dead-letter queue (`/operations/dead-letters`); without one those routes answer 503. */
+    deadLetters?: DeadLetterDesk;
+  };
 
 /** A failed request check answers as an RFC 9457 problem naming each field (platform/validation.ts). */
 const validationProblem: OpenAPIHonoOptions<BlankEnv>['defaultHook'] = (result, c) => {
@@ -77,6 +94,7 @@ const validationProblem: OpenAPIHonoOptions<BlankEnv>['defaultHook'] = (result, 
  */
 export function createGatewayApp(options: GatewayOptions): Hono {
   const verify = createTokenVerifier(options);
+  const devLogin = devLoginOpen(options);
   const vault = new CardVaultClient(options.PAYMENT_VAULT_URL);
   const app = new OpenAPIHono<BlankEnv>({ defaultHook: validationProblem });
   withProblemDefaults(app, 'gateway');
@@ -127,6 +145,11 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   // Liveness and readiness (platform/health.ts): the gateway needs no dependency of its own to be ready.
   mountHealth(app);
   mountDocs(app);
+  mountConsole(app, { ...options, devLogin });
+  if (devLogin) {
+    log.warn('dev login open: POST /dev/login mints a token for anyone (GATEWAY_DEV_LOGIN; never in production)');
+    app.openapi(devLoginRoute, async (c) => c.json(await devLoginToken(options, c.req.valid('json')), 200));
+  }
   for (const route of publicRoutes) app.openAPIRegistry.registerPath(route);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -447,6 +470,15 @@ export function createGatewayApp(options: GatewayOptions): Hono {
 
   app.use('/analytics/kpis', requireAdmin());
   app.openapi(kpisRoute, (c) => relay(c, 'analytics', `${options.ANALYTICS_URL}/analytics/kpis`) as never);
+
+  app.openapi(liveOrdersRoute, (c) =>
+    options.feed
+      ? (streamOrderEvents(c, options.feed) as never)
+      : (problem(c, { status: 503, title: 'Service Unavailable', detail: 'this gateway has no live order feed' }) as never),
+  );
+
+  app.use('/operations/*', requireAdmin());
+  mountOperations(app, { options, deadLetters: options.deadLetters, relay, serviceUnreachable });
 
   return app;
 }

@@ -5,7 +5,8 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { cancelRequestSchema, orderRequestSchema, orderStatuses, paymentChannels } from '../platform/contracts/order.js';
-import { roles } from '../platform/identity.js';
+import { faultPlanSchema } from '../platform/faults.js';
+import { roles, tokenClaimsSchema } from '../platform/identity.js';
 
 /** Every problem `type` the gateway answers with (its own, and the services' it relays). */
 export const problemTypes = {
@@ -256,6 +257,228 @@ export const notificationsRoute = createRoute({
   },
 });
 
+// ---- the web console's live feed and operations (docs/console.md) ------------------------------
+
+export const liveOrdersRoute = createRoute({
+  method: 'get',
+  path: '/live/orders',
+  summary: 'Order events as they happen (server-sent events): your orders, or every order for admins',
+  description:
+    'A `ready` event once the stream is live, then one `order` event per order event (its type, order, customer, time, trace id and data). ' +
+    'Send the bearer token as a header (read it with fetch; EventSource cannot send one).',
+  security,
+  responses: {
+    200: { description: 'the stream', content: { 'text/event-stream': { schema: z.string() } } },
+    ...guarded,
+  },
+});
+
+export const devLoginRoute = createRoute({
+  method: 'post',
+  path: '/dev/login',
+  summary: 'A token for a demo customer or admin (development only: GATEWAY_DEV_LOGIN; docs/security.md)',
+  security: [],
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({ customerId: tokenClaimsSchema.shape.sub, role: tokenClaimsSchema.shape.role.default('customer') })
+            .openapi('DevLogin'),
+        },
+      },
+    },
+  },
+  responses: {
+    200: json(z.object({ token: z.string(), expiresIn: z.number().int() }).openapi('DevToken'), 'a bearer token'),
+    400: problem('invalid-request'),
+    429: problem('rate limited per address'),
+  },
+});
+
+const forAdmins = { 403: problem('forbidden: for admins') } as const;
+const channelParams = z.object({ channel: z.enum(paymentChannels).openapi({ param: { name: 'channel', in: 'path' } }) });
+export const faultServices = ['inventory', 'fulfillment'] as const;
+const faultServiceParams = z.object({ service: z.enum(faultServices).openapi({ param: { name: 'service', in: 'path' } }) });
+const skuParams = z.object({
+  sku: z
+    .string()
+    .regex(/^[A-Z0-9-]{1,32}$/)
+    .openapi({ param: { name: 'sku', in: 'path' }, example: 'KB-001' }),
+});
+const scenariosSchema = z.looseObject({}).openapi('PaymentScenarios', { description: "payment-sim's scenario per line (http, tcp)" });
+const faultsSchema = z.looseObject({ faults: z.looseObject({}), activities: z.array(z.string()) }).openapi('Faults');
+
+export const readScenariosRoute = createRoute({
+  method: 'get',
+  path: '/operations/payment-scenarios',
+  summary: "The payment simulator's scenario per line (admins)",
+  security,
+  responses: {
+    200: json(scenariosSchema, 'per line: latency, error, decline and timeout rates'),
+    ...forAdmins,
+    ...guarded,
+    ...unavailable,
+  },
+});
+export const setScenarioRoute = createRoute({
+  method: 'put',
+  path: '/operations/payment-scenarios/{channel}',
+  summary: 'Set one line\'s scenario, e.g. {"declineRate": 1} (admins)',
+  security,
+  request: {
+    params: channelParams,
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .looseObject({})
+            .openapi('PaymentScenario', { description: 'latencyMs, errorRate, declineRate, timeoutRate (payment-sim validates)' }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: json(scenariosSchema, 'the scenario in force'),
+    400: problem('invalid-request'),
+    ...forAdmins,
+    ...guarded,
+    ...unavailable,
+  },
+});
+export const resetScenariosRoute = createRoute({
+  method: 'delete',
+  path: '/operations/payment-scenarios',
+  summary: 'Every line back to its default scenario (admins)',
+  security,
+  responses: { 200: json(scenariosSchema, 'the defaults'), ...forAdmins, ...guarded, ...unavailable },
+});
+
+export const readFaultsRoute = createRoute({
+  method: 'get',
+  path: '/operations/faults/{service}',
+  summary: "A worker's injected activity faults (admins)",
+  security,
+  request: { params: faultServiceParams },
+  responses: {
+    200: json(faultsSchema, 'the faults in force and the activities that can take one'),
+    ...forAdmins,
+    ...guarded,
+    ...unavailable,
+  },
+});
+export const setFaultsRoute = createRoute({
+  method: 'put',
+  path: '/operations/faults/{service}',
+  summary: 'Replace a worker\'s faults, e.g. {"reserveStock": {"latencyMs": 3000}} (admins)',
+  security,
+  request: {
+    params: faultServiceParams,
+    body: { required: true, content: { 'application/json': { schema: faultPlanSchema.openapi('FaultPlan') } } },
+  },
+  responses: { 200: json(faultsSchema, 'the faults in force'), 400: problem('invalid-request'), ...forAdmins, ...guarded, ...unavailable },
+});
+export const clearFaultsRoute = createRoute({
+  method: 'delete',
+  path: '/operations/faults/{service}',
+  summary: "Clear a worker's faults (admins)",
+  security,
+  request: { params: faultServiceParams },
+  responses: { 200: json(faultsSchema, 'no faults'), ...forAdmins, ...guarded, ...unavailable },
+});
+
+export const restockRoute = createRoute({
+  method: 'post',
+  path: '/operations/stock/{sku}/restock',
+  summary: 'Add stock to a product of the catalogue (admins)',
+  security,
+  request: {
+    params: skuParams,
+    body: {
+      required: true,
+      content: { 'application/json': { schema: z.strictObject({ quantity: z.number().int().min(1).max(1_000_000) }).openapi('Restock') } },
+    },
+  },
+  responses: {
+    200: json(z.looseObject({ sku: z.string(), available: z.number().int() }).openapi('Product'), 'the product after the restock'),
+    400: problem('invalid-request'),
+    404: problem('no such product'),
+    ...forAdmins,
+    ...guarded,
+    ...unavailable,
+  },
+});
+
+const deadLetterSchema = z
+  .object({
+    position: z.string(),
+    reason: z.string(),
+    errorClass: z.string(),
+    detail: z.string(),
+    consumerGroup: z.string(),
+    sourceTopic: z.string(),
+    attempts: z.number().int(),
+    time: z.string(),
+    replayCount: z.number().int(),
+    eventType: z.string().nullable(),
+    orderId: z.string().nullable(),
+  })
+  .openapi('DeadLetter');
+export const deadLettersRoute = createRoute({
+  method: 'get',
+  path: '/operations/dead-letters',
+  summary: 'The dead-letter topic, newest first (admins; docs/dead-letters.md)',
+  security,
+  responses: {
+    200: json(z.object({ deadLetters: z.array(deadLetterSchema), unreadable: z.array(z.string()) }), 'every dead letter'),
+    ...forAdmins,
+    ...guarded,
+    ...unavailable,
+  },
+});
+export const replayDeadLettersRoute = createRoute({
+  method: 'post',
+  path: '/operations/dead-letters/replay',
+  summary: 'Re-drive dead letters to their topics, as `make dlq-replay` does (admins)',
+  security,
+  request: {
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({
+              consumerGroup: z.string().min(1).optional(),
+              sourceTopic: z.string().min(1).optional(),
+              limit: z.number().int().min(1).optional(),
+              dryRun: z.boolean().default(false),
+            })
+            .openapi('ReplaySelection'),
+        },
+      },
+    },
+  },
+  responses: {
+    200: json(
+      z
+        .object({
+          dryRun: z.boolean(),
+          read: z.number().int(),
+          replayed: z.array(deadLetterSchema),
+          skipped: z.array(z.object({ position: z.string(), why: z.string() })),
+        })
+        .openapi('ReplayReport'),
+      'what was replayed and what was left, and why',
+    ),
+    400: problem('invalid-request'),
+    ...forAdmins,
+    ...guarded,
+    ...unavailable,
+  },
+});
+
 // ---- public routes, documented only (mounted by platform/health.ts and gateway/docs.ts) ---------
 
 const publicResponses = { 429: problem('rate limited per address') } as const;
@@ -295,6 +518,36 @@ export const publicRoutes = [
     summary: 'The API reference (Swagger UI, served from this gateway)',
     security: [],
     responses: { 200: { description: 'an HTML page', content: { 'text/html': { schema: z.string() } } }, ...publicResponses },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'The web console (docs/console.md)',
+    security: [],
+    responses: {
+      200: { description: 'its page', content: { 'text/html': { schema: z.string() } } },
+      503: problem('the console is not built'),
+      ...publicResponses,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/assets/{file}',
+    summary: "The console's scripts and styles (content-hashed names, cached for a year)",
+    security: [],
+    request: { params: z.object({ file: z.string().openapi({ param: { name: 'file', in: 'path' } }) }) },
+    responses: {
+      200: { description: 'a file', content: { 'text/javascript': { schema: z.string() }, 'text/css': { schema: z.string() } } },
+      404: problem('no such file'),
+      ...publicResponses,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/console/config.json',
+    summary: "The console's runtime settings: its links (Temporal Web UI, trace viewer) and whether the dev login is open",
+    security: [],
+    responses: { 200: json(z.looseObject({ devLogin: z.boolean() }).openapi('ConsoleSettings'), 'the settings'), ...publicResponses },
   }),
   createRoute({
     method: 'get',

@@ -181,6 +181,28 @@ export const environmentSchema = z.object({
    * appended) instead of the socket. Only behind a proxy that sets it; otherwise a client picks its own address.
    */
   GATEWAY_TRUST_FORWARDED_FOR: flag.default(false),
+  /**
+   * `POST /dev/login` mints a token for any demo customer or admin, for the web console (docs/security.md,
+   * "Dev login"). Off by default; `make up` turns it on. The gateway refuses to start with it on
+   * unless it verifies local HS256 tokens (GATEWAY_JWT_SECRET) outside production
+   * (DEPLOYMENT_ENVIRONMENT not `prod`/`production`): an identity provider's estate never has it.
+   */
+  GATEWAY_DEV_LOGIN: flag.default(false),
+  /** The built web console the gateway serves at `/` (console/, `npm run console:build`); empty = console/dist in this checkout. */
+  GATEWAY_CONSOLE_DIR: z.string().default(''),
+  /** The Temporal Web UI, for the console's link to an order's workflow. */
+  TEMPORAL_UI_URL: url.default('http://localhost:8233'),
+  /**
+   * A trace viewer's URL with `{traceId}` where the trace id goes (Jaeger: `http://localhost:16686/trace/{traceId}`,
+   * or an Instana analyze URL); empty = the console shows the trace id without a link.
+   */
+  TRACE_UI_URL: z
+    .string()
+    .default('')
+    .refine(
+      (value) => value === '' || (/^https?:\/\//.test(value) && value.includes('{traceId}')),
+      'must be an http(s) URL containing {traceId}',
+    ),
   /** Largest request body the gateway accepts, in bytes. */
   GATEWAY_BODY_LIMIT_BYTES: z.coerce
     .number()

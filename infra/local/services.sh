@@ -29,6 +29,8 @@ if [[ -z "${PAYMENT_LEDGER_JOURNAL_DIR+set}" ]]; then
   ledger_db="${ledger_db%%\?*}"
   export PAYMENT_LEDGER_JOURNAL_DIR="$STATE_DIR/payment-ledger/${ledger_db##*/}"
 fi
+# The web console's dev login (POST /dev/login) on this local estate; never with an identity provider's keys.
+[[ -n "${GATEWAY_JWKS_URL:-}" ]] || export GATEWAY_DEV_LOGIN="${GATEWAY_DEV_LOGIN:-true}"
 
 # name  entry point  HTTP port  [other ports], in start order: the estate's one list (infra/estate.json)
 services_list="$(estate_list services)" || die services "cannot read infra/estate.json"

@@ -21,6 +21,9 @@ cd "$ROOT"
 
 began="$(now_ms)"
 "$HERE/fetch.sh" || die test "fetching dependencies failed"
+# The browser the console's test drives (test/e2e/console.test.ts): Debian's Chromium, with CJK
+# fonts so the Korean pages (and their screenshots) show their text.
+[[ -x /usr/bin/chromium ]] || apt_install chromium chromium fonts-noto-cjk
 source "$ROOT/infra/local/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
 
 # The lint (`make lint`: ESLint and Prettier's check) counts as one more check; the suite runs either way.
@@ -172,15 +175,23 @@ if (( status == 124 || status == 137 )); then
   hung=$(( hung + 1 ))
   log test "the suite did not finish within ${suite_limit}s and was stopped: a test, hook or teardown hangs (the last lines above show where)"
 fi
-# The chaos suite's short run kills pieces the other tests use: on its own, after them (docs/chaos.md).
-if [[ $# -eq 0 ]]; then
-  ORDERSAGA_CHAOS_TEST=1 run_ava "$chaos_limit" test/e2e/chaos.test.ts 2>&1 | tee -a "$report"
-  chaos_status="${PIPESTATUS[0]}"
-  if (( chaos_status == 124 || chaos_status == 137 )); then
+# Runs that would disturb the others run on their own, after them: the console's browser test
+# switches the estate's payment scenario and faults (docs/console.md), and the chaos suite's short
+# run kills pieces the other tests use (docs/chaos.md).
+run_alone() { # NAME LIMIT_SECONDS VARIABLE FILE: one file under VARIABLE=1; its failure is the run's
+  local name="$1" limit="$2" variable="$3" file="$4" alone_status
+  (export "$variable=1"; run_ava "$limit" "$file") 2>&1 | tee -a "$report"
+  alone_status="${PIPESTATUS[0]}"
+  if (( alone_status == 124 || alone_status == 137 )); then
     hung=$(( hung + 1 ))
-    log test "the chaos run did not finish within ${chaos_limit}s and was stopped"
+    log test "the $name run did not finish within ${limit}s and was stopped"
   fi
-  (( status == 0 )) && status="$chaos_status"
+  (( status == 0 )) && status="$alone_status"
+  return 0
+}
+if [[ $# -eq 0 ]]; then
+  run_alone browser "${ORDERSAGA_BROWSER_TIMEOUT:-300}" ORDERSAGA_BROWSER_TEST test/e2e/console.test.ts
+  run_alone chaos "$chaos_limit" ORDERSAGA_CHAOS_TEST test/e2e/chaos.test.ts
 fi
 
 # Passed tests are counted from ava's ✔ lines (two spaces in): a run with failures prints no

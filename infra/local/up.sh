@@ -58,6 +58,7 @@ log up "5/5 seeding the catalogue and running the demo batch…"
 cat <<SUMMARY
 
   ordersaga is up ($(elapsed_since "$began") in all)
+    console      http://localhost:8080/  (sign in as a demo customer or admin; docs/console.md)
     gateway      http://localhost:8080   (API reference: http://localhost:8080/docs)
     a token      TOKEN=\$(make -s token CUSTOMER=cust-kim)   (ROLE=admin for KPIs and listings; docs/security.md)
                  curl -H "Authorization: Bearer \$TOKEN" localhost:8080/orders

@@ -98,15 +98,20 @@ test('the variable check notices an undocumented variable', (t) => {
   t.false(envExample().has('PLANTED_SETTING'));
 });
 
-test('the seven services and the setup one-shot run from the one image, with the dev stack’s entry points', (t) => {
+test('the seven services, the setup and seed one-shots and the load generator run from the one image, with the dev stack’s entry points', (t) => {
   const services = ordersagaServices(compose);
   const images = new Set(services.map(([, service]) => service.image));
   t.is(images.size, 1);
   const entries = services.map(([, service]) => service.command[0]);
-  t.deepEqual(entries.sort(), [...serviceEntries().map((service) => service.entry), 'infra/programs/setup/setup.ts'].sort());
+  t.deepEqual(
+    entries.sort(),
+    [...serviceEntries().map((service) => service.entry), 'infra/programs/setup/setup.ts', 'infra/programs/setup/seed.ts', 'loadgen/main.ts'].sort(),
+  );
   for (const entry of entries) t.true(existsSync(join(root, entry)), entry);
-  t.is(compose.services.setup.restart, 'no');
-  t.deepEqual(compose.services.setup.entrypoint, ['node', '--import', 'tsx']);
+  for (const oneShot of ['setup', 'seed', 'loadgen']) {
+    t.is(compose.services[oneShot].restart, 'no', oneShot);
+    t.deepEqual(compose.services[oneShot].entrypoint, ['node', '--import', 'tsx'], oneShot);
+  }
 });
 
 test('every service has a health check on GET /health/ready of its own port', (t) => {
@@ -130,11 +135,10 @@ test('start order: setup after healthy PostgreSQL and Kafka; services with a dat
     for (const [dependency, { condition }] of Object.entries<{ condition: string }>(dependsOn)) {
       t.truthy(services[dependency], `${name} depends on ${dependency}, which exists`);
       t.true(
-        condition === 'service_completed_successfully' ? dependency === 'setup' : condition === 'service_healthy',
+        condition === 'service_completed_successfully' ? ['setup', 'seed'].includes(dependency) : condition === 'service_healthy',
         `${name} → ${dependency}: ${condition}`,
       );
-      if (condition === 'service_healthy')
-        t.truthy(services[dependency].healthcheck ?? dependency === 'setup', `${dependency} has a health check`);
+      if (condition === 'service_healthy') t.truthy(services[dependency].healthcheck, `${dependency} has a health check`);
     }
     if (databaseVariablesOf(entry).length > 0)
       t.is(dependsOn.setup?.condition, 'service_completed_successfully', `${name} waits for its migrations`);
@@ -193,16 +197,41 @@ test('the instana profile runs the agent in the host network, where the services
     t.is(service.environment.OTEL_EXPORTER_OTLP_ENDPOINT, '${OTEL_EXPORTER_OTLP_ENDPOINT:-http://host.docker.internal:4318}', name);
     t.true(service.extra_hosts.includes('host.docker.internal:host-gateway'), name);
   }
-  t.is(ordersagaServices(compose).filter(([, service]) => service.profiles).length, 0, 'the estate itself is in no profile');
+  t.deepEqual(
+    ordersagaServices(compose)
+      .filter(([, service]) => service.profiles)
+      .map(([name, service]) => `${name}: ${service.profiles.join(',')}`),
+    ['loadgen: load'],
+    'the estate itself is in no profile; the load generator runs when asked for',
+  );
 });
 
-test('compose refuses to start without the gateway secret (closed by default), and only the gateway gets it', (t) => {
+test('the seed runs once the migrations are done and its two services answer, and the gateway opens only after it', (t) => {
+  const { seed, gateway, inventory, notification } = compose.services;
+  t.deepEqual(seed.command, ['infra/programs/setup/seed.ts']);
+  t.deepEqual(seed.depends_on, { inventory: { condition: 'service_healthy' }, notification: { condition: 'service_healthy' } });
+  // the seed's services come after the migrations, so the seed does too
+  t.is(inventory.depends_on.setup.condition, 'service_completed_successfully');
+  t.is(notification.depends_on.setup.condition, 'service_completed_successfully');
+  t.deepEqual(gateway.depends_on.seed, { condition: 'service_completed_successfully' });
+});
+
+test('the load profile orders through the gateway at a configurable rate, for a bounded time', (t) => {
+  const { loadgen } = compose.services;
+  t.deepEqual(loadgen.command.slice(0, 3), ['loadgen/main.ts', '--url', 'http://gateway:8080']);
+  t.true(loadgen.command.includes('--allow-remote'), 'the gateway is another container, not loopback');
+  t.is(loadgen.command[loadgen.command.indexOf('--rate') + 1], '${LOADGEN_RATE:-2}');
+  t.is(loadgen.command[loadgen.command.indexOf('--duration') + 1], '${LOADGEN_DURATION:-300}');
+  t.deepEqual(loadgen.depends_on, { gateway: { condition: 'service_healthy' } });
+});
+
+test('compose refuses to start without the gateway secret (closed by default), and only the gateway and the load generator get it', (t) => {
   const required = requiredComposeVariables();
   t.deepEqual([...required.keys()], ['GATEWAY_JWT_SECRET']);
   t.regex(required.get('GATEWAY_JWT_SECRET')!, /GATEWAY_JWT_SECRET/, 'the message names the variable');
   t.is(envExample().get('GATEWAY_JWT_SECRET'), '', '.env.example leaves it to be made, never a shared value');
   for (const [name, service] of ordersagaServices(compose)) {
-    t.is('GATEWAY_JWT_SECRET' in (service.environment ?? {}), name === 'gateway', name);
+    t.is('GATEWAY_JWT_SECRET' in (service.environment ?? {}), ['gateway', 'loadgen'].includes(name), name);
   }
   t.is(compose.services.gateway.environment.GATEWAY_JWT_SECRET, '${GATEWAY_JWT_SECRET:?' + required.get('GATEWAY_JWT_SECRET') + '}');
 });

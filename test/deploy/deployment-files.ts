@@ -63,8 +63,14 @@ export function processEnvReads(): { read: Set<string>; selfAssigned: Set<string
  * Secrets only one service reads, by the service: compose gives them to it alone (least privilege),
  * not to every service as it does the rest of the configuration.
  */
-export const serviceOnlyVariables: Record<string, string> = { GATEWAY_JWT_SECRET: 'gateway', PAYMENT_VAULT_SECRET_KEYS: 'payment-sim' };
-export const gatewayOnlyVariables = Object.keys(serviceOnlyVariables).filter((name) => serviceOnlyVariables[name] === 'gateway');
+/**
+ * Secrets only some containers get: the gateway's token secret (and the load generator's, which
+ * mints its customers' tokens with it, as `make load` does), the card vault's keys.
+ */
+export const serviceOnlyVariables: Record<string, string[]> = {
+  GATEWAY_JWT_SECRET: ['gateway', 'loadgen'],
+  PAYMENT_VAULT_SECRET_KEYS: ['payment-sim'],
+};
 
 /** Every variable a deployment must set: the configuration schema, direct reads, library ones. */
 export function expectedVariables(): Set<string> {

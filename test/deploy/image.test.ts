@@ -53,7 +53,8 @@ test('multi-stage on node:20-bookworm-slim (glibc, for the Temporal core-bridge)
 });
 
 test('production dependencies only, and the workflow bundle built in a build stage', (t) => {
-  const runs = all.flatMap((stage) => find(stage, 'RUN').map((run) => run.argument));
+  // The console's stage installs Vite (a dev dependency); only its built files leave it (below).
+  const runs = all.filter((stage) => stage.name !== 'console').flatMap((stage) => find(stage, 'RUN').map((run) => run.argument));
   t.true(runs.some((run) => /npm ci\b.*--omit=dev/.test(run)));
   t.false(
     runs.some((run) => /npm (ci|install)\b(?!.*--omit=dev)/.test(run)),
@@ -65,6 +66,21 @@ test('production dependencies only, and the workflow bundle built in a build sta
     'the bundle reaches the runtime stage',
   );
   t.deepEqual(find(runtime, 'RUN'), [], 'the runtime stage only copies');
+});
+
+test('the web console is built in a stage of its own, and only its built files reach the runtime', (t) => {
+  const stage = all.find((candidate) => candidate.name === 'console');
+  t.truthy(stage, 'a console stage');
+  t.true(find(stage!, 'RUN').some((run) => /npm run console:build\b/.test(run.argument)));
+  const fromConsole = find(runtime, 'COPY').filter((copy) => copy.argument.includes('--from=console'));
+  t.deepEqual(
+    fromConsole.map((copy) => copy.argument),
+    ['--from=console /app/console/dist ./console/dist'],
+  );
+  t.false(
+    find(runtime, 'COPY').some((copy) => /--from=console .*node_modules/.test(copy.argument)),
+    "the console stage's dev dependencies stay behind",
+  );
 });
 
 test('runs as a non-root user, by number', (t) => {
@@ -93,7 +109,8 @@ test('starts like infra/local/services.sh, and ships every folder an entry point
   for (const { entry } of serviceEntries()) {
     for (const folder of new Set([entry.split('/')[0]!, ...imports(entry)])) t.true(copied.includes(folder), `${entry} needs ${folder}/`);
   }
-  t.true(copied.includes('infra/programs/setup'), 'the setup job');
+  t.true(copied.includes('infra/programs/setup'), 'the setup and seed jobs');
+  t.true(copied.includes('loadgen'), 'the load generator (compose profile load, the Kubernetes component)');
   t.deepEqual(JSON.parse(find(runtime, 'CMD').at(-1)!.argument), ['gateway/main.ts']);
 });
 

@@ -206,13 +206,38 @@ for (const overlay of overlays) {
 
   test(`${overlay}: the migration Job runs the project's setup (every service's migrations, then the topics)`, (t) => {
     const jobs = workloads(renderOverlay(overlay)).filter((object) => object.kind === 'Job');
-    t.is(jobs.length, 1);
-    const container = containersOf(jobs[0]!)[0]!;
-    t.is(entryOf(container), 'infra/programs/setup/setup.ts');
+    t.deepEqual(jobs.map((job) => entryOf(containersOf(job)[0]!)).sort(), ['infra/programs/setup/seed.ts', 'infra/programs/setup/setup.ts']);
+    const setup = jobs.find((job) => entryOf(containersOf(job)[0]!) === 'infra/programs/setup/setup.ts')!;
+    const container = containersOf(setup)[0]!;
     t.true(existsSync(join(root, 'infra/programs/setup/setup.ts')));
     const names = new Set((container.env ?? []).map((variable) => variable.name));
     for (const { urlVariable } of serviceDatabases) t.true(names.has(urlVariable), urlVariable);
-    t.is(jobs[0]!.spec.template.spec.restartPolicy, 'Never');
+    t.is(setup.spec.template.spec.restartPolicy, 'Never');
+  });
+
+  test(`${overlay}: a seed Job stocks the catalogue through the inventory and notification APIs, retried until they answer`, (t) => {
+    const objects = renderOverlay(overlay);
+    const seed = workloads(objects).find((object) => object.kind === 'Job' && entryOf(containersOf(object)[0]!) === 'infra/programs/setup/seed.ts');
+    t.truthy(seed, 'the rendered manifests contain the seed step');
+    t.true(existsSync(join(root, 'infra/programs/setup/seed.ts')));
+    t.is(seed!.spec.template.spec.restartPolicy, 'Never');
+    t.true(seed!.spec.backoffLimit >= 6, 'retries cover services still starting after the migrations');
+    const container = containersOf(seed!)[0]!;
+    t.deepEqual(
+      (container.env ?? []).filter((variable) => variable.valueFrom?.secretKeyRef).map((variable) => variable.name),
+      [],
+      'the seed needs no secret',
+    );
+    // the network policies let it reach the two APIs it calls, and nothing else of the estate
+    const policies = ofKind(objects, 'NetworkPolicy');
+    const deployments = deploymentsOf(objects);
+    for (const to of deployments) {
+      for (const port of (containersOf(to)[0]!.ports ?? []).map((p) => p.containerPort)) {
+        const expected =
+          ['inventory', 'notification', 'gateway'].includes(to.metadata.name) && port === containersOf(to)[0]!.ports![0]!.containerPort;
+        t.is(admitted(policies, podLabels(seed!), to, port), expected, `seed → ${to.metadata.name}:${port}`);
+      }
+    }
   });
 }
 
@@ -295,6 +320,30 @@ for (const overlay of overlays) {
     }
   });
 }
+
+test('dev: the load generator is there, off (0 replicas), ordering through the gateway Service with tokens from its Secret', (t) => {
+  const generator = ofKind(renderOverlay('dev'), 'Deployment').find((object) => object.metadata.name === 'load-generator');
+  t.truthy(generator);
+  t.is(generator!.spec.replicas, 0);
+  const container = containersOf(generator!)[0]!;
+  t.is(container.image, 'ordersaga:dev', "the overlay's image, as every service");
+  t.deepEqual(container.command!.slice(0, 6), ['node', '--import', 'tsx', 'loadgen/main.ts', '--url', 'http://gateway:8080']);
+  t.true(existsSync(join(root, 'loadgen/main.ts')));
+  // the gateway's own Secret (kustomize gives the generated one a hash suffix; both refer to it alike)
+  const gateway = ofKind(renderOverlay('dev'), 'Deployment').find((object) => object.metadata.name === 'gateway')!;
+  const secretOf = (of: Container) =>
+    of.env!.find((variable) => variable.name === 'GATEWAY_JWT_SECRET')?.valueFrom?.secretKeyRef as
+      { name: string; key: string } | undefined;
+  t.deepEqual(
+    container.env!.map((variable) => variable.name),
+    ['GATEWAY_JWT_SECRET'],
+  );
+  t.deepEqual(secretOf(container), secretOf(containersOf(gateway)[0]!));
+  t.false(
+    ofKind(renderOverlay('prod'), 'Deployment').some((object) => object.metadata.name === 'load-generator'),
+    'prod has none (its tokens come from an identity provider)',
+  );
+});
 
 test('the network-policy check fails when a policy opens a service to everyone', (t) => {
   const objects = structuredClone(renderOverlay('prod'));

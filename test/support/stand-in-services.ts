@@ -75,7 +75,14 @@ export async function startStandIns(): Promise<StandIns> {
     }
     return problem(404, `no route for ${request.method} ${url.pathname}`);
   };
-  const inventory: Handler = (_request, url) => {
+  const inventory: Handler = (request, url, body) => {
+    // the admin routes the gateway's /operations relay to (platform/faults.ts, workers/inventory/api.ts)
+    if (url.pathname === '/admin/faults')
+      return { status: 200, body: { faults: body ? (JSON.parse(body) as unknown) : {}, activities: ['reserveStock'] } };
+    if (request.method === 'PUT' && url.pathname.startsWith('/admin/products/')) {
+      const restock = JSON.parse(body) as { quantity: number };
+      return { status: 200, body: { sku: url.pathname.split('/').at(-1), available: 10 + restock.quantity } };
+    }
     if (url.pathname !== '/products') return problem(404, 'no route');
     const wanted = url.searchParams.get('sku')?.split(',');
     const products = standInCatalogue
@@ -93,6 +100,9 @@ export async function startStandIns(): Promise<StandIns> {
     url.pathname === '/analytics/kpis' ? { status: 200, body: { ordersCreated: orders.size } } : problem(404, 'no route');
   /** payment-sim's card vault: a token for a card number, as payment-sim/vault.ts answers. */
   const vault: Handler = (request, url, body) => {
+    // payment-sim's scenario routes (payment-sim/http-api.ts), behind the gateway's /operations
+    if (url.pathname.startsWith('/admin/scenario'))
+      return { status: 200, body: { http: body ? (JSON.parse(body) as unknown) : {}, tcp: {} } };
     if (request.method !== 'POST' || url.pathname !== '/vault/cards') return problem(404, 'no route');
     const given = (JSON.parse(body) as { cardNumber?: unknown }).cardNumber;
     const cardNumber = (typeof given === 'string' || typeof given === 'number' ? String(given) : '').replace(/[\s-]/g, '');
@@ -168,6 +178,8 @@ export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-characters!';
 /** Gateway options for a unit test: the stand-ins' URLs and the test secret, no rate limits unless given. */
 export function gatewayOptions(standIns: Pick<StandIns, 'urls'>, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
   return {
+    // payment-sim answers both its vault and its admin routes on one port
+    PAYMENT_HTTP_URL: standIns.urls.PAYMENT_VAULT_URL,
     ...standIns.urls,
     GATEWAY_JWT_SECRET: TEST_SECRET,
     GATEWAY_JWKS_URL: '',
@@ -178,6 +190,12 @@ export function gatewayOptions(standIns: Pick<StandIns, 'urls'>, overrides: Part
     GATEWAY_RATE_LIMIT_PER_ADDRESS: 0,
     GATEWAY_RATE_LIMIT_PER_TOKEN: 0,
     GATEWAY_TRUST_FORWARDED_FOR: false,
+    GATEWAY_DEV_LOGIN: false,
+    GATEWAY_CONSOLE_DIR: '',
+    DEPLOYMENT_ENVIRONMENT: 'test',
+    TEMPORAL_UI_URL: 'http://localhost:8233',
+    TEMPORAL_NAMESPACE: 'default',
+    TRACE_UI_URL: '',
     ...overrides,
   };
 }

@@ -71,7 +71,7 @@ test('every protected operation needs the bearer token and documents 401, 429 an
   t.like(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   for (const [path, operations] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
-      const isPublic = /^\/(health|openapi\.json|docs)/.test(path);
+      const isPublic = /^\/(health|openapi\.json|docs|assets|console\/config\.json|dev\/login|$)/.test(path);
       t.deepEqual(operation.security, isPublic ? [] : [{ bearerAuth: [] }], `${method} ${path}`);
       if (!isPublic) for (const status of ['401', '429']) t.truthy(operation.responses[status], `${method} ${path} documents ${status}`);
       for (const [status, response] of Object.entries(operation.responses)) {
