@@ -19,10 +19,10 @@ down: ## stop everything `make up` started, and nothing else
 status: ## what is running, with ports
 	@infra/dev/stack.sh status; infra/dev/services.sh status
 
-fetch: ## fetch dependencies only (npm, Temporal CLI, Kafka jars, PostgreSQL)
+fetch: ## fetch dependencies only (npm, Temporal CLI, Kafka jars, PostgreSQL, Mailpit)
 	@infra/dev/fetch.sh
 
-stack: fetch ## start PostgreSQL, Kafka and Temporal only
+stack: fetch ## start PostgreSQL, Kafka, Temporal and Mailpit only
 	@infra/dev/stack.sh up
 
 setup: ## migrations and Kafka topics (needs the stack)

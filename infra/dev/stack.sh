@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The no-Docker dev stack: PostgreSQL, Kafka, Temporal, each from its infra/<piece>/.
+# The no-Docker dev stack: PostgreSQL, Kafka, Temporal, Mailpit, each from its infra/<piece>/.
 #
-#   infra/dev/stack.sh fetch    install/fetch everything (apt postgresql, mvn jars, pip venv); start nothing
-#   infra/dev/stack.sh up       start all three in parallel (already running ones are left alone)
+#   infra/dev/stack.sh fetch    install/fetch everything (apt postgresql, mvn jars, pip venv, Mailpit build); start nothing
+#   infra/dev/stack.sh up       start all four in parallel (already running ones are left alone)
 #   infra/dev/stack.sh down     stop exactly what our pidfiles in .state/pids name
 #   infra/dev/stack.sh status   running/stopped per piece, with ports (exit 0 = all running, 3 = not)
 #
@@ -11,23 +11,25 @@
 #   postgres  127.0.0.1:5432   postgres://<role>:<role>@127.0.0.1:5432/<db>  (see infra/postgres/init.sh)
 #   kafka     localhost:9092   (controller 127.0.0.1:9093)
 #   temporal  127.0.0.1:7233   namespace default, UI http://127.0.0.1:8233
+#   mailpit   127.0.0.1:1025   SMTP; mail UI and API http://127.0.0.1:8025
 # State in .state/ (logs/<piece>.log, pids/<piece>.pid), tools in .tools/.
 #
 # `up` puts each piece under a supervisor (supervise.sh) that restarts it with backoff when it dies:
-# Kafka and Temporal as its children, PostgreSQL (which pg_ctl detaches) by watching the postmaster
+# Kafka, Temporal and Mailpit as its children, PostgreSQL (which pg_ctl detaches) by watching the postmaster
 # and running its start.sh again. `down` stops the supervisors first. DEV_SUPERVISE=0: none.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$HERE/lib.sh"
 
 INFRA="$ROOT/infra"
-PIECES=(postgres kafka temporal)
+PIECES=(postgres kafka temporal mailpit)
 export DEV_SUPERVISE="${DEV_SUPERVISE:-1}"
 
 declare -A PORTS=(
   [postgres]="5432"
   [kafka]="9092 9093"
   [temporal]="7233 8233"
+  [mailpit]="1025 8025"
 )
 
 usage() {
@@ -57,7 +59,7 @@ run_parallel() {
   done
 }
 
-# Processes of ours still alive: java/temporal/postgres whose command line names
+# Processes of ours still alive: java/temporal/postgres/mailpit whose command line names
 # this checkout (or our postgres cluster dir).
 leftovers() {
   local dir pid exe cmd
@@ -66,7 +68,7 @@ leftovers() {
     pid="${dir#/proc/}"
     pid_alive "$pid" || continue
     exe="$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null || true)")"
-    case "$exe" in java|temporal|postgres) ;; *) continue ;; esac
+    case "$exe" in java|temporal|postgres|mailpit) ;; *) continue ;; esac
     cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
     if [[ "$cmd" == *"$ROOT"* || "$cmd" == *"$pg_marker"* ]]; then
       echo "$pid $(cut -c1-150 <<<"$cmd")"
@@ -100,7 +102,7 @@ cmd_up() {
     done
     return 1
   fi
-  # Kafka and Temporal started now are supervised already (spawn); PostgreSQL, and pieces that were
+  # Kafka, Temporal and Mailpit started now are supervised already (spawn); PostgreSQL, and pieces that were
   # running before, get a supervisor that watches them and runs their start.sh when they are gone.
   for piece in "${PIECES[@]}"; do
     if ! supervisor_running "$piece"; then

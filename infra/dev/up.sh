@@ -62,6 +62,7 @@ cat <<SUMMARY
     a token      TOKEN=\$(make -s token CUSTOMER=cust-kim)   (ROLE=admin for KPIs and listings; docs/security.md)
                  curl -H "Authorization: Bearer \$TOKEN" localhost:8080/orders
     Temporal UI  http://localhost:8233   (filter: OrderStatus = "COMPLETED")
+    mail UI      http://localhost:8025   (the demo customers' notifications, Korean and English)
     KPIs         curl -H "Authorization: Bearer \$(make -s token CUSTOMER=ops ROLE=admin)" localhost:8080/analytics/kpis
     logs         $ROOT/.state/logs/<service>.log
     supervised   a process that dies is restarted with backoff ($ROOT/.state/logs/supervisor.log)
