@@ -62,7 +62,11 @@ export function processEnvReads(): { read: Set<string>; selfAssigned: Set<string
  * Secrets only one service reads, by the service: compose gives them to it alone (least privilege),
  * not to every service as it does the rest of the configuration.
  */
-export const serviceOnlyVariables: Record<string, string> = { GATEWAY_JWT_SECRET: 'gateway', PAYMENT_VAULT_SECRET_KEYS: 'payment-sim' };
+export const serviceOnlyVariables: Record<string, string> = {
+  GATEWAY_JWT_SECRET: 'gateway',
+  PAYMENT_VAULT_SECRET_KEYS: 'payment-sim',
+  SMTP_PASSWORD: 'notification',
+};
 export const gatewayOnlyVariables = Object.keys(serviceOnlyVariables).filter((name) => serviceOnlyVariables[name] === 'gateway');
 
 /** Every variable a deployment must set: the configuration schema, direct reads, library ones. */
