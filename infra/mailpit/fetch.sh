@@ -7,6 +7,8 @@
 # The module's own package-lock.json names versions the npm registry no longer serves
 # (sass-embedded 1.108.1, rapidoc 12.x), so the UI is installed from ui-package-lock.json beside this
 # script, resolved against the registry, with RapiDoc 9 (the API reference page) in place of 12.
+# `npm install --no-save` over that lock, not `npm ci`: the lock leaves out the platform packages of
+# sass-embedded that the registry does not serve, which npm ci refuses and npm install skips.
 # Idempotent: skipped when the binary was built from MAILPIT_VERSION (stamp). Needs Go and npm.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -62,7 +64,7 @@ cp -r "$cached" "$src"
 chmod -R u+w "$src"
 cp "$HERE/ui-package-lock.json" "$src/package-lock.json"
 env -C "$src" npm pkg set dependencies.rapidoc=^9.3.8
-step "installing the web UI's npm packages (npm ci)" env -C "$src" npm ci --no-audit --no-fund --loglevel=error
+step "installing the web UI's npm packages (the locked versions)" env -C "$src" npm install --no-save --no-audit --no-fund --loglevel=error
 step "building the web UI (esbuild)" env -C "$src" npm run build
 [[ -f "$src/server/ui/dist/app.js" ]] || die "$NAME" "the UI build produced no server/ui/dist/app.js (see $BUILD_LOG)"
 step "building the binary (go build)" env -C "$src" CGO_ENABLED=0 \
