@@ -104,7 +104,8 @@ export function httpProvider(channel: 'sms' | 'push', url: string, peerService: 
   return {
     peerService,
     async send(notification, signal) {
-      const localPart = notification.recipient.replace(/[^A-Za-z0-9._+-]/g, '') || 'unknown';
+      // no '+': Mailpit would read it as plus-addressing and tag the message with the number
+      const localPart = notification.recipient.replace(/[^A-Za-z0-9._-]/g, '') || 'unknown';
       const response = await fetch(url, {
         method: 'POST',
         signal,

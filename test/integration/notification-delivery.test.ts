@@ -4,6 +4,10 @@
  * relay) and an HTTP provider for SMS and push, over the outbox rows in a notifications schema of
  * the test's own (migrated like the estate's, dropped after), so the estate never sees them.
  *
+ * The first test delivers to the dev stack's Mailpit (the configured SMTP_HOST/PORT and SMS URL;
+ * `make test` starts it) and reads the messages back through its API; it fails when Mailpit is not
+ * there. The others use the in-process server, which can refuse, stop and start on demand.
+ *
  * What it shows: a recorded notification is sent once with its subject, text and HTML parts; a
  * provider that is down delays messages and loses none (pending, retried with backoff, delivered
  * once when it is back); a refusal for good fails at once; attempts run out into `failed`; two loops
@@ -20,7 +24,7 @@ import test from 'ava';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { type DeliverySettings, NotificationDelivery } from '../../consumers/notification/delivery.js';
-import { httpProvider, type Providers, smtpProvider } from '../../consumers/notification/providers.js';
+import { configuredProviders, httpProvider, type Providers, smtpProvider } from '../../consumers/notification/providers.js';
 import { recordNotification } from '../../consumers/notification/store.js';
 import { migrateService } from '../../infra/setup/service-databases.js';
 import { config, parseEnvironment } from '../../platform/config.js';
@@ -28,6 +32,7 @@ import { buildEvent } from '../../platform/events/envelope.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
 import { eventually } from '../support/estate.js';
 import { sampleEventData, uniqueCustomerId } from '../support/fixtures.js';
+import { mailpitVersion, message, messagesTo, waitForMessage } from '../support/mailpit.js';
 
 // ---- telemetry: spans and metrics in memory ------------------------------------------------------
 const spans = new InMemorySpanExporter();
@@ -149,16 +154,17 @@ function providersFor(smtpPort: number, httpUrl = 'http://127.0.0.1:9/unused'): 
 
 /** Records the completion notification of a fresh order for a fresh customer; returns its id. */
 async function recordCompletion(
-  preference: { channel: 'email' | 'sms' | 'push'; locale: 'ko' | 'en' } = { channel: 'email', locale: 'en' },
+  preference: { channel: 'email' | 'sms' | 'push'; locale: 'ko' | 'en'; recipient?: string } = { channel: 'email', locale: 'en' },
 ): Promise<string> {
   const customerId = uniqueCustomerId('delivery');
   const orderId = randomUUID();
   const recipient =
-    preference.channel === 'email'
+    preference.recipient ??
+    (preference.channel === 'email'
       ? `${customerId}@example.com`
       : preference.channel === 'sms'
         ? '+82-10-0000-0000'
-        : `device-${customerId}`;
+        : `device-${customerId}`);
   await db.query(`INSERT INTO customer_preferences (customer_id, channel, locale, recipient) VALUES ($1, $2, $3, $4)`, [
     customerId,
     preference.channel,
@@ -209,6 +215,42 @@ async function withLoop<T>(delivery: NotificationDelivery, body: () => Promise<T
 }
 
 // Tests share the schema: each one's rows are claimed by whichever loop runs, so they run one at a time.
+test.serial('delivered to Mailpit: the e-mails are readable through its API in the customer’s language, the SMS beside them', async (t) => {
+  t.truthy(await mailpitVersion(), 'Mailpit answers (make test starts it)');
+  const run = randomUUID().slice(0, 8);
+  const koAddress = `delivery-ko-${run}@example.kr`;
+  const enAddress = `delivery-en-${run}@example.com`;
+  const phone = `+82-10-${run.slice(0, 4)}-0000`.replace(/[a-f]/g, '9');
+  const ko = await recordCompletion({ channel: 'email', locale: 'ko', recipient: koAddress });
+  const en = await recordCompletion({ channel: 'email', locale: 'en', recipient: enAddress });
+  const sms = await recordCompletion({ channel: 'sms', locale: 'ko', recipient: phone });
+  const delivery = new NotificationDelivery(fast, configuredProviders(config()));
+  await withLoop(delivery, () =>
+    eventually(
+      'all three sent',
+      async () => ((await Promise.all([ko, en, sms].map(row))).every((r) => r.delivery_state === 'sent') ? true : undefined),
+      15_000,
+    ),
+  );
+
+  const korean = await waitForMessage(koAddress, '[ordersaga] 주문 완료');
+  t.regex(korean.Text, /^안녕하세요, 고객님\.\s+주문 [0-9A-F]{8}이\(가\) 완료되었습니다/);
+  t.true(korean.HTML.includes('<html lang="ko">'));
+  t.is(korean.MessageID, `${ko}@ordersaga.dev`);
+  const english = await waitForMessage(enAddress, '[ordersaga] Order complete');
+  t.regex(english.Text, /^Hello,\s+Order [0-9A-F]{8} is complete/);
+  t.true(english.HTML.includes('<html lang="en">'));
+  const smsAddress = `${phone.replace('+', '')}@sms.ordersaga.dev`;
+  const texts = await eventually('the SMS in Mailpit', async () => {
+    const found = await messagesTo(smsAddress);
+    return found.length > 0 ? found : undefined;
+  });
+  t.is(texts.length, 1, 'the SMS, once');
+  const smsMessage = await message(texts[0]!.ID);
+  t.regex(smsMessage.Text, /^\[ordersaga\] 주문 완료: 주문 [0-9A-F]{8}/);
+  t.true(smsMessage.Tags.includes('sms'));
+});
+
 test.serial('a recorded e-mail is sent once, with subject, text and HTML parts, and counted as sent only then', async (t) => {
   const sink = new SmtpSink();
   await sink.start();
@@ -385,7 +427,7 @@ test.serial('SMS and push go to the HTTP provider: a 503 is retried, a 400 fails
     t.is((await row(push)).attempts, 1);
     const smsRequest = requests.find((r) => r.notificationId === sms)!;
     t.regex(smsRequest.body.Text, /^\[ordersaga\] 주문 완료/);
-    t.is(smsRequest.body.To[0]?.Email, '+82-10-0000-0000@sms.ordersaga.dev');
+    t.is(smsRequest.body.To[0]?.Email, '82-10-0000-0000@sms.ordersaga.dev');
     const span = spans.getFinishedSpans().find((s) => s.attributes['notification.id'] === push);
     t.is(span?.attributes['peer.service'], 'test-push-provider');
     t.is(span?.attributes['error.type'], 'http_400');
