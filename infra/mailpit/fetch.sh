@@ -26,7 +26,10 @@ if [[ -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$VERSION" ]]; then
   log "$NAME" "binary present ($VERSION)"
   exit 0
 fi
-command -v go >/dev/null || apt_install "$NAME" golang-go
+# Mailpit's go.mod asks for Go 1.26 (Debian 12's golang-go is 1.19, too old: take https://go.dev/dl)
+command -v go >/dev/null || die "$NAME" "go not found: Mailpit is built from its Go module and needs Go 1.26+ (https://go.dev/dl)"
+go_minor="$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+(( ${go_minor:-0} >= 21 )) || die "$NAME" "$(go env GOVERSION) is too old to build Mailpit (needs Go 1.26+, or 1.21+ with GOTOOLCHAIN=auto to fetch it)"
 command -v npm >/dev/null || die "$NAME" "npm not found (it comes with Node.js, which the estate needs anyway)"
 
 # step TITLE CMD...  run CMD with its output in the build log, a progress line every 15 s meanwhile
