@@ -4,8 +4,9 @@
 #
 #   infra/dev/stack.sh fetch    install/fetch everything (apt postgresql, mvn jars, pip venv, Mailpit build); start nothing
 #   infra/dev/stack.sh up       start all four in parallel (already running ones are left alone)
-#   infra/dev/stack.sh down     stop exactly what our pidfiles in .state/pids name
+#   infra/dev/stack.sh down [PIECE…]  stop exactly what our pidfiles in .state/pids name (all pieces, or those named)
 #   infra/dev/stack.sh status   running/stopped per piece, with ports (exit 0 = all running, 3 = not)
+#   infra/dev/stack.sh stopped  the pieces not running, one per line: what an `up` now would start
 #
 # Endpoints once up:
 #   postgres  127.0.0.1:5432   postgres://<role>:<role>@127.0.0.1:5432/<db>  (see infra/postgres/init.sh)
@@ -33,7 +34,7 @@ declare -A PORTS=(
 )
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -115,10 +116,12 @@ cmd_up() {
 
 cmd_down() {
   local piece
+  local pieces=("${@:-${PIECES[@]}}")
   # the supervisors first: nothing is restarted while the pieces stop
-  for piece in "${PIECES[@]}"; do stop_supervisor "$piece"; done
-  log stack "stopping: ${PIECES[*]} (in parallel)…"
-  run_parallel stop.sh "${PIECES[@]}"
+  for piece in "${pieces[@]}"; do stop_supervisor "$piece"; done
+  log stack "stopping: ${pieces[*]} (in parallel)…"
+  run_parallel stop.sh "${pieces[@]}"
+  (( $# == 0 )) || { (( ${#FAILED[@]} == 0 )); return; }   # others may run on purpose: no leftover check
   local left; left="$(leftovers)"
   if [[ -n "$left" ]]; then
     log stack "WARNING: processes of this checkout still running (not named by our pidfiles):"
@@ -154,21 +157,29 @@ cmd_status() {
   return "$all"
 }
 
-[[ $# -eq 1 ]] || usage
+cmd_stopped() {
+  local piece
+  for piece in "${PIECES[@]}"; do is_running "$piece" || echo "$piece"; done
+}
+
+[[ $# -ge 1 ]] || usage
+command="$1"; shift
+if [[ "$command" == stopped ]]; then cmd_stopped; exit 0; fi
+for piece in "$@"; do [[ "$command" == down && " ${PIECES[*]} " == *" $piece "* ]] || usage; done
 T0="$(now_ms)"
 rc=0
-case "$1" in
+case "$command" in
   fetch)  cmd_fetch  || rc=$? ;;
   up)     cmd_up     || rc=$? ;;
-  down)   cmd_down   || rc=$? ;;
+  down)   cmd_down "$@" || rc=$? ;;
   status) cmd_status || rc=$? ;;
   *) usage ;;
 esac
 if (( rc == 0 )); then
-  log stack "$1 done in $(elapsed_since "$T0")"
-elif [[ "$1" == status ]]; then
+  log stack "$command done in $(elapsed_since "$T0")"
+elif [[ "$command" == status ]]; then
   log stack "not everything is running ($(elapsed_since "$T0"))"
 else
-  log stack "$1 FAILED after $(elapsed_since "$T0")"
+  log stack "$command FAILED after $(elapsed_since "$T0")"
 fi
 exit "$rc"

@@ -30,19 +30,19 @@ stop_everything() {
   log up "stopping…"
   stop_by_pidfile load >/dev/null 2>&1 || true
   "$HERE/services.sh" down || true
-  (( started_stack )) && "$HERE/stack.sh" down || true
+  (( started_stack )) && "$HERE/stack.sh" down "${stack_was_down[@]}" || true
 }
 
-# stack_was_running: remembers whether `make up` found the dev stack up already, so Ctrl-C
-# stops only what this run started.
-if "$HERE/stack.sh" status >/dev/null 2>&1; then stack_was_running=1; else stack_was_running=0; fi
+# stack_was_down: the pieces of the dev stack `make up` found stopped, so Ctrl-C stops only what
+# this run started.
+mapfile -t stack_was_down < <("$HERE/stack.sh" stopped)
 
 log up "1/5 fetching dependencies…"
 "$HERE/fetch.sh"
 
 log up "2/5 starting the dev stack…"
 trap stop_everything INT TERM
-(( stack_was_running )) || started_stack=1
+(( ${#stack_was_down[@]} == 0 )) || started_stack=1
 "$HERE/stack.sh" up || { stop_everything; exit 1; }
 
 log up "3/5 migrations, topics, workflow bundle…"
