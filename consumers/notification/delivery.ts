@@ -13,10 +13,14 @@
  * loses none. A send that succeeded but whose outcome was not recorded (the process died between the
  * two) is sent again: at least once, with the same Message-ID / idempotency key each time.
  *
- * Each send is an exit span (CLIENT, `peer.service` = the provider); `notification.sent` counts
- * successes and `notification.delivery.failures` failed attempts (platform/telemetry/metrics.ts).
+ * Each send is an exit span (CLIENT, `peer.service` = the provider), a child of the consumer span that
+ * recorded the notification, so it shows in the order's trace (a retry hours later too); the
+ * instrumentations' own spans under it (the socket, the HTTP call) are suppressed, as it says all
+ * they would. `notification.sent` counts successes and `notification.delivery.failures` failed
+ * attempts (platform/telemetry/metrics.ts).
  */
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { Environment } from '../../platform/config.js';
 import type { Database } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
@@ -57,6 +61,7 @@ export function deliveryBackoffMs(
 
 interface ClaimedNotification extends OutgoingNotification {
   attempts: number;
+  traceparent: string | null;
 }
 
 export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
@@ -144,7 +149,7 @@ export class NotificationDelivery {
          WHERE delivery_state = 'pending' AND next_attempt_at <= now()
          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING notification_id AS "notificationId", event_type AS "eventType", channel, locale, recipient,
-                 subject, body, html_body AS html, attempts`,
+                 subject, body, html_body AS html, attempts, traceparent`,
       [this.settings.batchSize, leaseMs],
     );
     return rows;
@@ -167,9 +172,12 @@ export class NotificationDelivery {
           'notification.attempt': notification.attempts,
         },
       },
+      notification.traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent: notification.traceparent }) : ROOT_CONTEXT,
       async (span) => {
         try {
-          const { providerMessageId } = await provider.send(notification, AbortSignal.timeout(this.settings.timeoutMs));
+          const { providerMessageId } = await context.with(suppressTracing(context.active()), () =>
+            provider.send(notification, AbortSignal.timeout(this.settings.timeoutMs)),
+          );
           await this.database().query(
             `UPDATE notifications SET delivery_state = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL
              WHERE notification_id = $1 AND delivery_state = 'pending'`,

@@ -2,6 +2,7 @@
  * The notification service's data access: contact preferences, and the notifications, each recorded
  * pending as its own delivery outbox row (delivery.ts sends it).
  */
+import { context, propagation } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import type { CloudEvent } from '../../platform/events/envelope.js';
@@ -56,9 +57,12 @@ export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): 
   const preference = rows[0] ?? defaultPreference(customerId);
   const rendered = renderNotification(event.type, event.data, preference.locale, preference.channel);
   if (!rendered) return false;
+  // The consumer's span (processing this event, in the order's trace) becomes the parent of each delivery attempt.
+  const trace: { traceparent?: string } = {};
+  propagation.inject(context.active(), trace);
   const inserted = await tx.query(
-    `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body, html_body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (notification_id) DO NOTHING`,
+    `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body, html_body, traceparent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (notification_id) DO NOTHING`,
     [
       event.id,
       customerId,
@@ -70,6 +74,7 @@ export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): 
       rendered.subject,
       rendered.body,
       rendered.html,
+      trace.traceparent ?? null,
     ],
   );
   return inserted.rowCount !== 0;

@@ -17,7 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { metrics as metricsApi, SpanKind, trace } from '@opentelemetry/api';
+import { context, metrics as metricsApi, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
@@ -38,6 +40,8 @@ import { mailpitVersion, message, messagesTo, waitForMessage } from '../support/
 const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 trace.setGlobalTracerProvider(tracerProvider);
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const metricReader = new (class extends MetricReader {
   protected override async onShutdown() {}
   protected override async onForceFlush() {}
@@ -256,7 +260,12 @@ test.serial('a recorded e-mail is sent once, with subject, text and HTML parts, 
   await sink.start();
   try {
     const before = await counterValue(metricNames.notificationSent, { channel: 'email' });
-    const id = await recordCompletion({ channel: 'email', locale: 'ko' });
+    // recorded under a consumer's span, as the notification service records it
+    const [id, consumerSpan] = await trace.getTracer('test').startActiveSpan('process ordersaga.order.events', async (span) => {
+      const recorded = await recordCompletion({ channel: 'email', locale: 'ko' });
+      span.end();
+      return [recorded, span.spanContext()] as const;
+    });
     t.is((await row(id)).delivery_state, 'pending', 'recorded pending: the row is the outbox');
     t.is(await counterValue(metricNames.notificationSent, { channel: 'email' }), before, 'recording alone does not count as sent');
 
@@ -281,6 +290,8 @@ test.serial('a recorded e-mail is sent once, with subject, text and HTML parts, 
     t.truthy(span, 'one exit span per delivery');
     t.is(span!.kind, SpanKind.CLIENT);
     t.is(span!.attributes['peer.service'], 'test-smtp');
+    t.is(span!.spanContext().traceId, consumerSpan.traceId, "the delivery is in the order's trace");
+    t.is(span!.parentSpanId, consumerSpan.spanId, 'under the consumer span that recorded it');
   } finally {
     await sink.stop();
   }

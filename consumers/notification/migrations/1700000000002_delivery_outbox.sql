@@ -10,7 +10,9 @@ ALTER TABLE notifications
   ADD COLUMN last_error          text,
   ADD COLUMN next_attempt_at     timestamptz NOT NULL DEFAULT now(),
   ADD COLUMN sent_at             timestamptz,
-  ADD COLUMN provider_message_id text;
+  ADD COLUMN provider_message_id text,
+  -- the W3C trace context of the consumer that recorded it: each delivery attempt joins the order's trace
+  ADD COLUMN traceparent         text;
 -- Rows recorded before delivery existed were never sent; sending them now would mail customers about
 -- old orders, so they are closed as failed with the reason.
 UPDATE notifications SET delivery_state = 'failed', last_error = 'recorded before delivery existed; not sent';
@@ -25,6 +27,7 @@ CREATE INDEX notifications_due_idx ON notifications (next_attempt_at) WHERE deli
 DROP INDEX notifications_due_idx;
 ALTER TABLE notifications
   DROP CONSTRAINT notifications_delivery_state_check,
+  DROP COLUMN traceparent,
   DROP COLUMN provider_message_id,
   DROP COLUMN sent_at,
   DROP COLUMN next_attempt_at,
