@@ -19,7 +19,7 @@
  * they would. `notification.sent` counts successes and `notification.delivery.failures` failed
  * attempts (platform/telemetry/metrics.ts).
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Environment } from '../../platform/config.js';
 import type { Database } from '../../platform/db.js';
@@ -174,57 +174,76 @@ export class NotificationDelivery {
       },
       notification.traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent: notification.traceparent }) : ROOT_CONTEXT,
       async (span) => {
+        let providerMessageId: string;
         try {
-          const { providerMessageId } = await context.with(suppressTracing(context.active()), () =>
+          ({ providerMessageId } = await context.with(suppressTracing(context.active()), () =>
             provider.send(notification, AbortSignal.timeout(this.settings.timeoutMs)),
-          );
+          ));
+        } catch (error) {
+          return this.failed(notification, error, span);
+        }
+        try {
+          businessMetrics().notificationSent.add(1, attributes);
           await this.database().query(
             `UPDATE notifications SET delivery_state = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL
              WHERE notification_id = $1 AND delivery_state = 'pending'`,
             [notification.notificationId, providerMessageId],
           );
-          businessMetrics().notificationSent.add(1, attributes);
           return 'sent';
         } catch (error) {
-          const errorType = deliveryErrorType(error);
-          const permanent = error instanceof PermanentDeliveryError;
-          const giveUp = permanent || notification.attempts >= this.settings.maxAttempts;
-          const message = `${(error as Error).message ?? String(error)}`.slice(0, 1000);
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message });
-          span.setAttribute('error.type', errorType);
-          const backoffMs = deliveryBackoffMs(notification.attempts, this.settings, Math.random());
-          await this.database()
-            .query(
-              `UPDATE notifications SET delivery_state = $2, last_error = $3, next_attempt_at = now() + $4 * interval '1 millisecond'
-               WHERE notification_id = $1 AND delivery_state = 'pending'`,
-              [notification.notificationId, giveUp ? 'failed' : 'pending', message, backoffMs],
-            )
-            // Not recorded: the lease runs out and the row is tried again, which is what a retry wants anyway.
-            .catch((recordError: unknown) => log.warn({ err: recordError }, 'notification delivery: could not record a failed attempt'));
-          businessMetrics().notificationDeliveryFailures.add(1, {
-            ...attributes,
-            'error.type': errorType,
-            'notification.delivery.outcome': giveUp ? 'failed' : 'retry',
-          });
-          const logged = {
-            notificationId: notification.notificationId,
-            channel: notification.channel,
-            attempt: notification.attempts,
-            errorType,
-          };
-          if (giveUp)
-            log.error(
-              { ...logged, err: error },
-              `notification delivery failed for good${permanent ? ' (refused by the provider)' : ' (attempts spent)'}`,
-            );
-          else log.warn({ ...logged, retryInMs: backoffMs }, `notification delivery failed; retrying: ${message}`);
-          return giveUp ? 'failed' : 'retry';
+          // Sent, but the database did not hear of it: the claim runs out and it is sent again (at least once).
+          log.warn(
+            { err: error, notificationId: notification.notificationId },
+            'notification delivered but not recorded as sent; it will be sent again when its claim runs out',
+          );
+          return 'retry';
         } finally {
           span.end();
         }
       },
     );
+  }
+
+  /** Records a failed attempt: a retry after the backoff, or failed for good; counts and logs it, and marks the span. */
+  private async failed(notification: ClaimedNotification, error: unknown, span: Span): Promise<DeliveryOutcome> {
+    const attributes = { channel: notification.channel, 'event.type': notification.eventType };
+    const errorType = deliveryErrorType(error);
+    const permanent = error instanceof PermanentDeliveryError;
+    const giveUp = permanent || notification.attempts >= this.settings.maxAttempts;
+    const message = `${(error as Error).message ?? String(error)}`.slice(0, 1000);
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+    span.setAttribute('error.type', errorType);
+    span.end();
+    const backoffMs = deliveryBackoffMs(notification.attempts, this.settings, Math.random());
+    await this.database()
+      .query(
+        `UPDATE notifications SET delivery_state = $2, last_error = $3, next_attempt_at = now() + $4 * interval '1 millisecond'
+         WHERE notification_id = $1 AND delivery_state = 'pending'`,
+        [notification.notificationId, giveUp ? 'failed' : 'pending', message, backoffMs],
+      )
+      // Not recorded: the claim runs out and the row is tried again, which is what a retry wants anyway.
+      .catch((recordError: unknown) => log.warn({ err: recordError }, 'notification delivery: could not record a failed attempt'));
+    businessMetrics().notificationDeliveryFailures.add(1, {
+      ...attributes,
+      'error.type': errorType,
+      'notification.delivery.outcome': giveUp ? 'failed' : 'retry',
+    });
+    const logged = {
+      notificationId: notification.notificationId,
+      channel: notification.channel,
+      attempt: notification.attempts,
+      errorType,
+    };
+    if (giveUp) {
+      log.error(
+        { ...logged, err: error },
+        `notification delivery failed for good${permanent ? ' (refused by the provider)' : ' (attempts spent)'}`,
+      );
+    } else {
+      log.warn({ ...logged, retryInMs: backoffMs }, `notification delivery failed; retrying: ${message}`);
+    }
+    return giveUp ? 'failed' : 'retry';
   }
 
   private database(): Database {
