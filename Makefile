@@ -19,10 +19,10 @@ down: ## stop everything `make up` started, and nothing else
 status: ## what is running, with ports
 	@infra/local/stack.sh status; infra/local/services.sh status
 
-fetch: ## fetch dependencies only (npm, Temporal CLI, Kafka jars, PostgreSQL)
+fetch: ## fetch dependencies only (npm, Temporal CLI, Kafka jars, PostgreSQL, Mailpit)
 	@infra/local/fetch.sh
 
-stack: fetch ## start PostgreSQL, Kafka and Temporal only
+stack: fetch ## start PostgreSQL, Kafka, Temporal and Mailpit only
 	@infra/local/stack.sh up
 
 setup: ## migrations and Kafka topics (needs the stack)

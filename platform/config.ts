@@ -224,6 +224,43 @@ export const environmentSchema = z.object({
   CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),
 
   /**
+   * Notification delivery (docs/decisions.md, "Notification delivery"). E-mail goes over SMTP: in the
+   * dev stack to Mailpit (SMTP 1025, its UI on 8025), in production to the relay these name.
+   */
+  SMTP_HOST: z.string().min(1).default('localhost'),
+  SMTP_PORT: port.default(1025),
+  /** Implicit TLS from the first byte (port 465); otherwise STARTTLS is used when the relay offers it. */
+  SMTP_SECURE: flag.default(false),
+  /** Refuse to send unless the connection is encrypted (STARTTLS or SMTP_SECURE); a real relay wants true. */
+  SMTP_REQUIRE_TLS: flag.default(false),
+  /** The relay's credentials; empty = no authentication (Mailpit). */
+  SMTP_USER: z.string().default(''),
+  SMTP_PASSWORD: z.string().default(''),
+  /** The name the dependency map gives the SMTP relay (the exit span's `peer.service`). */
+  SMTP_PEER_SERVICE: z.string().min(1).default('mailpit'),
+  NOTIFICATION_EMAIL_FROM: z.string().min(3).default('ordersaga <no-reply@ordersaga.dev>'),
+  /**
+   * The HTTP providers of SMS and push: `POST` of a JSON message (Mailpit's send API shape, so the
+   * dev stack's Mailpit shows them beside the e-mails; a real provider needs its adapter in
+   * consumers/notification/providers.ts).
+   */
+  NOTIFICATION_SMS_URL: url.default('http://localhost:8025/api/v1/send'),
+  NOTIFICATION_SMS_PEER_SERVICE: z.string().min(1).default('sms-provider'),
+  NOTIFICATION_PUSH_URL: url.default('http://localhost:8025/api/v1/send'),
+  NOTIFICATION_PUSH_PEER_SERVICE: z.string().min(1).default('push-provider'),
+  /** Attempts at one notification before it is marked failed (with backoff capped at 5 min, about 40 min of outage). */
+  NOTIFICATION_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
+  /** Wait before the second attempt; it doubles per attempt (with up to 10 % jitter) up to the maximum. */
+  NOTIFICATION_DELIVERY_BACKOFF_INITIAL_MS: z.coerce.number().int().min(1).default(1000),
+  NOTIFICATION_DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  /** How often the delivery loop looks for due notifications (a newly recorded one wakes it at once). */
+  NOTIFICATION_DELIVERY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Notifications claimed and sent at once by one loop. */
+  NOTIFICATION_DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  /** How long one send may take; a claim lasts three times this, so a sender that died is taken over after it. */
+  NOTIFICATION_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+
+  /**
    * How long a service's stop sequence may take (worker drain, connections closed, telemetry
    * flushed) before the process exits anyway; below Kubernetes' 30 s grace period.
    */

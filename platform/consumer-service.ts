@@ -20,6 +20,8 @@ export interface ConsumerService {
   /** Applies one event, inside the transaction that marks it processed. */
   handle: EventConsumerOptions['handle'];
   api: (db: Database) => Hono;
+  /** A loop of the service's own beside the consumer (the notification delivery), started last and stopped first. */
+  alongside?: (db: Database) => () => Promise<void>;
 }
 
 export function runConsumerService(definition: ConsumerService): Promise<void> {
@@ -33,6 +35,8 @@ export function runConsumerService(definition: ConsumerService): Promise<void> {
     });
     const app = mountHealth(definition.api(db), [databaseReady(db), kafkaConsumerRunning(consumer)]);
     const server = await startHttpServer(app, definition.port, `${definition.service} API`);
-    return [() => db.end(), () => consumer.disconnect(), () => closeHttpServer(server)];
+    const stops = [() => db.end(), () => consumer.disconnect(), () => closeHttpServer(server)];
+    if (definition.alongside) stops.push(definition.alongside(db));
+    return stops;
   });
 }

@@ -1,8 +1,11 @@
-/** The notification service's data access: contact preferences and the notifications sent. */
+/**
+ * The notification service's data access: contact preferences, and the notifications, each recorded
+ * pending as its own delivery outbox row (delivery.ts sends it).
+ */
+import { context, propagation } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import type { CloudEvent } from '../../platform/events/envelope.js';
-import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import { type Channel, type Locale, renderNotification } from './templates.js';
 
 export interface Preference {
@@ -28,23 +31,38 @@ export interface SentNotification {
   subject: string | null;
   body: string;
   createdAt: Date;
+  delivery: { state: DeliveryState; attempts: number; lastError: string | null; nextAttemptAt: Date | null; sentAt: Date | null };
 }
+
+export type DeliveryState = 'pending' | 'sent' | 'failed';
 
 const preferenceColumns = `customer_id AS "customerId", channel, locale, recipient`;
 
 /**
- * Renders and records the event's notification (if customers hear of it), inside the consumer's
- * transaction; `notification.sent` is counted once that transaction has committed.
+ * Renders and records the event's notification (if customers hear of it), pending delivery, inside
+ * the consumer's transaction; once that has committed, `recorded` is called (the delivery loop wakes).
+ * `notification.sent` is counted by the delivery, when a provider accepted the message.
  */
-export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): Promise<void | (() => void)> {
+export function recordNotifications(recorded: () => void) {
+  return async (event: CloudEvent, tx: pg.PoolClient): Promise<void | (() => void)> => {
+    const inserted = await recordNotification(event, tx);
+    return inserted ? recorded : undefined;
+  };
+}
+
+/** Records the event's notification, if customers hear of it; true when a new row was written. */
+export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): Promise<boolean> {
   const { customerId, orderId } = event.data;
   const { rows } = await tx.query<Preference>(`SELECT ${preferenceColumns} FROM customer_preferences WHERE customer_id = $1`, [customerId]);
   const preference = rows[0] ?? defaultPreference(customerId);
   const rendered = renderNotification(event.type, event.data, preference.locale, preference.channel);
-  if (!rendered) return;
+  if (!rendered) return false;
+  // The consumer's span (processing this event, in the order's trace) becomes the parent of each delivery attempt.
+  const trace: { traceparent?: string } = {};
+  propagation.inject(context.active(), trace);
   const inserted = await tx.query(
-    `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notification_id) DO NOTHING`,
+    `INSERT INTO notifications (notification_id, customer_id, order_id, event_type, channel, locale, recipient, subject, body, html_body, traceparent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (notification_id) DO NOTHING`,
     [
       event.id,
       customerId,
@@ -55,10 +73,11 @@ export async function recordNotification(event: CloudEvent, tx: pg.PoolClient): 
       preference.recipient,
       rendered.subject,
       rendered.body,
+      rendered.html,
+      trace.traceparent ?? null,
     ],
   );
-  if (inserted.rowCount === 0) return;
-  return () => businessMetrics().notificationSent.add(1, { channel: preference.channel, 'event.type': event.type });
+  return inserted.rowCount !== 0;
 }
 
 export class NotificationStore {
@@ -89,7 +108,10 @@ export class NotificationStore {
   async listForCustomer(customerId: string, orderId: string | undefined, limit: number): Promise<SentNotification[]> {
     const { rows } = await this.db.query<SentNotification>(
       `SELECT notification_id AS "notificationId", order_id AS "orderId", event_type AS "eventType", channel, locale,
-              recipient, subject, body, created_at AS "createdAt"
+              recipient, subject, body, created_at AS "createdAt",
+              json_build_object('state', delivery_state, 'attempts', attempts, 'lastError', last_error,
+                                'nextAttemptAt', CASE WHEN delivery_state = 'pending' THEN next_attempt_at END,
+                                'sentAt', sent_at) AS delivery
        FROM notifications WHERE customer_id = $1 AND ($2::uuid IS NULL OR order_id = $2::uuid)
        ORDER BY created_at DESC LIMIT $3`,
       [customerId, orderId ?? null, limit],

@@ -1,6 +1,9 @@
 /**
  * Customer-facing messages, in Korean and English, one per customer-facing event type. Internal
  * steps (stock reserved or released, shipment cancelled) are not announced to customers.
+ *
+ * A new event type needs one entry in `templates` (a title and a body per locale); every channel's
+ * shape (the e-mail's subject, text and HTML parts, the SMS line, the push title) comes from it.
  */
 import type { EventData, EventType } from '../../platform/events/catalog.js';
 
@@ -88,7 +91,44 @@ const templates: { [T in EventType]?: Template<T> } = {
 
 export interface RenderedNotification {
   subject: string | null;
+  /** The plain text: the SMS or push text, or the e-mail's text part. */
   body: string;
+  /** The e-mail's HTML part (null on the other channels). */
+  html: string | null;
+}
+
+/** What frames every e-mail, per language: the greeting, and the footer that says who wrote. */
+const emailFrame: Record<Locale, { greeting: string; footer: string }> = {
+  ko: { greeting: '안녕하세요, 고객님.', footer: '본 메일은 발신 전용입니다. ordersaga 고객센터에서 주문 내역을 확인하실 수 있습니다.' },
+  en: {
+    greeting: 'Hello,',
+    footer: 'This message was sent automatically; replies are not read. Your orders are listed in your ordersaga account.',
+  },
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function emailText(message: Message, locale: Locale): string {
+  const frame = emailFrame[locale];
+  return `${frame.greeting}\n\n${message.body}\n\n--\n${frame.footer}\n`;
+}
+
+/** A small, self-contained HTML part (inline styles only: mail clients drop style sheets), in the customer's language. */
+function emailHtml(message: Message, locale: Locale): string {
+  const frame = emailFrame[locale];
+  return [
+    '<!doctype html>',
+    `<html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(message.title)}</title></head>`,
+    "<body style=\"margin:0;padding:24px;background:#f4f5f7;font-family:-apple-system,'Segoe UI','Malgun Gothic','Apple SD Gothic Neo',sans-serif;color:#1f2328\">",
+    '<div style="max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">',
+    `<h1 style="font-size:20px;margin:0 0 16px">${escapeHtml(message.title)}</h1>`,
+    `<p style="margin:0 0 12px">${escapeHtml(frame.greeting)}</p>`,
+    `<p style="margin:0 0 24px;line-height:1.5">${escapeHtml(message.body)}</p>`,
+    `<p style="margin:0;font-size:12px;color:#6e7781">${escapeHtml(frame.footer)}</p>`,
+    '</div></body></html>',
+  ].join('\n');
 }
 
 /** The message for one event on one channel, or undefined for events customers are not told about. */
@@ -103,12 +143,12 @@ export function renderNotification<T extends EventType>(
   const message = template[locale](data);
   switch (channel) {
     case 'email':
-      return { subject: `[ordersaga] ${message.title}`, body: message.body };
+      return { subject: `[ordersaga] ${message.title}`, body: emailText(message, locale), html: emailHtml(message, locale) };
     case 'push':
-      return { subject: message.title, body: message.body };
+      return { subject: message.title, body: message.body, html: null };
     case 'sms':
       // SMS has no subject line: the title leads the text.
-      return { subject: null, body: `[ordersaga] ${message.title}: ${message.body}` };
+      return { subject: null, body: `[ordersaga] ${message.title}: ${message.body}`, html: null };
   }
 }
 

@@ -55,14 +55,16 @@ export OTEL_BLRP_SCHEDULE_DELAY="${OTEL_BLRP_SCHEDULE_DELAY:-500}"
 export OTEL_METRIC_EXPORT_INTERVAL="${OTEL_METRIC_EXPORT_INTERVAL:-2000}"
 export OTEL_LOGS_EXPORTER=otlp
 
-stack_started=0 services_started=0 receiver_started=0
-"$HERE/stack.sh" status >/dev/null 2>&1 || stack_started=1
+stack_started=() services_started=0 receiver_started=0
+# only the pieces of the dev stack that are down now are this run's to stop (a piece added to the
+# stack, such as Mailpit, may be all that is missing from an estate already running)
+mapfile -t stack_started < <("$HERE/stack.sh" stopped)
 "$HERE/services.sh" status >/dev/null 2>&1 || services_started=1
 cleanup() {
   (( services_started )) && "$HERE/services.sh" down >/dev/null 2>&1
   restore_foreign
   (( receiver_started )) && stop_by_pidfile otlp-receiver >/dev/null 2>&1
-  (( stack_started )) && "$HERE/stack.sh" down >/dev/null 2>&1
+  (( ${#stack_started[@]} )) && "$HERE/stack.sh" down "${stack_started[@]}" >/dev/null 2>&1
   return 0
 }
 trap cleanup EXIT

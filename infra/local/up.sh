@@ -30,19 +30,19 @@ stop_everything() {
   log up "stopping…"
   stop_by_pidfile load >/dev/null 2>&1 || true
   "$HERE/services.sh" down || true
-  (( started_stack )) && "$HERE/stack.sh" down || true
+  (( started_stack )) && "$HERE/stack.sh" down "${stack_was_down[@]}" || true
 }
 
-# stack_was_running: remembers whether `make up` found the dev stack up already, so Ctrl-C
-# stops only what this run started.
-if "$HERE/stack.sh" status >/dev/null 2>&1; then stack_was_running=1; else stack_was_running=0; fi
+# stack_was_down: the pieces of the dev stack `make up` found stopped, so Ctrl-C stops only what
+# this run started.
+mapfile -t stack_was_down < <("$HERE/stack.sh" stopped)
 
 log up "1/5 fetching dependencies…"
 "$HERE/fetch.sh"
 
 log up "2/5 starting the dev stack…"
 trap stop_everything INT TERM
-(( stack_was_running )) || started_stack=1
+(( ${#stack_was_down[@]} == 0 )) || started_stack=1
 "$HERE/stack.sh" up || { stop_everything; exit 1; }
 
 log up "3/5 migrations, topics, workflow bundle…"
@@ -63,6 +63,7 @@ cat <<SUMMARY
     a token      TOKEN=\$(make -s token CUSTOMER=cust-kim)   (ROLE=admin for KPIs and listings; docs/security.md)
                  curl -H "Authorization: Bearer \$TOKEN" localhost:8080/orders
     Temporal UI  http://localhost:8233   (filter: OrderStatus = "COMPLETED")
+    mail UI      http://localhost:8025   (the demo customers' notifications, Korean and English)
     KPIs         curl -H "Authorization: Bearer \$(make -s token CUSTOMER=ops ROLE=admin)" localhost:8080/analytics/kpis
     logs         $ROOT/.state/logs/<service>.log
     supervised   a process that dies is restarted with backoff ($ROOT/.state/logs/supervisor.log)

@@ -12,7 +12,8 @@
  * | `order.completed` | counter | {order} | `payment.channel` | order activity, on COMPLETED |
  * | `order.duration` | histogram | s | `order.status` (terminal), `payment.channel` | order activity, on a terminal status |
  * | `order.compensations` | counter | {compensation} | `compensation`, `reason` | the compensating activities, when they undid something |
- * | `notification.sent` | counter | {notification} | `channel` (email, sms, push), `event.type` | notification consumer, after commit |
+ * | `notification.sent` | counter | {notification} | `channel` (email, sms, push), `event.type` | notification delivery, once the provider accepted the message (consumers/notification/delivery.ts) |
+ * | `notification.delivery.failures` | counter | {attempt} | `channel`, `event.type`, `error.type` (e.g. ECONNECTION, smtp_550, http_503), `notification.delivery.outcome` (retry, failed) | notification delivery, per failed attempt: a rising rate of `retry` is a provider down, any `failed` is a message lost to the customer |
  * | `consumer.dead_letters` | counter | {record} | `messaging.consumer.group.name`, `reason` (malformed-json, bad-envelope, unknown-type, schema-violation, subject-mismatch, data-exception, integrity-violation, unclassified), `error.class` (permanent, transient-exhausted) | every consumer, once the dead letter is written (platform/record-processor.ts) |
  * | `consumer.retries` | counter | {attempt} | `messaging.consumer.group.name`, `error.class` (transient, permanent, unknown) | every consumer, per failed attempt it will retry: a rising rate with no dead letters is a dependency down |
  * | `messaging.kafka.consumer.lag` | gauge | {message} | `messaging.consumer.group.name`, `messaging.destination.name`, `messaging.destination.partition.id` | every consumer process |
@@ -37,6 +38,7 @@ export const metricNames = {
   orderCompensations: 'order.compensations',
   orderCompensationFailures: 'order.compensation.failures',
   notificationSent: 'notification.sent',
+  notificationDeliveryFailures: 'notification.delivery.failures',
   consumerDeadLetters: 'consumer.dead_letters',
   consumerRetries: 'consumer.retries',
   consumerLag: 'messaging.kafka.consumer.lag',
@@ -60,6 +62,7 @@ export interface BusinessMetrics {
   orderCompensations: Counter;
   orderCompensationFailures: Counter;
   notificationSent: Counter;
+  notificationDeliveryFailures: Counter;
   consumerDeadLetters: Counter;
   consumerRetries: Counter;
   rpcServerDuration: Histogram;
@@ -93,8 +96,12 @@ function create(provider: MeterProvider): BusinessMetrics {
       unit: '{round}',
     }),
     notificationSent: meter.createCounter(metricNames.notificationSent, {
-      description: 'Notifications recorded for customers',
+      description: 'Notifications delivered to customers (accepted by the e-mail relay, SMS or push provider), by channel and event type',
       unit: '{notification}',
+    }),
+    notificationDeliveryFailures: meter.createCounter(metricNames.notificationDeliveryFailures, {
+      description: 'Failed attempts at delivering a notification, by channel, error type and outcome (retry, or failed for good)',
+      unit: '{attempt}',
     }),
     consumerDeadLetters: meter.createCounter(metricNames.consumerDeadLetters, {
       description: 'Records a consumer gave up on and wrote to the dead-letter topic, by group, reason and error class',

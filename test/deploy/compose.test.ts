@@ -154,6 +154,25 @@ test('stop grace covers the drain: workers finish their longest activity, every 
   }
 });
 
+test('Mailpit: the dev stack’s version, its UI on the host’s loopback, and the services deliver to it (SMTP, and the send API for SMS and push)', (t) => {
+  const version = /^VERSION=(\S+)/m.exec(read('infra/local/mailpit/fetch.sh'))![1];
+  const mailpit = compose.services.mailpit;
+  t.is(mailpit.image, `axllent/mailpit:${version}`);
+  t.true(
+    mailpit.ports.some((port: string) => port.startsWith('127.0.0.1:') && port.endsWith(':8025')),
+    'mail UI published on loopback',
+  );
+  t.deepEqual(mailpit.healthcheck.test, ['CMD', '/mailpit', 'readyz']);
+  const environment = composeDocument(interpolate(text, envExample())).services.notification.environment;
+  t.is(environment.SMTP_HOST, 'mailpit');
+  t.is(String(environment.SMTP_PORT), '1025');
+  t.is(new URL(environment.NOTIFICATION_SMS_URL).host, 'mailpit:8025');
+  t.is(new URL(environment.NOTIFICATION_PUSH_URL).host, 'mailpit:8025');
+  t.falsy(environment.SMTP_PASSWORD, 'the relay password is the notification service’s (empty for Mailpit)');
+  t.true('SMTP_PASSWORD' in environment);
+  t.false('SMTP_PASSWORD' in compose.services.order.environment, 'no other service gets the relay password');
+});
+
 test('infrastructure: Kafka and Temporal match the dev stack’s versions; PostgreSQL gets the six databases the URLs name', (t) => {
   const kafkaVersion = /<kafka\.version>([^<]+)</.exec(read('infra/local/kafka/pom.xml'))![1];
   t.is(compose.services.kafka.image, `apache/kafka:${kafkaVersion}`);

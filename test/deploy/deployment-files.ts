@@ -60,16 +60,13 @@ export function processEnvReads(): { read: Set<string>; selfAssigned: Set<string
 }
 
 /**
- * Secrets only one service reads, by the service: compose gives them to it alone (least privilege),
- * not to every service as it does the rest of the configuration.
- */
-/**
  * Secrets only some containers get: the gateway's token secret (and the load generator's, which
- * mints its customers' tokens with it, as `make load` does), the card vault's keys.
+ * mints its customers' tokens with it, as `make load` does), the card vault's keys, the SMTP relay's password.
  */
 export const serviceOnlyVariables: Record<string, string[]> = {
   GATEWAY_JWT_SECRET: ['gateway', 'loadgen'],
   PAYMENT_VAULT_SECRET_KEYS: ['payment-sim'],
+  SMTP_PASSWORD: ['notification'],
 };
 
 /** Every variable a deployment must set: the configuration schema, direct reads, library ones. */

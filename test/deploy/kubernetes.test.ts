@@ -363,7 +363,7 @@ test('the schema check rejects an object Kubernetes would reject', async (t) => 
 
 // ---- the dev overlay's throwaway dependencies, and production's external ones ----------------------
 
-test('dev: Kafka, Temporal and PostgreSQL run in the namespace, match the dev stack, and take connections from the estate', (t) => {
+test('dev: Kafka, Temporal, PostgreSQL and Mailpit run in the namespace, match the dev stack, and take connections from the estate', (t) => {
   const objects = renderOverlay('dev');
   const deployments = ofKind(objects, 'Deployment');
   const byName = (name: string) => deployments.find((deployment) => deployment.metadata.name === name)!;
@@ -385,6 +385,17 @@ test('dev: Kafka, Temporal and PostgreSQL run in the namespace, match the dev st
   t.true(admitted(policies, order, byName('temporal'), 7233));
   t.true(admitted(policies, order, byName('postgres'), 5432));
   t.false(admitted(policies, 'outside', byName('postgres'), 5432));
+  // Mailpit: the dev stack's version, taking the notification service's SMTP and send-API calls
+  const mailpitVersion = /^VERSION=(\S+)/m.exec(read('infra/local/mailpit/fetch.sh'))![1];
+  t.is(containersOf(byName('mailpit'))[0]!.image, `axllent/mailpit:${mailpitVersion}`);
+  const notification = podLabels(byName('notification'));
+  t.true(admitted(policies, notification, byName('mailpit'), 1025));
+  t.true(admitted(policies, notification, byName('mailpit'), 8025));
+  t.false(admitted(policies, 'outside', byName('mailpit'), 8025));
+  const configMap = ofKind(objects, 'ConfigMap').find((object) => object.metadata.name.startsWith('ordersaga-config'))!;
+  t.is(configMap.data!.SMTP_HOST, 'mailpit');
+  t.is(configMap.data!.SMTP_PORT, '1025');
+  t.is(new URL(configMap.data!.NOTIFICATION_SMS_URL!).host, 'mailpit:8025');
 });
 
 test('dev: every Secret a pod needs is generated, with the key it asks for', (t) => {

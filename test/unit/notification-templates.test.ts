@@ -62,13 +62,40 @@ for (const type of notifiedEventTypes()) {
       const email = render(type, locale, 'email')!;
       const sms = render(type, locale, 'sms')!;
       const push = render(type, locale, 'push')!;
-      t.is(email.body, push.body, `${type} ${locale}: email and push share the body`);
+      t.true(email.body.includes(push.body), `${type} ${locale}: the e-mail's text part carries the push body`);
+      t.true(email.html!.includes(`<html lang="${locale}">`), `${type} ${locale}: the HTML part is in the customer's language`);
+      t.true(
+        email.html!.includes(`<h1 style="font-size:20px;margin:0 0 16px">${push.subject}</h1>`),
+        `${type} ${locale}: the HTML part leads with the title`,
+      );
+      t.is(push.html, null);
+      t.is(sms.html, null);
       t.is(sms.body, `[ordersaga] ${push.subject}: ${push.body}`, `${type} ${locale}: SMS = title + body`);
       t.is(email.subject, `[ordersaga] ${push.subject}`);
     }
     t.notDeepEqual(render(type, 'ko', 'email'), render(type, 'en', 'email'), 'the two languages differ');
   });
 }
+
+test('an e-mail has a text and an HTML part, framed in its language: greeting, message, footer', (t) => {
+  const ko = render('order.v1.completed', 'ko', 'email')!;
+  t.is(ko.subject, '[ordersaga] 주문 완료');
+  t.regex(ko.body, /^안녕하세요, 고객님\.\n\n주문 [0-9A-F]{8}이\(가\) 완료되었습니다\./);
+  t.regex(ko.body, /\n--\n본 메일은 발신 전용입니다/);
+  t.regex(ko.html!, /<p style="[^"]*">안녕하세요, 고객님\.<\/p>/);
+  const en = render('order.v1.completed', 'en', 'email')!;
+  t.is(en.subject, '[ordersaga] Order complete');
+  t.regex(en.body, /^Hello,\n\nOrder [0-9A-F]{8} is complete\./);
+  t.regex(en.html!, /^<!doctype html>\n<html lang="en">/);
+  t.false(HANGUL.test(en.html!), 'nothing Korean in the English e-mail');
+});
+
+test("the HTML part escapes what it quotes from an event (a carrier's name is data, not markup)", (t) => {
+  const data = { ...samples['fulfillment.v1.scheduled'], carrier: '<script>alert(1)</script> & co' };
+  const html = renderNotification('fulfillment.v1.scheduled', data, 'en', 'email')!.html!;
+  t.false(html.includes('<script>'));
+  t.true(html.includes('&lt;script&gt;alert(1)&lt;/script&gt; &amp; co'));
+});
 
 test('events customers are not told about render nothing, in any locale or channel', (t) => {
   for (const type of internalEventTypes) {
