@@ -9,6 +9,9 @@
  * GATEWAY_FUZZ_RUNS sets the number of requests (default 3000); the tally by status is logged
  * (`npx ava test/unit/gateway-fuzz.test.ts --verbose`), and is the one in docs/security.md.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { createGatewayApp } from '../../gateway/app.js';
@@ -33,7 +36,14 @@ test('hostile requests: no 5xx, no hang, no cross-customer read', async (t) => {
     list: () => Promise.resolve({ deadLetters: [], unreadable: [] }),
     replay: (selection) => Promise.resolve({ dryRun: selection.dryRun, read: 0, replayed: [], skipped: [] }),
   };
-  const gateway = createGatewayApp(gatewayOptions(standIns, { GATEWAY_BODY_LIMIT_BYTES: BODY_LIMIT, deadLetters }));
+  // A built console of its own, so the fuzz does not depend on `npm run console:build` having run (its
+  // absence is a 503 by design: test/unit/gateway-console.test.ts).
+  const consoleDirectory = mkdtempSync(join(tmpdir(), 'fuzz-console-'));
+  writeFileSync(join(consoleDirectory, 'index.html'), '<!doctype html><title>console</title>');
+  t.teardown(() => rmSync(consoleDirectory, { recursive: true, force: true }));
+  const gateway = createGatewayApp(
+    gatewayOptions(standIns, { GATEWAY_BODY_LIMIT_BYTES: BODY_LIMIT, GATEWAY_CONSOLE_DIR: consoleDirectory, deadLetters }),
+  );
   const alice = 'cust-fuzz-alice';
   const bob = 'cust-fuzz-bob';
   const aliceOrders = [standIns.addOrder(alice), standIns.addOrder(alice)];
