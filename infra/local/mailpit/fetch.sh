@@ -67,9 +67,18 @@ cp -r "$cached" "$src"
 chmod -R u+w "$src"
 cp "$HERE/ui-package-lock.json" "$src/package-lock.json"
 env -C "$src" npm pkg set dependencies.rapidoc=^9.3.8
+# The binary embeds the UI, so its own packages wait for the UI build; its dependencies do not (the
+# pure-Go SQLite alone is minutes of compiling). They compile into Go's build cache meanwhile, while
+# npm mostly waits on the registry, and the final go build links what is already there.
+warm_log="$DIR/go-deps.log"
+(env -C "$src" go list -e -deps -f '{{if not .Standard}}{{with .Module}}{{if ne .Path "'"$MODULE"'"}}{{$.ImportPath}}{{end}}{{end}}{{end}}' . |
+  xargs env -C "$src" CGO_ENABLED=0 go build) >"$warm_log" 2>&1 &
+warm_job=$!
 step "installing the web UI's npm packages (the locked versions)" env -C "$src" npm install --no-save --no-audit --no-fund --loglevel=error
 step "building the web UI (esbuild)" env -C "$src" npm run build
 [[ -f "$src/server/ui/dist/app.js" ]] || die "$NAME" "the UI build produced no server/ui/dist/app.js (see $BUILD_LOG)"
+# A failed warm-up only costs time: the build below compiles whatever is missing and reports errors.
+step "compiling the binary's dependencies (go build, started beside npm)" tail --pid="$warm_job" -f /dev/null
 step "building the binary (go build)" env -C "$src" CGO_ENABLED=0 \
   go build -ldflags "-s -w -X $MODULE/config.Version=$VERSION" -o "$BIN.tmp" .
 mv "$BIN.tmp" "$BIN"
