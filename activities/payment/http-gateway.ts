@@ -158,6 +158,29 @@ export class HttpPaymentGateway implements PaymentGateway {
   }
 
   /**
+   * Refunds a settled payment (after the goods were lost: activities/order/shipment-loss.ts), on this
+   * line whatever line authorized it: the TCP 전문 has no refund message, and both lines book in one
+   * ledger. Idempotent at the gateway: refunding a refunded payment answers it again. A payment in
+   * another state (voided, reversed) is a non-retryable error: nothing is charged, nothing to return.
+   */
+  async refund(payment: { orderId: string; paymentId: string; reason: string }): Promise<{ refundedAt: string }> {
+    const what = `refund of payment ${payment.paymentId} (order ${payment.orderId})`;
+    let answer: Awaited<ReturnType<typeof callService>>;
+    try {
+      answer = await callService(SERVICE, `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId)}/refund`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: payment.reason.slice(0, 200) }),
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new PaymentGatewayError(this.channel, true, `${what}: ${(error as Error).message}`);
+    }
+    if (answer.status !== 200) throw this.failure(what, answer.status, answer.body);
+    return { refundedAt: (answer.body as { refundedAt?: string }).refundedAt ?? new Date().toISOString() };
+  }
+
+  /**
    * 망취소 of the attempt whose answer never came. A failure here is logged, not thrown: the caller
    * reports a retryable error either way, and the next attempt reverses this one again before it
    * asks for an approval.

@@ -1,22 +1,41 @@
-/** The fulfillment service: Temporal worker on task queue `fulfillment`, and its HTTP API. */
+/**
+ * The fulfillment service: Temporal worker on task queue `fulfillment` (the saga's shipment steps,
+ * and each shipment's own ShipmentWorkflow on the carrier's clock), and its HTTP API.
+ */
 import { createFulfillmentActivities } from '../../activities/fulfillment/activities.js';
 import { FulfillmentStore } from '../../activities/fulfillment/store.js';
 import { config } from '../../platform/config.js';
 import { FaultBook, faultApi, withFaults } from '../../platform/faults.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
+import { connectClient } from '../../platform/temporal.js';
 import { runWorkerService } from '../../platform/worker-service.js';
 import { createFulfillmentApi } from './api.js';
+import { shipmentRuns, shipmentWorkflowCode } from './shipment-runs.js';
 
 // Faults injected on demand (PUT /admin/faults, platform/faults.ts): the chaos suite slows steps with them.
 const faults = new FaultBook();
+const env = config();
 
 await runWorkerService({
   service: 'fulfillment',
-  databaseUrl: config().FULFILLMENT_DATABASE_URL,
+  databaseUrl: env.FULFILLMENT_DATABASE_URL,
   databaseName: 'fulfillment',
   taskQueue: taskQueues.fulfillment,
-  port: config().FULFILLMENT_PORT,
+  port: env.FULFILLMENT_PORT,
   openStore: (db) => new FulfillmentStore(db),
-  activities: (store, events) => withFaults(createFulfillmentActivities(store, events), faults),
+  // A Temporal client to start each scheduled shipment's workflow.
+  openParts: async () => {
+    const temporal = await connectClient();
+    return { parts: { temporal }, stops: [() => temporal.connection.close()] };
+  },
+  workflows: shipmentWorkflowCode,
+  activities: (store, events, { temporal }) =>
+    withFaults(
+      createFulfillmentActivities(store, events, {
+        runs: shipmentRuns(temporal),
+        clock: { pickupAfterMs: env.CARRIER_PICKUP_AFTER_MS, transitMs: env.CARRIER_TRANSIT_MS },
+      }),
+      faults,
+    ),
   api: (deps) => createFulfillmentApi(deps).route('/', faultApi(faults)),
 });
