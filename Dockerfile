@@ -27,8 +27,8 @@ COPY gateway ./gateway
 COPY payment-sim ./payment-sim
 COPY consumers ./consumers
 COPY infra/setup ./infra/setup
-# `npm run bundle` builds dist/workflow-bundle.js with the tracing plugin's workflow interceptors
-# inside (workers/order/bundle.ts), so the order worker starts in about a second and its workflow
+# `npm run bundle` builds dist/workflow-bundle.js and dist/shipment-workflow-bundle.js with the tracing plugin's workflow interceptors
+# inside (workers/order/bundle.ts), so the order and fulfillment workers start in about a second and their workflow
 # spans keep flowing. Tests never ship in the image.
 RUN npm run bundle \
  && find . -path ./node_modules -prune -o -name '*.test.ts' -print -delete
