@@ -64,14 +64,14 @@ export async function ensureTopics(kafka: Kafka): Promise<string[]> {
 }
 
 /**
- * Creates topics and returns once every partition is served by its leader. `waitForLeaders` alone
- * is not enough on a KRaft broker: leaders are elected in the controller's metadata before the
- * broker that leads a partition has loaded it, and a produce in that window fails with "This server
- * does not host this topic-partition" (seen in CI right after a test created its topics). A
- * ListOffsets answered for every partition is the broker itself saying it serves them.
+ * Creates topics and returns once every partition is served by its leader. kafkajs' own
+ * `waitForLeaders` is not enough on a busy KRaft broker: its metadata poll retries only "leader not
+ * available", and a broker that has not loaded a new topic yet answers "This server does not host
+ * this topic-partition", which it throws (seen in CI, and here under load, right after a test created
+ * its topics). A ListOffsets answered for every partition is the broker itself saying it serves them.
  */
 export async function createServedTopics(admin: Admin, specs: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: specs });
+  await admin.createTopics({ waitForLeaders: false, topics: specs });
   const deadline = Date.now() + timeoutMs;
   for (const { topic, numPartitions } of specs) {
     for (;;) {
