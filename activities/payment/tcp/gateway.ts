@@ -122,7 +122,7 @@ export class TcpPaymentGateway implements PaymentGateway {
       outcome = result.outcome;
       return result;
     } finally {
-      businessMetrics().paymentAuthorized.add(1, { channel: this.channel, outcome });
+      businessMetrics().paymentClientAuthorizations.add(1, { channel: this.channel, outcome });
     }
   }
 
