@@ -38,7 +38,11 @@ export interface ShipmentRuns {
   start(input: ShipmentWorkflowInput): Promise<void>;
 }
 
-export function createFulfillmentActivities(store: FulfillmentStore, events: EventPublisher, carrier: { runs: ShipmentRuns; clock: CarrierClock }) {
+export function createFulfillmentActivities(
+  store: FulfillmentStore,
+  events: EventPublisher,
+  carrier: { runs: ShipmentRuns; clock: CarrierClock },
+) {
   return {
     async scheduleShipment(input: ScheduleShipmentInput): Promise<Shipment> {
       if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
@@ -72,7 +76,12 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
       // The shipment's life goes on in its own workflow; the saga completes on SCHEDULED. A shipment
       // the saga's undo already cancelled (this is a late retry) has no life to live.
       if (shipment.status !== 'CANCELLED') {
-        await carrier.runs.start({ shipmentId: shipment.shipmentId, orderId: input.orderId, customerId: input.customerId, clock: carrier.clock });
+        await carrier.runs.start({
+          shipmentId: shipment.shipmentId,
+          orderId: input.orderId,
+          customerId: input.customerId,
+          clock: carrier.clock,
+        });
       }
       return shipment;
     },
@@ -107,7 +116,12 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
         ? { status: 'LOST', reason: `the carrier lost the parcel on its way to postal code ${before.address.postalCode}` }
         : { status: 'DELIVERED' };
       const shipment = await store.arrive(input.shipmentId, outcome);
-      const ref = { orderId: shipment.orderId, customerId: shipment.customerId, shipmentId: shipment.shipmentId, carrier: shipment.carrier };
+      const ref = {
+        orderId: shipment.orderId,
+        customerId: shipment.customerId,
+        shipmentId: shipment.shipmentId,
+        carrier: shipment.carrier,
+      };
       if (shipment.status === 'DELIVERED') {
         await events.emit('fulfillment.v1.delivered', { ...ref, scheduledAt: shipment.scheduledAt, deliveredAt: shipment.deliveredAt! });
         return { status: 'DELIVERED' };

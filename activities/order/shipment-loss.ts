@@ -42,7 +42,10 @@ export function createShipmentLossActivities(store: OrderStore, refunds: Payment
         });
         if (refunded) {
           businessMetrics().orderCompensations.add(1, { compensation: 'refund_payment', reason: 'shipment_lost' });
-          log.info({ orderId: order.orderId, shipmentId: input.shipmentId, paymentId: order.paymentId }, 'order REFUNDED: the parcel was lost');
+          log.info(
+            { orderId: order.orderId, shipmentId: input.shipmentId, paymentId: order.paymentId },
+            'order REFUNDED: the parcel was lost',
+          );
         }
       } catch (error) {
         if (error instanceof OrderNotRefundableError || (error instanceof PaymentGatewayError && !error.retryable)) {

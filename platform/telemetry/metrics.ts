@@ -60,7 +60,9 @@ const METER = 'ordersaga';
 /** From a quick approval (well under a second) to a saga whose payment retries run out (about 15 s) and beyond. */
 const ORDER_DURATION_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300];
 /** From the demo carrier's seconds to a production carrier's week and more. */
-const DELIVERY_DURATION_BUCKETS_S = [5, 10, 15, 20, 30, 45, 60, 120, 300, 900, 3600, 21_600, 43_200, 86_400, 172_800, 259_200, 432_000, 604_800, 1_209_600];
+const DELIVERY_DURATION_BUCKETS_S = [
+  5, 10, 15, 20, 30, 45, 60, 120, 300, 900, 3600, 21_600, 43_200, 86_400, 172_800, 259_200, 432_000, 604_800, 1_209_600,
+];
 const RPC_DURATION_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 export interface BusinessMetrics {

@@ -190,7 +190,7 @@ test('orders.terminal: a refund after COMPLETED (a lost parcel) is not a second 
   });
   const orders = [order('refunded', ['COMPLETED', 'REFUNDED']), order('twice', ['COMPLETED', 'CANCELLED'])];
   const snapshot = { asOf, orders: new Map(orders.map((row) => [row.orderId, row])) };
-  const { violations } = everyOrderTerminal.check(snapshot as never, { graceMs: 60_000 } as never);
+  const { violations } = everyOrderTerminal.check(snapshot as never, { graceMs: 60_000 });
   t.deepEqual(
     violations.map((violation) => [violation.orderId, violation.message]),
     [['twice', 'order twice (CANCELLED): its history ends more than once: COMPLETED, CANCELLED']],

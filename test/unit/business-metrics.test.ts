@@ -39,7 +39,13 @@ async function recorded(name: string, matches: (attributes: Record<string, unkno
 
 test.serial('payment-sim counts payment.authorized per line and outcome, where it decides', async (t) => {
   const simulator = new PaymentSimulator();
-  const request = (cardNumber: string) => ({ orderId: randomUUID(), amountMinor: 10_000, currency: 'KRW' as const, cardNumber, installmentMonths: 0 });
+  const request = (cardNumber: string) => ({
+    orderId: randomUUID(),
+    amountMinor: 10_000,
+    currency: 'KRW' as const,
+    cardNumber,
+    installmentMonths: 0,
+  });
   const before = {
     httpApproved: await sum(metricNames.paymentAuthorized, (a) => a.channel === 'http' && a.outcome === 'approved'),
     tcpDeclined: await sum(metricNames.paymentAuthorized, (a) => a.channel === 'tcp' && a.outcome === 'declined'),

@@ -111,7 +111,7 @@ function shipment(clock = { pickupAfterMs: 300, transitMs: 500 }): ShipmentWorkf
 
 async function run(t: { context: { env: TestWorkflowEnvironment } }, input: ShipmentWorkflowInput): Promise<ShipmentState> {
   await shipmentRuns(t.context.env.client).start(input);
-  return t.context.env.client.workflow.getHandle(input.shipmentId).result();
+  return (await t.context.env.client.workflow.getHandle(input.shipmentId).result()) as ShipmentState;
 }
 
 test('a shipment is picked up after the pickup wait and delivered after the transit', async (t) => {
