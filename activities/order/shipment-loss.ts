@@ -27,6 +27,10 @@ export function createShipmentLossActivities(store: OrderStore, refunds: Payment
       if (order.paymentId === null || order.amountMinor === null || order.currency === null) {
         throw ApplicationFailure.nonRetryable(`order ${input.orderId} holds no payment to refund`, 'OrderNotRefundable');
       }
+      // Checked before the gateway is asked: money goes back only for an order whose saga completed.
+      if (order.status !== 'COMPLETED' && order.status !== 'REFUNDED') {
+        throw ApplicationFailure.nonRetryable(new OrderNotRefundableError(order.orderId, order.status).message, 'OrderNotRefundable');
+      }
       try {
         await refunds.refund({ orderId: order.orderId, paymentId: order.paymentId, reason: input.reason });
         const { refunded } = await store.recordRefund(order.orderId, input.reason);
