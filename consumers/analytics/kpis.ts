@@ -28,8 +28,9 @@ export async function readKpis(db: Database): Promise<Kpis> {
     ),
     readDeclineRates(db),
     db.query<{ completed: number; mean: number | null; p50: number | null; p95: number | null; p99: number | null; max: number | null }>(
+      // A REFUNDED order's saga completed too (its refund came after, and terminal_at stays the saga's end).
       `WITH l AS (SELECT extract(epoch FROM terminal_at - accepted_at) * 1000 AS ms FROM order_facts
-                  WHERE status = 'COMPLETED' AND accepted_at IS NOT NULL AND terminal_at IS NOT NULL)
+                  WHERE status IN ('COMPLETED', 'REFUNDED') AND accepted_at IS NOT NULL AND terminal_at IS NOT NULL)
        SELECT count(*)::int AS completed, round(avg(ms))::float8 AS mean,
               round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::float8 AS p50,
               round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms))::float8 AS p95,
