@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { audit } from '../../infra/checks/auditor.js';
+import { shipmentMatchesOrderStatus } from '../../infra/checks/rules/shipments.js';
 import { everyOrderTerminal } from '../../infra/checks/rules/terminal.js';
 import type { Endpoints } from '../../infra/checks/sources.js';
 
@@ -195,4 +196,27 @@ test('orders.terminal: a refund after COMPLETED (a lost parcel) is not a second 
     violations.map((violation) => [violation.orderId, violation.message]),
     [['twice', 'order twice (CANCELLED): its history ends more than once: COMPLETED, CANCELLED']],
   );
+});
+
+test('shipments.matchOrderStatus: a REFUNDED order has a LOST shipment; a delivered one counts as live for a COMPLETED order', (t) => {
+  const asOf = Date.parse('2026-01-01T12:00:00Z');
+  const order = (orderId: string, status: string) => ({
+    orderId,
+    status,
+    acceptedAt: '2026-01-01T11:00:00Z',
+    history: [{ status, at: '2026-01-01T11:01:00Z' }],
+  });
+  const orders = [order('delivered', 'COMPLETED'), order('refunded', 'REFUNDED'), order('refunded-unlost', 'REFUNDED')];
+  const shipment = (orderId: string, status: string) => ({ shipmentId: `shp_${orderId}`, orderId, status });
+  const snapshot = {
+    asOf,
+    orders: new Map(orders.map((row) => [row.orderId, row])),
+    shipments: [shipment('delivered', 'DELIVERED'), shipment('refunded', 'LOST'), shipment('refunded-unlost', 'CANCELLED')],
+  };
+  const { violations } = shipmentMatchesOrderStatus.check(snapshot as never, { graceMs: 60_000 });
+  t.deepEqual(
+    violations.map((violation) => violation.orderId),
+    ['refunded-unlost'],
+  );
+  t.regex(violations[0]!.message, /refunded, but no shipment of it was lost/);
 });
