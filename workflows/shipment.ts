@@ -3,15 +3,18 @@
  * carrier's clock (docs/saga.md#a-shipments-life). Run by the fulfillment worker; started by the
  * `scheduleShipment` activity with the shipment id as workflow id.
  *
- *   wait for pickup → SHIPPED → wait for the transit → DELIVERED
- *                                                   └→ LOST → the order service refunds the order
+ *   wait for pickup → the order COMPLETED? → SHIPPED → wait for the transit → DELIVERED
+ *                                                                        └→ LOST → the order service refunds the order
  *
- * The waits are durable timers: a worker restart, or a week-long transit, changes nothing. The saga
- * has ended (COMPLETED) before any of this; a loss is compensated here, after the fact.
+ * The waits are durable timers: a worker restart, or a week-long transit, changes nothing. The
+ * carrier takes the parcel only once the order's saga has COMPLETED: a saga whose schedule step
+ * timed out may still fail and undo the shipment, and goods must not leave for a failed order. A
+ * loss is compensated here, after the saga, by a refund.
  */
 import { type ActivityOptions, proxyActivities, type RetryPolicy, setHandler, sleep } from '@temporalio/workflow';
 import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
 import type { ShipmentLossActivities } from '../activities/order/shipment-loss.js';
+import { isTerminal } from '../platform/contracts/order.js';
 import { type ShipmentState, shipmentStateQuery, type ShipmentWorkflowInput } from '../platform/contracts/shipment.js';
 import { taskQueues } from '../platform/contracts/workflow.js';
 
@@ -32,6 +35,11 @@ export async function ShipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
   setHandler(shipmentStateQuery, () => state);
 
   await sleep(clock.pickupAfterMs);
+  const saga = await sagaOutcome(orderId);
+  if (saga !== 'COMPLETED') {
+    state.abandoned = `the order ended ${saga}: its saga undoes the shipment`;
+    return state;
+  }
   state.status = await carrier.pickUpShipment({ shipmentId });
   // Anything but SHIPPED: the saga's undo cancelled it before pickup, or (a second run) it is past that.
   if (state.status !== 'SHIPPED') return state;
@@ -45,4 +53,15 @@ export async function ShipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
     state.refund = 'done';
   }
   return state;
+}
+
+/** Waits (durably, backing off to a minute) until the order's saga has ended; COMPLETED or how it ended. */
+async function sagaOutcome(orderId: string): Promise<string> {
+  for (let pause = 1000; ; pause = Math.min(pause * 2, 60_000)) {
+    const status = await afterSale.orderStatusForShipment({ orderId });
+    // REFUNDED comes only after COMPLETED (a second run of a lost shipment).
+    if (status === 'COMPLETED' || status === 'REFUNDED') return 'COMPLETED';
+    if (isTerminal(status)) return status;
+    await sleep(pause);
+  }
 }

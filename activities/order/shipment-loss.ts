@@ -1,7 +1,8 @@
 /**
- * The after-sale compensation (task queue `orders`, run by the order worker, which holds the orders
- * and the payment lines): when the carrier loses a parcel, ShipmentWorkflow asks for the order's
- * refund. The payment is refunded through the payment line, then the order moves COMPLETED →
+ * What ShipmentWorkflow asks of the order service (task queue `orders`, run by the order worker,
+ * which holds the orders and the payment lines): the order's status, so the carrier takes a parcel
+ * only once its saga has completed (until then the saga may still undo the shipment); and the
+ * after-sale compensation: when the carrier loses a parcel, the order's refund. The payment is refunded through the payment line, then the order moves COMPLETED →
  * REFUNDED (`order.v1.refunded`). Every step is idempotent, so the workflow retries until done.
  * docs/saga.md#a-shipments-life.
  */
@@ -10,6 +11,7 @@ import type { EventPublisher } from '../../platform/kafka.js';
 import { logger } from '../../platform/logger.js';
 import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import { PaymentGatewayError } from '../payment/gateway.js';
+import type { OrderStatus } from '../../platform/contracts/order.js';
 import { OrderNotRefundableError, type OrderStore } from './store.js';
 
 /** The line that takes refunds (payment-sim's HTTP API: activities/payment/http-gateway.ts). */
@@ -21,6 +23,13 @@ const log = logger('order');
 
 export function createShipmentLossActivities(store: OrderStore, refunds: PaymentRefunds, events: EventPublisher) {
   return {
+    /** The order's status as the order service recorded it. */
+    async orderStatusForShipment(input: { orderId: string }): Promise<OrderStatus> {
+      const order = await store.find(input.orderId);
+      if (!order) throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'UnknownOrder');
+      return order.status;
+    },
+
     async refundLostShipment(input: { orderId: string; customerId: string; shipmentId: string; reason: string }): Promise<void> {
       const order = await store.find(input.orderId);
       if (!order) throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'UnknownOrder');

@@ -3,7 +3,7 @@
  * workflow's input and id, and the query that answers its progress. The workflow bundle imports it,
  * so it holds types and definitions only. docs/saga.md#a-shipments-life tells the story.
  *
- *   SCHEDULED ──pickup──▶ SHIPPED ──transit──▶ DELIVERED
+ *   SCHEDULED ──the order COMPLETED, pickup──▶ SHIPPED ──transit──▶ DELIVERED
  *       │                    └───────────────▶ LOST (the order is refunded: REFUNDED)
  *       └─ the saga's undo ─▶ CANCELLED (only before pickup)
  */
@@ -44,6 +44,11 @@ export interface ShipmentState {
   status: ShipmentStatus;
   /** After a loss: whether the order's refund is done (it is retried until it is). */
   refund?: 'pending' | 'done';
+  /**
+   * Why the carrier never took it: the order's saga ended without completing (its undo cancels the
+   * shipment; the carrier must not take it meanwhile).
+   */
+  abandoned?: string;
 }
 
 export const shipmentStateQuery = defineQuery<ShipmentState>('shipmentState');

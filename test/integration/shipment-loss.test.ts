@@ -78,12 +78,14 @@ const reason = 'the carrier lost the parcel on its way to postal code 44444';
 test('a lost parcel refunds the payment at the gateway and moves the order COMPLETED → REFUNDED; a retry changes nothing', async (t) => {
   const { orderId, paymentId } = await paidOrder();
   const input = { orderId, customerId: 'cust-test', shipmentId: `shp_${orderId}`, reason };
+  t.is(await activities.orderStatusForShipment({ orderId }), 'COMPLETED', 'what the carrier waits for before pickup');
   await activities.refundLostShipment(input);
   await activities.refundLostShipment(input);
 
   t.like(sim.simulator.ledger.find(paymentId), { status: 'refunded', cancelReason: reason });
   const order = await store.find(orderId);
   t.is(order?.status, 'REFUNDED');
+  t.is(await activities.orderStatusForShipment({ orderId }), 'REFUNDED');
   t.deepEqual(
     order?.history.map((entry) => entry.status),
     ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED', 'REFUNDED'],

@@ -1,7 +1,8 @@
 /**
  * ShipmentWorkflow (workflows/shipment.ts) on a real Temporal dev server, with in-memory carrier and
- * refund activities: delivered, lost and refunded (the refund retried until done), cancelled before
- * pickup, and started twice under one shipment id. The carrier's clock is part of the input, so the
+ * order-service activities: delivered, lost and refunded (the refund retried until done), cancelled
+ * before pickup, no pickup before the order completed nor for an order that failed, and started
+ * twice under one shipment id. The carrier's clock is part of the input, so the
  * durable timers run in tenths of a second here (@temporalio/testing's time-skipping server is a
  * separate download this machine cannot make; the dev server is what the other workflow tests use).
  */
@@ -18,6 +19,7 @@ import {
   type ShipmentStatus,
   type ShipmentWorkflowInput,
 } from '../../platform/contracts/shipment.js';
+import type { OrderStatus } from '../../platform/contracts/order.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
 import { shipmentRuns, shipmentWorkflowCode } from '../../workers/fulfillment/shipment-runs.js';
 import { eventually } from '../support/estate.js';
@@ -32,6 +34,8 @@ class FakeCarrier {
   readonly lost = new Set<string>();
   /** Refund attempts that fail before one succeeds, per shipment. */
   readonly refundFailures = new Map<string, number>();
+  /** The order statuses the order service answers, one per ask (the last repeats); COMPLETED by default. */
+  readonly orderStatuses = new Map<string, OrderStatus[]>();
 
   callsFor(shipmentId: string): string[] {
     return this.calls.filter((call) => call.shipmentId === shipmentId).map((call) => call.activity);
@@ -52,6 +56,12 @@ class FakeCarrier {
 
   refunds(): ShipmentLossActivities {
     return {
+      orderStatusForShipment: async ({ orderId }) => {
+        const shipmentId = `shp_${orderId}`;
+        this.calls.push({ shipmentId, activity: 'orderStatusForShipment', at: Date.now() });
+        const answers = this.orderStatuses.get(shipmentId) ?? ['COMPLETED'];
+        return answers.length > 1 ? answers.shift()! : answers[0]!;
+      },
       refundLostShipment: async ({ shipmentId, reason }) => {
         this.calls.push({ shipmentId, activity: `refundLostShipment:${reason}`, at: Date.now() });
         const left = this.refundFailures.get(shipmentId) ?? 0;
@@ -119,8 +129,8 @@ test('a shipment is picked up after the pickup wait and delivered after the tran
   const started = Date.now();
   const state = await run(t, input);
   t.deepEqual(state, { shipmentId: input.shipmentId, orderId: input.orderId, status: 'DELIVERED' });
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['pickUpShipment', 'completeTransit']);
-  const [pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'pickUpShipment', 'completeTransit']);
+  const [, pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
   t.true(pickup!.at - started >= input.clock.pickupAfterMs, 'no pickup before the pickup wait');
   t.true(arrival!.at - pickup!.at >= input.clock.transitMs, 'no arrival before the transit');
 });
@@ -144,6 +154,7 @@ test('a lost parcel has the order refunded, and the refund is retried until it i
   const state = await run(t, input);
   t.deepEqual(state, { shipmentId: input.shipmentId, orderId: input.orderId, status: 'LOST', refund: 'done' });
   t.deepEqual(t.context.carrier.callsFor(input.shipmentId), [
+    'orderStatusForShipment',
     'pickUpShipment',
     'completeTransit',
     ...Array.from({ length: 3 }, () => 'refundLostShipment:the carrier lost the parcel'),
@@ -155,7 +166,29 @@ test('a shipment the saga cancelled before pickup ends CANCELLED without a trans
   t.context.carrier.cancelled.add(input.shipmentId);
   const state = await run(t, input);
   t.is(state.status, 'CANCELLED');
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['pickUpShipment']);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'pickUpShipment']);
+});
+
+test('the carrier waits for the order to complete before it takes the parcel', async (t) => {
+  const input = shipment({ pickupAfterMs: 0, transitMs: 0 });
+  t.context.carrier.orderStatuses.set(input.shipmentId, ['SHIPMENT_SCHEDULED', 'SHIPMENT_SCHEDULED', 'COMPLETED']);
+  const state = await run(t, input);
+  t.is(state.status, 'DELIVERED');
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), [
+    'orderStatusForShipment',
+    'orderStatusForShipment',
+    'orderStatusForShipment',
+    'pickUpShipment',
+    'completeTransit',
+  ]);
+});
+
+test('a shipment whose order failed (the saga undoes it) is never taken by the carrier', async (t) => {
+  const input = shipment({ pickupAfterMs: 0, transitMs: 0 });
+  t.context.carrier.orderStatuses.set(input.shipmentId, ['SHIPMENT_SCHEDULED', 'FAILED']);
+  const state = await run(t, input);
+  t.like(state, { status: 'SCHEDULED', abandoned: 'the order ended FAILED: its saga undoes the shipment' });
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'orderStatusForShipment']);
 });
 
 test('starting the same shipment twice (a retried schedule) runs one carrier run, also after it finished', async (t) => {
@@ -173,5 +206,5 @@ test('starting the same shipment twice (a retried schedule) runs one carrier run
     return listed.executions.some((execution) => execution.closeTime) ? listed.executions : undefined;
   });
   t.is(executions.length, 1);
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['pickUpShipment', 'completeTransit']);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'pickUpShipment', 'completeTransit']);
 });
