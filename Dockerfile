@@ -42,9 +42,9 @@ COPY loadgen ./loadgen
 COPY infra/programs/setup ./infra/programs/setup
 # the estate's one list, which setup reads (infra/estate.ts)
 COPY infra/estate.json infra/estate.ts ./infra/
-# `npm run bundle` builds dist/workflow-bundle.js with the tracing plugin's workflow interceptors
-# inside (workers/order/bundle.ts), so the order worker starts in about a second and its workflow
-# spans keep flowing. Tests never ship in the image.
+# `npm run bundle` builds dist/workflow-bundle.js and dist/shipment-workflow-bundle.js with the tracing
+# plugin's workflow interceptors inside (workers/order/bundle.ts), so the order and fulfillment workers
+# start in about a second and their workflow spans keep flowing. Tests never ship in the image.
 RUN npm run bundle \
  && find . -path ./node_modules -prune -o -name '*.test.ts' -print -delete
 

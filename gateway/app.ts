@@ -386,10 +386,37 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   });
 
   app.openapi(readOrderRoute, async (c) => {
-    const owned = await ownOrder(c, c.req.valid('param').orderId);
+    const { orderId } = c.req.valid('param');
+    const owned = await ownOrder(c, orderId);
     if ('answer' in owned) return owned.answer as never;
-    return c.json(owned.order, 200) as never;
+    const shipment = await shipmentProgress(c, orderId);
+    return c.json({ ...owned.order, ...(shipment === undefined ? {} : { shipment }) }, 200) as never;
   });
+
+  /**
+   * The order's shipment as its progress (status and the time of each step), from fulfillment;
+   * null when the order has none; undefined when fulfillment did not answer, and the order is
+   * answered without it (the order is what was asked for).
+   */
+  async function shipmentProgress(c: Context, orderId: string): Promise<Record<string, unknown> | null | undefined> {
+    try {
+      const answer = await callService('fulfillment', `${options.FULFILLMENT_URL}/shipments?${new URLSearchParams({ orderId })}`, {
+        headers: { 'x-request-id': c.get('requestId') },
+      });
+      if (answer.status !== 200) return undefined;
+      const found = (answer.body as { shipments: Record<string, unknown>[] }).shipments[0];
+      if (!found) return null;
+      const { shipmentId, status, carrier, estimatedDelivery, scheduledAt, shippedAt, deliveredAt, lostAt } = found;
+      return Object.fromEntries(
+        Object.entries({ shipmentId, status, carrier, estimatedDelivery, scheduledAt, shippedAt, deliveredAt, lostAt }).filter(
+          ([, value]) => value !== undefined,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
+      return undefined;
+    }
+  }
 
   app.openapi(cancelOrderRoute, async (c) => {
     const { orderId } = c.req.valid('param');

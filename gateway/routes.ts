@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { cancelRequestSchema, orderRequestSchema, orderStatuses, paymentChannels } from '../platform/contracts/order.js';
+import { shipmentStatuses } from '../platform/contracts/shipment.js';
 import { faultPlanSchema } from '../platform/faults.js';
 import { roles, tokenClaimsSchema } from '../platform/identity.js';
 
@@ -92,6 +93,23 @@ const orderViewSchema = z
     reason: z.string().nullable(),
     acceptedAt: z.string(),
     history: z.array(z.object({ status: z.enum(orderStatuses), at: z.string() })),
+    shipment: z
+      .object({
+        shipmentId: z.string(),
+        status: z.enum(shipmentStatuses),
+        carrier: z.string(),
+        estimatedDelivery: z.string(),
+        scheduledAt: z.string(),
+        shippedAt: z.string().optional(),
+        deliveredAt: z.string().optional(),
+        lostAt: z.string().optional(),
+      })
+      .nullable()
+      .optional()
+      .openapi('ShipmentProgress', {
+        description:
+          "The shipment's progress (ShipmentWorkflow): SCHEDULED → SHIPPED → DELIVERED (or LOST, and the order is REFUNDED), with the time of each step; null before one is scheduled; absent when fulfillment did not answer",
+      }),
   })
   .openapi('Order');
 
@@ -163,7 +181,7 @@ export const listOrdersRoute = createRoute({
 export const readOrderRoute = createRoute({
   method: 'get',
   path: '/orders/{orderId}',
-  summary: 'One order with its status history',
+  summary: "One order with its status history and its shipment's progress",
   security,
   request: { params: orderIdParams },
   responses: {

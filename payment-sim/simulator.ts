@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { config } from '../platform/config.js';
+import { businessMetrics } from '../platform/telemetry/metrics.js';
 import { cardTokenSchema, type PaymentChannel } from '../platform/contracts/order.js';
 import { declineMessages, type DeclineCode } from '../platform/contracts/decline-codes.js';
 import { attemptKeyOf, PaymentLedger, type Payment, type Refusal } from './ledger.js';
@@ -89,7 +90,10 @@ export class PaymentSimulator {
 
   authorize(input: AuthorizationInput, channel: PaymentChannel): AuthorizationOutcome {
     const roll = this.scenarios.roll(channel);
-    return { answer: this.decide(input, channel, roll), latencyMs: roll.latencyMs, hold: roll.timeout };
+    const answer = this.decide(input, channel, roll);
+    // `payment.authorized`: the gateway's count of its decisions, per line (platform/telemetry/metrics.ts).
+    businessMetrics().paymentAuthorized.add(1, { channel, outcome: outcomeOf(answer) });
+    return { answer, latencyMs: roll.latencyMs, hold: roll.timeout };
   }
 
   private decide(input: AuthorizationInput, channel: PaymentChannel, roll: { error: boolean; decline: boolean }): AuthorizationAnswer {
@@ -155,6 +159,21 @@ export class PaymentSimulator {
   /** Lets go of every held request, so servers can close. */
   releaseAll(): void {
     for (const release of [...this.releaseHeld]) release();
+  }
+}
+
+/** The `outcome` of `payment.authorized`: a small fixed set. */
+function outcomeOf(answer: AuthorizationAnswer): 'approved' | 'repeated' | 'declined' | 'refused' | 'error' {
+  switch (answer.kind) {
+    case 'approved':
+      return answer.repeated ? 'repeated' : 'approved';
+    case 'declined':
+      return 'declined';
+    case 'order_conflict':
+    case 'refused':
+      return 'refused';
+    case 'processing_error':
+      return 'error';
   }
 }
 

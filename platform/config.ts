@@ -277,6 +277,14 @@ export const environmentSchema = z.object({
   ORDER_SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** How old an unstarted saga start must be before the sweeper takes it over from the request that made it. */
   ORDER_SAGA_SWEEP_AFTER_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * The simulated carrier's clock (ShipmentWorkflow, docs/saga.md#a-shipments-life): how long a
+   * SCHEDULED shipment waits to be picked up (then SHIPPED), and how long it travels (then DELIVERED).
+   * The defaults are demo speed, so a shipment is delivered within a minute; a production-like
+   * estate sets days (86400000 and 172800000). Durable timers: a worker restart changes nothing.
+   */
+  CARRIER_PICKUP_AFTER_MS: z.coerce.number().int().min(0).default(5000),
+  CARRIER_TRANSIT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -12,6 +12,7 @@ import { config } from './config.js';
 import { temporalConnectionSettings, temporalUnreachable } from './connections.js';
 import { logger } from './logger.js';
 import { workflowSpanExport } from './telemetry/sdk.js';
+import { shareResourceWithTemporalCore, temporalTelemetryOptions } from './telemetry/temporal-metrics.js';
 import { temporalTracer } from './telemetry/temporal-tracer.js';
 
 export async function connectClient(): Promise<Client> {
@@ -31,15 +32,19 @@ let runtimeInstalled = false;
 
 /**
  * Routes the Temporal SDK's own logs (worker state, activity failures) into our JSON logs, with
- * their trace ids, instead of its plain-text console lines. Must run before the first worker.
+ * their trace ids, instead of its plain-text console lines, and exports its metrics over OTLP under
+ * this service's resource (platform/telemetry/temporal-metrics.ts). Must run before the first worker:
+ * the Runtime is process-wide, so every worker service gets both from here.
  */
 export function installTemporalRuntime(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO'): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const log = logger('temporal');
   const methods = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  shareResourceWithTemporalCore();
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => log[methods[entry.level]]({ ...entry.meta }, entry.message)),
+    telemetryOptions: temporalTelemetryOptions(),
   });
 }
 

@@ -1,12 +1,15 @@
 /**
- * Fulfillment activities (task queue `fulfillment`), idempotent per order.
+ * Fulfillment activities (task queue `fulfillment`), idempotent per order: the saga's schedule and
+ * cancel, and the simulated carrier's two reports that ShipmentWorkflow asks for (pickup, arrival).
+ * Scheduling starts the shipment's own workflow (docs/saga.md#a-shipments-life).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { logger } from '../../platform/logger.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
-import { UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
+import { LOST_PARCEL_POSTAL_CODES, UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
+import type { CarrierClock, ShipmentArrival, ShipmentStatus, ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
 
@@ -28,7 +31,19 @@ function deliveryPlan(country: string, orderDate: string): { carrier: string; es
 
 const log = logger('fulfillment');
 
-export function createFulfillmentActivities(store: FulfillmentStore, events: EventPublisher) {
+/**
+ * Starts a shipment's ShipmentWorkflow (the worker's is a Temporal client, workers/fulfillment). Must
+ * be idempotent: the workflow id is the shipment id, so a second start of the same shipment is a no-op.
+ */
+export interface ShipmentRuns {
+  start(input: ShipmentWorkflowInput): Promise<void>;
+}
+
+export function createFulfillmentActivities(
+  store: FulfillmentStore,
+  events: EventPublisher,
+  carrier: { runs: ShipmentRuns; clock: CarrierClock },
+) {
   return {
     async scheduleShipment(input: ScheduleShipmentInput): Promise<Shipment> {
       if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
@@ -59,7 +74,68 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
         estimatedDelivery: shipment.estimatedDelivery,
       });
       businessMetrics().fulfillmentScheduled.add(1, { carrier: shipment.carrier });
+      // The shipment's life goes on in its own workflow; the saga completes on SCHEDULED. A shipment
+      // the saga's undo already cancelled (this is a late retry) has no life to live.
+      if (shipment.status !== 'CANCELLED') {
+        await carrier.runs.start({
+          shipmentId: shipment.shipmentId,
+          orderId: input.orderId,
+          customerId: input.customerId,
+          clock: carrier.clock,
+        });
+      }
       return shipment;
+    },
+
+    /**
+     * The carrier picks the shipment up (SCHEDULED → SHIPPED) → `fulfillment.v1.shipped`. Returns the
+     * status it now has: CANCELLED if the saga's undo came first, and the workflow then ends.
+     */
+    async pickUpShipment(input: { shipmentId: string }): Promise<ShipmentStatus> {
+      const shipment = await store.pickUp(input.shipmentId);
+      if (shipment.status === 'SHIPPED') {
+        await events.emit('fulfillment.v1.shipped', {
+          orderId: shipment.orderId,
+          customerId: shipment.customerId,
+          shipmentId: shipment.shipmentId,
+          carrier: shipment.carrier,
+          estimatedDelivery: shipment.estimatedDelivery,
+          shippedAt: shipment.shippedAt!,
+        });
+      }
+      return shipment.status;
+    },
+
+    /**
+     * The end of the transit: delivered (→ `fulfillment.v1.delivered`), or lost when the address is a
+     * lost-parcel demo trigger (→ `fulfillment.v1.lost`; the workflow then has the order refunded).
+     */
+    async completeTransit(input: { shipmentId: string }): Promise<ShipmentArrival> {
+      const before = await store.findByShipment(input.shipmentId);
+      if (!before) throw ApplicationFailure.nonRetryable(`shipment ${input.shipmentId} does not exist`, 'UnknownShipment');
+      const outcome: ShipmentArrival = LOST_PARCEL_POSTAL_CODES.has(before.address.postalCode ?? '')
+        ? { status: 'LOST', reason: `the carrier lost the parcel on its way to postal code ${before.address.postalCode}` }
+        : { status: 'DELIVERED' };
+      const shipment = await store.arrive(input.shipmentId, outcome);
+      const ref = {
+        orderId: shipment.orderId,
+        customerId: shipment.customerId,
+        shipmentId: shipment.shipmentId,
+        carrier: shipment.carrier,
+      };
+      if (shipment.status === 'DELIVERED') {
+        await events.emit('fulfillment.v1.delivered', { ...ref, scheduledAt: shipment.scheduledAt, deliveredAt: shipment.deliveredAt! });
+        return { status: 'DELIVERED' };
+      }
+      if (shipment.status === 'LOST') {
+        const reason = outcome.status === 'LOST' ? outcome.reason : 'the carrier lost the parcel';
+        await events.emit('fulfillment.v1.lost', { ...ref, reason, lostAt: shipment.lostAt! });
+        return { status: 'LOST', reason };
+      }
+      throw ApplicationFailure.nonRetryable(
+        `shipment ${input.shipmentId} is ${shipment.status}: only a SHIPPED shipment can arrive`,
+        'ShipmentNotInTransit',
+      );
     },
 
     /** Compensation: cancels the order's shipment if it has one that has not left. */

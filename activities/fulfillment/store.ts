@@ -1,4 +1,5 @@
 /** The fulfillment service's data access: one shipment per order, in its own database. */
+import type { ShipmentStatus } from '../../platform/contracts/shipment.js';
 import type { Database } from '../../platform/db.js';
 import { type Queryable, withTransaction } from '../../platform/db.js';
 
@@ -11,15 +12,30 @@ export interface Shipment {
   shipmentId: string;
   orderId: string;
   customerId: string;
-  status: 'SCHEDULED' | 'SHIPPED' | 'CANCELLED';
+  status: ShipmentStatus;
   carrier: string;
   address: Record<string, string>;
   lines: { sku: string; quantity: number }[];
   estimatedDelivery: string;
+  /** When each step of its life happened (ISO times); a step not reached is absent. */
+  scheduledAt: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  lostAt?: string;
 }
 
+/** What `schedule` is given: the shipment before the database dates it. */
+export type NewShipment = Omit<Shipment, 'status' | 'scheduledAt' | 'shippedAt' | 'deliveredAt' | 'lostAt'>;
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const columns = `shipment_id AS "shipmentId", order_id AS "orderId", customer_id AS "customerId", status, carrier,
-  address, lines, to_char(estimated_delivery, 'YYYY-MM-DD') AS "estimatedDelivery"`;
+  address, lines, to_char(estimated_delivery, 'YYYY-MM-DD') AS "estimatedDelivery", ${iso('created_at')} AS "scheduledAt",
+  ${iso('shipped_at')} AS "shippedAt", ${iso('delivered_at')} AS "deliveredAt", ${iso('lost_at')} AS "lostAt"`;
+
+/** Drops the steps not reached (NULL columns), so a shipment's JSON shows only what happened. */
+function present(row: Shipment): Shipment {
+  return Object.fromEntries(Object.entries(row).filter(([, value]) => value !== null)) as unknown as Shipment;
+}
 
 export class FulfillmentStore {
   constructor(private readonly db: Database) {}
@@ -29,7 +45,7 @@ export class FulfillmentStore {
    * shipment was cancelled before it was ever scheduled (its tombstone): a late attempt must not
    * send goods for a saga that has been undone.
    */
-  schedule(shipment: Omit<Shipment, 'status'>): Promise<Shipment | { refused: string }> {
+  schedule(shipment: NewShipment): Promise<Shipment | { refused: string }> {
     return withTransaction(this.db, async (tx) => {
       await lockOrder(tx, shipment.orderId);
       const tombstone = await tx.query<{ reason: string }>('SELECT reason FROM shipment_tombstones WHERE order_id = $1', [
@@ -77,12 +93,49 @@ export class FulfillmentStore {
 
   async findByOrder(orderId: string, on: Queryable = this.db): Promise<Shipment | undefined> {
     const { rows } = await on.query<Shipment>(`SELECT ${columns} FROM shipments WHERE order_id = $1`, [orderId]);
-    return rows[0];
+    return rows[0] && present(rows[0]);
+  }
+
+  /**
+   * The carrier picks the shipment up: SCHEDULED → SHIPPED. Under the order's lock, so a cancel and a
+   * pickup cannot both win: a shipment the saga's undo cancelled first stays CANCELLED. Idempotent
+   * (a retry finds it SHIPPED, or further along); returns the shipment as it now is.
+   */
+  pickUp(shipmentId: string): Promise<Shipment> {
+    return this.advance(shipmentId, `status = 'SHIPPED', shipped_at = now()`, ['SCHEDULED']);
+  }
+
+  /** The carrier's last word: SHIPPED → DELIVERED or LOST. Idempotent; returns the shipment as it now is. */
+  arrive(shipmentId: string, outcome: { status: 'DELIVERED' } | { status: 'LOST'; reason: string }): Promise<Shipment> {
+    return outcome.status === 'DELIVERED'
+      ? this.advance(shipmentId, `status = 'DELIVERED', delivered_at = now()`, ['SHIPPED'])
+      : this.advance(shipmentId, `status = 'LOST', lost_at = now(), reason = $2`, ['SHIPPED'], [outcome.reason]);
+  }
+
+  private advance(shipmentId: string, set: string, from: ShipmentStatus[], extra: unknown[] = []): Promise<Shipment> {
+    return withTransaction(this.db, async (tx) => {
+      const { rows } = await tx.query<{ orderId: string }>('SELECT order_id AS "orderId" FROM shipments WHERE shipment_id = $1', [
+        shipmentId,
+      ]);
+      if (!rows[0]) throw new Error(`shipment ${shipmentId} does not exist`);
+      await lockOrder(tx, rows[0].orderId);
+      await tx.query(`UPDATE shipments SET ${set}, updated_at = now() WHERE shipment_id = $1 AND status = ANY($${extra.length + 2})`, [
+        shipmentId,
+        ...extra,
+        from,
+      ]);
+      return (await this.findByOrder(rows[0].orderId, tx))!;
+    });
+  }
+
+  async findByShipment(shipmentId: string): Promise<Shipment | undefined> {
+    const { rows } = await this.db.query<Shipment>(`SELECT ${columns} FROM shipments WHERE shipment_id = $1`, [shipmentId]);
+    return rows[0] && present(rows[0]);
   }
 
   async list(limit: number): Promise<Shipment[]> {
     const { rows } = await this.db.query<Shipment>(`SELECT ${columns} FROM shipments ORDER BY created_at DESC LIMIT $1`, [limit]);
-    return rows;
+    return rows.map(present);
   }
 
   /** For the auditor (infra/programs/checks/): shipments in order-id order (`after`/`only` are order ids). */

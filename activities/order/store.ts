@@ -155,6 +155,28 @@ export class OrderStore {
     });
   }
 
+  /**
+   * After the saga: a COMPLETED order whose payment was refunded becomes REFUNDED, with its history
+   * entry, in one transaction. Idempotent (REFUNDED again is a no-op); `refunded` is false then.
+   * Any other status is refused: only a completed order has money to give back.
+   */
+  recordRefund(orderId: string, reason: string): Promise<{ order: OrderRecord; refunded: boolean }> {
+    return withTransaction(this.db, async (tx) => {
+      const { rows } = await tx.query<{ status: string }>('SELECT status FROM orders WHERE order_id = $1 FOR UPDATE', [orderId]);
+      const status = rows[0]?.status;
+      if (status === undefined) throw new Error(`order ${orderId} does not exist`);
+      if (status !== 'COMPLETED' && status !== 'REFUNDED') throw new OrderNotRefundableError(orderId, status);
+      if (status === 'COMPLETED') {
+        await tx.query(`UPDATE orders SET status = 'REFUNDED', reason = $2, updated_at = now() WHERE order_id = $1`, [orderId, reason]);
+        await tx.query(`INSERT INTO order_status_history (order_id, status, reason) VALUES ($1, 'REFUNDED', $2) ON CONFLICT DO NOTHING`, [
+          orderId,
+          reason,
+        ]);
+      }
+      return { order: (await this.find(orderId, tx))!, refunded: status === 'COMPLETED' };
+    });
+  }
+
   async find(orderId: string, on: Queryable = this.db): Promise<OrderRecord | undefined> {
     const { rows } = await on.query<OrderRecord>(
       `SELECT o.order_id AS "orderId", o.customer_id AS "customerId", o.status, o.payment_channel AS "paymentChannel",
@@ -207,4 +229,15 @@ export class OrderStore {
 /** The card's last four digits: from the vault's answer, or (a saga started before tokenization) from its number. */
 function cardLast4(order: SagaOrder): string {
   return isLegacyPayment(order.payment) ? order.payment.cardNumber.slice(-4) : order.payment.last4;
+}
+
+/** A refund asked for an order that did not complete: nothing was charged that a refund could return. */
+export class OrderNotRefundableError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly status: string,
+  ) {
+    super(`order ${orderId} is ${status}: only a COMPLETED order can be refunded`);
+    this.name = 'OrderNotRefundableError';
+  }
 }

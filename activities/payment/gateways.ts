@@ -5,7 +5,7 @@ import type { PaymentGateway } from './gateway.js';
 import { HttpPaymentGateway } from './http-gateway.js';
 import { TcpPaymentGateway } from './tcp/gateway.js';
 
-export function paymentGateways(): Record<PaymentChannel, PaymentGateway> {
+export function paymentGateways(): { http: HttpPaymentGateway; tcp: TcpPaymentGateway } & Record<PaymentChannel, PaymentGateway> {
   const { PAYMENT_HTTP_URL, PAYMENT_TCP_ADDRESS, HTTP_CLIENT_TIMEOUT_MS } = config();
   return {
     http: new HttpPaymentGateway({ baseUrl: PAYMENT_HTTP_URL, timeoutMs: HTTP_CLIENT_TIMEOUT_MS }),

@@ -139,6 +139,29 @@ export class HttpPaymentGateway extends PaymentLineClient {
   }
 
   /**
+   * Refunds a settled payment (after the goods were lost: activities/order/shipment-loss.ts), on this
+   * line whatever line authorized it: the TCP 전문 has no refund message, and both lines book in one
+   * ledger. Idempotent at the gateway: refunding a refunded payment answers it again. A payment in
+   * another state (voided, reversed) is a non-retryable error: nothing is charged, nothing to return.
+   */
+  async refund(payment: { orderId: string; paymentId: string; reason: string }): Promise<{ refundedAt: string }> {
+    const what = `refund of payment ${payment.paymentId} (order ${payment.orderId})`;
+    let answer: Awaited<ReturnType<typeof callService>>;
+    try {
+      answer = await callService(SERVICE, `${this.baseUrl}/payments/${encodeURIComponent(payment.paymentId)}/refund`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: payment.reason.slice(0, 200) }),
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new PaymentGatewayError(this.channel, true, `${what}: ${(error as Error).message}`);
+    }
+    if (answer.status !== 200) throw this.failure(what, answer.status, answer.body);
+    return { refundedAt: (answer.body as { refundedAt?: string }).refundedAt ?? new Date().toISOString() };
+  }
+
+  /**
    * 5xx: the gateway failed and booked nothing, so a retry may pass. A 409 is retryable only when it
    * is a concurrent duplicate still in progress (`request_in_progress`, as some gateways answer); a
    * reused key, an order paid on other terms or a state that forbids the call conflict forever. Any

@@ -51,7 +51,7 @@ export abstract class PaymentLineClient implements PaymentGateway {
       outcome = result.outcome;
       return result;
     } finally {
-      businessMetrics().paymentAuthorized.add(1, { channel: this.channel, outcome });
+      businessMetrics().paymentClientAuthorizations.add(1, { channel: this.channel, outcome });
     }
   }
 

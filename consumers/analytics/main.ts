@@ -1,7 +1,8 @@
-/** The analytics service: consumes every domain topic into KPIs, and serves them over HTTP. */
+/** The analytics service: consumes every domain topic into KPIs, serves them over HTTP, and exports them as metrics. */
 import { config } from '../../platform/config.js';
 import { runConsumerService } from '../../platform/consumer-service.js';
 import { createAnalyticsApi } from './api.js';
+import { observeDeclineRatio } from './kpi-metrics.js';
 import { projectEvent } from './projector.js';
 
 await runConsumerService({
@@ -10,5 +11,9 @@ await runConsumerService({
   databaseName: 'analytics',
   port: config().ANALYTICS_PORT,
   handle: projectEvent,
-  api: (db) => createAnalyticsApi(db),
+  api: (db) => {
+    // The KPIs over OTLP too (consumers/analytics/kpi-metrics.ts); the ratio is read from this database.
+    observeDeclineRatio(db);
+    return createAnalyticsApi(db);
+  },
 });

@@ -8,11 +8,14 @@
 import type pg from 'pg';
 import type { OrderStatus } from '../../platform/contracts/order.js';
 import type { CloudEvent } from '../../platform/events/envelope.js';
+import { kpisOf } from './kpi-metrics.js';
 
 const statusRank: Partial<Record<OrderStatus, number>> = {
   PENDING: 0,
   PAYMENT_AUTHORIZED: 2,
   COMPLETED: 9,
+  // After the saga: a lost parcel's refund (ShipmentWorkflow) moves a COMPLETED order on.
+  REFUNDED: 10,
   REJECTED: 9,
   PAYMENT_DECLINED: 9,
   FAILED: 9,
@@ -31,9 +34,10 @@ interface FactUpdate {
   terminalAt?: string;
 }
 
-async function mergeFact(tx: pg.PoolClient, fact: FactUpdate): Promise<void> {
+/** Merges the fact; returns the order's payment line as now known. */
+async function mergeFact(tx: pg.PoolClient, fact: FactUpdate): Promise<string | undefined> {
   const rank = fact.status ? (statusRank[fact.status] ?? -1) : -1;
-  await tx.query(
+  const { rows } = await tx.query<{ paymentChannel: string | null }>(
     `INSERT INTO order_facts AS f (order_id, customer_id, status, status_rank, payment_channel, payment_outcome,
                                    amount_minor, currency, accepted_at, terminal_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -45,7 +49,8 @@ async function mergeFact(tx: pg.PoolClient, fact: FactUpdate): Promise<void> {
        amount_minor    = COALESCE(EXCLUDED.amount_minor, f.amount_minor),
        currency        = COALESCE(EXCLUDED.currency, f.currency),
        accepted_at     = COALESCE(EXCLUDED.accepted_at, f.accepted_at),
-       terminal_at     = COALESCE(EXCLUDED.terminal_at, f.terminal_at)`,
+       terminal_at     = COALESCE(EXCLUDED.terminal_at, f.terminal_at)
+     RETURNING payment_channel AS "paymentChannel"`,
     [
       fact.orderId,
       fact.customerId,
@@ -59,6 +64,7 @@ async function mergeFact(tx: pg.PoolClient, fact: FactUpdate): Promise<void> {
       fact.terminalAt ?? null,
     ],
   );
+  return rows[0]?.paymentChannel ?? undefined;
 }
 
 function factOf(event: CloudEvent): FactUpdate | undefined {
@@ -101,17 +107,22 @@ function factOf(event: CloudEvent): FactUpdate | undefined {
       return { ...ref, ...terminal, status: 'FAILED', acceptedAt: (event.data as CloudEvent<'order.v1.failed'>['data']).acceptedAt };
     case 'order.v1.cancelled':
       return { ...ref, ...terminal, status: 'CANCELLED', acceptedAt: (event.data as CloudEvent<'order.v1.cancelled'>['data']).acceptedAt };
+    case 'order.v1.refunded':
+      // The saga's end (terminal_at) stays when it was: the latency KPIs measure the saga.
+      return { ...ref, status: 'REFUNDED', paymentChannel: (event.data as CloudEvent<'order.v1.refunded'>['data']).channel };
     default:
       return undefined; // counted only
   }
 }
 
-export async function projectEvent(event: CloudEvent, tx: pg.PoolClient): Promise<void> {
+/** Applies the event inside the consumer's transaction; returns its KPI metrics, recorded once that has committed. */
+export async function projectEvent(event: CloudEvent, tx: pg.PoolClient): Promise<void | (() => void)> {
   await tx.query(
     `INSERT INTO event_counts (event_type, count) VALUES ($1, 1)
      ON CONFLICT (event_type) DO UPDATE SET count = event_counts.count + 1`,
     [event.type],
   );
   const fact = factOf(event);
-  if (fact) await mergeFact(tx, fact);
+  const paymentChannel = fact ? await mergeFact(tx, fact) : undefined;
+  return kpisOf(event, paymentChannel);
 }

@@ -1,6 +1,7 @@
 /**
  * Customer-facing messages, in Korean and English, one per customer-facing event type. Internal
- * steps (stock reserved or released, shipment cancelled) are not announced to customers.
+ * steps (stock reserved or released, shipment cancelled, parcel lost: the refund tells it) are not
+ * announced to customers.
  *
  * A new event type needs one entry in `templates` (a title and a body per locale); every channel's
  * shape (the e-mail's subject, text and HTML parts, the SMS line, the push title) comes from it.
@@ -69,6 +70,30 @@ const templates: { [T in EventType]?: Template<T> } = {
     en: (d) => ({
       title: 'Shipment scheduled',
       body: `Order ${orderRef(d.orderId)} ships with ${d.carrier}, expected on ${d.estimatedDelivery}.`,
+    }),
+  },
+  'fulfillment.v1.shipped': {
+    ko: (d) => ({
+      title: '배송 시작',
+      body: `주문 ${orderRef(d.orderId)}의 상품이 ${d.carrier}에 인계되어 배송이 시작되었습니다. 도착 예정일 ${d.estimatedDelivery}.`,
+    }),
+    en: (d) => ({
+      title: 'Shipped',
+      body: `Order ${orderRef(d.orderId)} is on its way with ${d.carrier}, expected on ${d.estimatedDelivery}.`,
+    }),
+  },
+  'fulfillment.v1.delivered': {
+    ko: (d) => ({ title: '배송 완료', body: `주문 ${orderRef(d.orderId)}의 상품이 배송되었습니다. 이용해 주셔서 감사합니다.` }),
+    en: (d) => ({ title: 'Delivered', body: `Order ${orderRef(d.orderId)} was delivered. Enjoy!` }),
+  },
+  'order.v1.refunded': {
+    ko: (d) => ({
+      title: '환불 완료',
+      body: `죄송합니다. 주문 ${orderRef(d.orderId)}의 상품이 배송 중 분실되어 ${formatAmount(d.amountMinor, d.currency, 'ko')}을(를) 환불해 드렸습니다.`,
+    }),
+    en: (d) => ({
+      title: 'Refunded',
+      body: `We are sorry: the parcel of order ${orderRef(d.orderId)} was lost in transit, and ${formatAmount(d.amountMinor, d.currency, 'en')} has been refunded to your card.`,
     }),
   },
   'order.v1.completed': {

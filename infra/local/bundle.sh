@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Rebuilds the prebuilt workflow bundle (dist/workflow-bundle.js) only when workflow code changed,
+# Rebuilds the prebuilt workflow bundles (dist/workflow-bundle.js for the order worker,
+# dist/shipment-workflow-bundle.js for the fulfillment worker) only when workflow code changed,
 # and the web console the gateway serves at / (console/dist) only when its source did.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -8,7 +9,8 @@ source "$HERE/lib.sh"
 cd "$ROOT"
 
 bundle="dist/workflow-bundle.js"
-if [[ -f "$bundle" ]] && [[ -z "$(find workflows platform/contracts activities -name '*.ts' -newer "$bundle" -print -quit)" ]] \
+shipments="dist/shipment-workflow-bundle.js"
+if [[ -f "$bundle" && -f "$shipments" ]] && [[ -z "$(find workflows platform/contracts activities -name '*.ts' -newer "$bundle" -print -quit)" ]] \
    && [[ package-lock.json -ot "$bundle" ]]; then
   log bundle "workflow bundle up to date"
 else

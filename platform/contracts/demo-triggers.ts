@@ -72,6 +72,17 @@ export const UNDELIVERABLE_POSTAL_CODES: ReadonlySet<string> = new Set(['00000',
 /** The postal code the demos order to when they want fulfillment to fail (99999 today). */
 export const undeliverablePostalCode = [...UNDELIVERABLE_POSTAL_CODES].sort().at(-1)!;
 
+/**
+ * Postal codes where the carrier loses every parcel (사, "four", sounds like 死): ordering to one is
+ * the documented way to see the after-sale compensation. The order completes as usual, the shipment
+ * is SHIPPED and then LOST instead of DELIVERED, and the order service refunds the payment through
+ * the payment line: the order ends REFUNDED (docs/saga.md#a-shipments-life).
+ */
+export const LOST_PARCEL_POSTAL_CODES: ReadonlySet<string> = new Set(['44444']);
+
+/** The postal code the demos and tests order to when they want the carrier to lose the parcel. */
+export const lostParcelPostalCode = [...LOST_PARCEL_POSTAL_CODES][0]!;
+
 /** The demo catalogue: 24 products a Korean shop might sell, prices in won, with starting stock. */
 export const catalogue: { sku: string; name: string; unitPriceMinor: number; quantity: number }[] = [
   { sku: 'KB-001', name: '기계식 키보드 (Mechanical keyboard)', unitPriceMinor: 129_000, quantity: 500 },

@@ -27,6 +27,8 @@ export const failureReasonCodes = [
   'SHIPMENT_CANCELLED',
   /** The customer cancelled the order. */
   'CUSTOMER_CANCELLED',
+  /** The carrier lost the parcel after the saga completed: the after-sale refund's reason (activities/order/shipment-loss.ts). */
+  'SHIPMENT_LOST',
   /** The saga was cancelled through Temporal (an operator's cancel request), not by the customer. */
   'WORKFLOW_CANCELLED',
   /** A step ran out of time (Temporal's timeout, after its retries). */

@@ -97,7 +97,12 @@ export const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).ma
 export type CancelRequest = z.infer<typeof cancelRequestSchema>;
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
-export const terminalStatuses = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED'] as const;
+/**
+ * How an order ends. The saga ends in one of the first five; REFUNDED comes later, after COMPLETED,
+ * when the carrier lost the parcel and the payment was refunded (ShipmentWorkflow,
+ * docs/saga.md#a-shipments-life): the only status an order enters after its saga has ended.
+ */
+export const terminalStatuses = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'FAILED', 'CANCELLED', 'REFUNDED'] as const;
 export const orderStatuses = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', ...terminalStatuses] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 export type TerminalStatus = (typeof terminalStatuses)[number];

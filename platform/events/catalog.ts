@@ -63,6 +63,30 @@ export const eventSchemas = {
     estimatedDelivery: z.string().date(),
   }),
   'fulfillment.v1.cancelled': z.strictObject({ ...orderRef, shipmentId: z.string().min(1), reason }),
+  /** The carrier picked the shipment up (ShipmentWorkflow): from here on the order cannot be cancelled. */
+  'fulfillment.v1.shipped': z.strictObject({
+    ...orderRef,
+    shipmentId: z.string().min(1),
+    carrier: z.string().min(1),
+    estimatedDelivery: z.string().date(),
+    shippedAt: z.string().datetime(),
+  }),
+  /** The carrier delivered it; `scheduledAt` is there so the delivery time needs no join. */
+  'fulfillment.v1.delivered': z.strictObject({
+    ...orderRef,
+    shipmentId: z.string().min(1),
+    carrier: z.string().min(1),
+    scheduledAt: z.string().datetime(),
+    deliveredAt: z.string().datetime(),
+  }),
+  /** The carrier lost it; the order service refunds the order (`order.v1.refunded`). */
+  'fulfillment.v1.lost': z.strictObject({
+    ...orderRef,
+    shipmentId: z.string().min(1),
+    carrier: z.string().min(1),
+    reason,
+    lostAt: z.string().datetime(),
+  }),
   'order.v1.completed': z.strictObject({
     ...orderRef,
     amountMinor: minorAmount,
@@ -73,6 +97,16 @@ export const eventSchemas = {
   'order.v1.rejected': z.strictObject({ ...orderRef, reason, acceptedAt: z.string().datetime() }),
   'order.v1.failed': z.strictObject({ ...orderRef, reason, acceptedAt: z.string().datetime() }),
   'order.v1.cancelled': z.strictObject({ ...orderRef, reason, acceptedAt: z.string().datetime() }),
+  /** After COMPLETED: the payment was refunded through the payment line (a lost parcel). */
+  'order.v1.refunded': z.strictObject({
+    ...orderRef,
+    paymentId: z.string().min(1),
+    channel,
+    amountMinor: minorAmount,
+    currency,
+    reason,
+    acceptedAt: z.string().datetime(),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -112,4 +146,5 @@ export const statusOfOrderEvent: Partial<Record<EventType, (typeof orderStatuses
   'order.v1.rejected': 'REJECTED',
   'order.v1.failed': 'FAILED',
   'order.v1.cancelled': 'CANCELLED',
+  'order.v1.refunded': 'REFUNDED',
 };

@@ -6,7 +6,8 @@
  * a `traceparent` of its own. Afterwards each order's trace must be one connected tree (rooted at
  * the gateway's span, under the test's own parent id) that crosses every service its path touches,
  * the virtual nodes included; the share of such orders is reported and must be 100%. Then the peer
- * names of exit spans, the Kafka conventions, the metric names and attributes, and logs over OTLP.
+ * names of exit spans, the Kafka conventions, the metric names and attributes (the services' own,
+ * the analytics KPIs, payment-sim's `payment.authorized` and the Temporal SDK's), and logs over OTLP.
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
@@ -406,11 +407,80 @@ function metricProblems(metrics: readonly ReceivedMetricPoint[]): string[] {
       `order.completed{payment.channel=${channel}}`,
     );
     for (const outcome of ['approved', 'declined', 'error'] as const) {
+      // The gateway's own count, as the design draws it (P->>INS), and the merchant's beside it.
       expect(
-        sum(named(metricNames.paymentAuthorized), (a) => a.channel === channel && a.outcome === outcome) > 0,
-        `payment.authorized{channel=${channel}, outcome=${outcome}}`,
+        sum(
+          named(metricNames.paymentAuthorized).filter((point) => point.service === 'payment-sim'),
+          (a) => a.channel === channel && a.outcome === outcome,
+        ) > 0,
+        `payment.authorized{channel=${channel}, outcome=${outcome}} from payment-sim`,
+      );
+      expect(
+        sum(
+          named(metricNames.paymentClientAuthorizations).filter((point) => point.service === 'order'),
+          (a) => a.channel === channel && a.outcome === outcome,
+        ) > 0,
+        `payment.client.authorizations{channel=${channel}, outcome=${outcome}} from the order service`,
       );
     }
+  }
+  expect(
+    named(metricNames.paymentAuthorized).every((point) => point.service === 'payment-sim'),
+    'payment.authorized is counted by payment-sim alone',
+  );
+  // The business KPIs, exported by analytics (consumers/analytics/kpi-metrics.ts).
+  const fromAnalytics = (name: string) => named(name).filter((point) => point.service === 'analytics');
+  for (const status of ['COMPLETED', 'PAYMENT_DECLINED', 'REJECTED', 'FAILED', 'CANCELLED']) {
+    expect(
+      fromAnalytics(metricNames.orderOutcomes).some((point) => point.attributes['order.status'] === status),
+      `analytics: order.outcomes{order.status=${status}}`,
+    );
+  }
+  expect(sum(fromAnalytics(metricNames.orderRevenue), (a) => a.currency === 'KRW') > 0, 'analytics: order.revenue{currency=KRW}');
+  for (const channel of ['http', 'tcp'] as const) {
+    expect(
+      fromAnalytics(metricNames.orderPaymentOutcomes).some(
+        (point) => point.attributes['payment.channel'] === channel && point.attributes.outcome === 'declined',
+      ),
+      `analytics: order.payment.outcomes{payment.channel=${channel}, outcome=declined}`,
+    );
+    expect(
+      fromAnalytics(metricNames.orderPaymentDeclineRatio).some(
+        (point) => point.kind === 'gauge' && point.attributes['payment.channel'] === channel && point.value! > 0 && point.value! < 1,
+      ),
+      `analytics: order.payment.decline_ratio{payment.channel=${channel}} between 0 and 1`,
+    );
+  }
+  expect(
+    fromAnalytics(metricNames.orderSagaDuration).some(
+      (point) => point.kind === 'histogram' && point.unit === 's' && point.attributes['order.status'] === 'COMPLETED',
+    ),
+    'analytics: order.saga.duration{order.status=COMPLETED}, a histogram in seconds',
+  );
+  // The batch's completed orders are delivered on the dev carrier clock (seconds), well inside the wait.
+  expect(
+    fromAnalytics(metricNames.shipmentDeliveryDuration).some(
+      (point) => point.kind === 'histogram' && point.unit === 's' && point.attributes.carrier === 'cj-logistics',
+    ),
+    'analytics: shipment.delivery.duration{carrier=cj-logistics}',
+  );
+  // The Temporal SDK's own metrics, from each worker under its own service (platform/telemetry/temporal-metrics.ts).
+  for (const service of ['order', 'inventory', 'fulfillment']) {
+    const temporal = metrics.filter((point) => point.service === service && point.name.startsWith('temporal_'));
+    expect(
+      temporal.some((point) => point.name === 'temporal_worker_task_slots_available'),
+      `${service}: temporal_worker_task_slots_available (Temporal SDK)`,
+    );
+    expect(
+      temporal.some((point) => point.name === 'temporal_activity_schedule_to_start_latency'),
+      `${service}: temporal_activity_schedule_to_start_latency (Temporal SDK)`,
+    );
+  }
+  for (const service of ['order', 'fulfillment']) {
+    expect(
+      metrics.some((point) => point.service === service && point.name === 'temporal_workflow_task_schedule_to_start_latency'),
+      `${service}: temporal_workflow_task_schedule_to_start_latency (Temporal SDK)`,
+    );
   }
   expect(
     named(metricNames.ordersCreated).every((point) => point.service === 'order' && point.kind === 'sum' && point.unit === '{order}'),

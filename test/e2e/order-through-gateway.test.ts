@@ -55,7 +55,10 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
     'SELECT status, carrier FROM shipments WHERE order_id = $1',
     [orderId],
   );
-  t.deepEqual(shipments, [{ status: 'SCHEDULED', carrier: 'cj-logistics' }]);
+  // The shipment lives on in its own workflow (test/e2e/shipment-delivery.test.ts follows it).
+  t.is(shipments.length, 1);
+  t.is(shipments[0]!.carrier, 'cj-logistics');
+  t.true(['SCHEDULED', 'SHIPPED', 'DELIVERED'].includes(shipments[0]!.status), shipments[0]!.status);
 
   const expectedEvents = [
     'fulfillment.v1.scheduled',
@@ -64,11 +67,13 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
     'order.v1.created',
     'order.v1.payment_authorized',
   ];
+  // The saga's five; the shipment's own (shipped, delivered) come later and are not counted here.
   const analytics = await eventually('analytics to have applied all five events', async () => {
     const rows = await queryDatabase<{ event_type: string; times: number }>(
       config().ANALYTICS_DATABASE_URL,
-      'SELECT event_type, count(*)::int AS times FROM processed_events WHERE subject = $1 GROUP BY event_type ORDER BY event_type',
-      [orderId],
+      `SELECT event_type, count(*)::int AS times FROM processed_events WHERE subject = $1 AND event_type = ANY($2)
+       GROUP BY event_type ORDER BY event_type`,
+      [orderId, expectedEvents],
     );
     return rows.length === expectedEvents.length ? rows : undefined;
   });
@@ -87,8 +92,8 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
   const notifications = await eventually('a notification for each customer-facing event', async () => {
     const rows = await queryDatabase<{ event_type: string; channel: string; locale: string; body: string }>(
       config().NOTIFICATION_DATABASE_URL,
-      'SELECT event_type, channel, locale, body FROM notifications WHERE order_id = $1 ORDER BY event_type',
-      [orderId],
+      'SELECT event_type, channel, locale, body FROM notifications WHERE order_id = $1 AND event_type = ANY($2) ORDER BY event_type',
+      [orderId, notified],
     );
     return rows.length >= notified.length ? rows : undefined;
   });
@@ -104,8 +109,8 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
 
   const viaGateway = (await (
     await fetch(`http://localhost:${config().GATEWAY_PORT}/notifications`, { headers: await asCustomer(customerId) })
-  ).json()) as { notifications: unknown[] };
-  t.is(viaGateway.notifications.length, notified.length);
+  ).json()) as { notifications: { eventType: string }[] };
+  t.is(viaGateway.notifications.filter((notification) => notified.includes(notification.eventType)).length, notified.length);
 
   const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });
   try {

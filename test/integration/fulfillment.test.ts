@@ -13,6 +13,8 @@ import {
 } from '../../activities/fulfillment/activities.js';
 import { FulfillmentStore } from '../../activities/fulfillment/store.js';
 import { config } from '../../platform/config.js';
+import { lostParcelPostalCode } from '../../platform/contracts/demo-triggers.js';
+import type { ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
 import { type Database, openDatabase } from '../../platform/db.js';
 import { eventIdFor } from '../../platform/events/envelope.js';
 import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
@@ -23,12 +25,16 @@ let db: Database;
 let store: FulfillmentStore;
 let publisher: EventPublisher;
 let activities: FulfillmentActivities;
+/** The shipment workflows scheduleShipment asked to start (the real starter is a Temporal client: test/workflow/shipment-workflow.test.ts). */
+const started: ShipmentWorkflowInput[] = [];
+const clock = { pickupAfterMs: 5000, transitMs: 10_000 };
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 test.before(() => {
   db = openDatabase(config().FULFILLMENT_DATABASE_URL, 'fulfillment-test');
   store = new FulfillmentStore(db);
   publisher = new EventPublisher(kafkaClient('fulfillment-test'), 'fulfillment-test');
-  activities = createFulfillmentActivities(store, publisher);
+  activities = createFulfillmentActivities(store, publisher, { runs: { start: async (input) => void started.push(input) }, clock });
 });
 
 test.after.always(async () => {
@@ -70,7 +76,10 @@ test('the store schedules one shipment per order; scheduling again returns the f
     estimatedDelivery: '2025-03-03',
   };
   const first = await store.schedule(shipment);
-  t.deepEqual(first, { ...shipment, status: 'SCHEDULED' });
+  if ('refused' in first) return t.fail('refused');
+  const { scheduledAt, ...rest } = first;
+  t.deepEqual(rest, { ...shipment, status: 'SCHEDULED' });
+  t.regex(scheduledAt, ISO_TIME);
   const again = await store.schedule({ ...shipment, shipmentId: `other_${orderId}`, carrier: 'ems', estimatedDelivery: '2025-04-01' });
   t.deepEqual(again, first);
   const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM shipments WHERE order_id = $1', [orderId]);
@@ -133,7 +142,9 @@ test('schedule and cancel racing in any order never leave a scheduled shipment',
 test('scheduleShipment is idempotent per order and publishes fulfillment.v1.scheduled once in effect', async (t) => {
   const input = shipmentInput();
   const first = await activities.scheduleShipment(input);
-  t.deepEqual(first, {
+  const { scheduledAt, ...rest } = first;
+  t.regex(scheduledAt, ISO_TIME);
+  t.deepEqual(rest, {
     shipmentId: `shp_${input.orderId}`,
     orderId: input.orderId,
     customerId: input.customerId,
@@ -146,6 +157,11 @@ test('scheduleShipment is idempotent per order and publishes fulfillment.v1.sche
   const retried = await activities.scheduleShipment(input);
   t.deepEqual(retried, first, 'a retry gets the same shipment');
   t.deepEqual(await store.findByOrder(input.orderId), first);
+  // Each attempt asks for the shipment's workflow under the shipment id; Temporal keeps it to one run.
+  t.deepEqual(
+    started.filter((run) => run.orderId === input.orderId),
+    [1, 2].map(() => ({ shipmentId: first.shipmentId, orderId: input.orderId, customerId: input.customerId, clock })),
+  );
 
   // Cancelling publishes a later event on the same partition: once analytics has it, it has seen both publishes of the first.
   t.true(await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'test over' }));
@@ -191,4 +207,60 @@ test('cancelShipment cancels a scheduled shipment; with no shipment it does noth
   const never = shipmentInput();
   t.false(await activities.cancelShipment({ orderId: never.orderId, customerId: never.customerId, reason: 'nothing scheduled' }));
   t.is(await store.findByOrder(never.orderId), undefined);
+});
+
+test('the carrier picks a shipment up, then delivers it: SHIPPED and DELIVERED with their times and events', async (t) => {
+  const input = shipmentInput();
+  const { shipmentId } = await activities.scheduleShipment(input);
+  t.is(await activities.pickUpShipment({ shipmentId }), 'SHIPPED');
+  t.is(await activities.pickUpShipment({ shipmentId }), 'SHIPPED', 'a retried pickup changes nothing');
+  t.false(
+    await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'too late' }),
+    'a shipped parcel cannot be cancelled',
+  );
+  t.deepEqual(await activities.completeTransit({ shipmentId }), { status: 'DELIVERED' });
+  t.deepEqual(await activities.completeTransit({ shipmentId }), { status: 'DELIVERED' }, 'a retried arrival changes nothing');
+  const shipment = await store.findByOrder(input.orderId);
+  t.like(shipment, { status: 'DELIVERED' });
+  t.regex(shipment!.shippedAt!, ISO_TIME);
+  t.regex(shipment!.deliveredAt!, ISO_TIME);
+  t.true(shipment!.scheduledAt <= shipment!.shippedAt! && shipment!.shippedAt! <= shipment!.deliveredAt!);
+  t.is(shipment!.lostAt, undefined);
+
+  const seen = await eventually('analytics to apply fulfillment.v1.delivered', async () => {
+    const { events } = await analyticsEvents(input.orderId);
+    return events.some((event) => event.type === 'fulfillment.v1.delivered') ? events : undefined;
+  });
+  t.deepEqual(seen.map((event) => event.type).sort(), ['fulfillment.v1.delivered', 'fulfillment.v1.scheduled', 'fulfillment.v1.shipped']);
+});
+
+test('to a lost-parcel postal code the shipment ends LOST, with fulfillment.v1.lost', async (t) => {
+  const input = shipmentInput({ postalCode: lostParcelPostalCode });
+  const { shipmentId } = await activities.scheduleShipment(input);
+  await activities.pickUpShipment({ shipmentId });
+  const arrival = await activities.completeTransit({ shipmentId });
+  t.is(arrival.status, 'LOST');
+  t.like(await store.findByOrder(input.orderId), { status: 'LOST' });
+  await eventually('analytics to apply fulfillment.v1.lost', async () => {
+    const { events } = await analyticsEvents(input.orderId);
+    return events.some((event) => event.type === 'fulfillment.v1.lost') ? true : undefined;
+  });
+  t.pass();
+});
+
+test('a shipment cancelled before pickup stays CANCELLED: the pickup reports it and sends nothing', async (t) => {
+  const input = shipmentInput();
+  const { shipmentId } = await activities.scheduleShipment(input);
+  t.true(await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'payment voided' }));
+  t.is(await activities.pickUpShipment({ shipmentId }), 'CANCELLED');
+  await t.throwsAsync(activities.completeTransit({ shipmentId }), { instanceOf: ApplicationFailure, message: /only a SHIPPED shipment/ });
+  t.like(await store.findByOrder(input.orderId), { status: 'CANCELLED' });
+});
+
+test('a late schedule of a cancelled shipment starts no carrier run', async (t) => {
+  const input = shipmentInput();
+  await activities.scheduleShipment(input);
+  await activities.cancelShipment({ orderId: input.orderId, customerId: input.customerId, reason: 'payment voided' });
+  await activities.scheduleShipment(input);
+  t.is(started.filter((run) => run.orderId === input.orderId).length, 1);
 });

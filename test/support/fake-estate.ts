@@ -179,7 +179,8 @@ export class FakeEstate {
     };
   }
 
-  fulfillmentActivities(): FulfillmentActivities {
+  /** The saga's fulfillment steps (the carrier's, for ShipmentWorkflow, are faked in test/workflow/shipment-workflow.test.ts). */
+  fulfillmentActivities(): Pick<FulfillmentActivities, 'scheduleShipment' | 'cancelShipment'> {
     return {
       scheduleShipment: async (input) => {
         await this.record(input.orderId, 'scheduleShipment', input);
@@ -200,6 +201,7 @@ export class FakeEstate {
           address: input.shippingAddress,
           lines: input.items,
           estimatedDelivery: '2026-12-01',
+          scheduledAt: new Date().toISOString(),
         };
       },
       cancelShipment: async (input) => {

@@ -93,7 +93,18 @@ export async function startStandIns(): Promise<StandIns> {
   const fulfillment: Handler = (_request, url) => {
     if (url.pathname !== '/shipments') return problem(404, 'no route');
     const orderId = url.searchParams.get('orderId');
-    const all = [...orders.values()].map((candidate) => ({ orderId: candidate.orderId, status: 'SCHEDULED', address: 'somewhere' }));
+    const all = [...orders.values()].map((candidate) => ({
+      shipmentId: `shp_${candidate.orderId}`,
+      orderId: candidate.orderId,
+      customerId: candidate.customerId,
+      status: 'SHIPPED',
+      carrier: 'cj-logistics',
+      address: 'somewhere',
+      lines: [{ sku: 'KB-001', quantity: 1 }],
+      estimatedDelivery: '2026-12-03',
+      scheduledAt: '2026-12-01T09:00:00.000Z',
+      shippedAt: '2026-12-01T09:00:05.000Z',
+    }));
     return { status: 200, body: { shipments: orderId ? all.filter((shipment) => shipment.orderId === orderId) : all } };
   };
   const analytics: Handler = (_request, url) =>

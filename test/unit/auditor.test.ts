@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { audit } from '../../infra/programs/checks/auditor.js';
 import type { Endpoints } from '../../infra/programs/checks/sources.js';
+import { shipmentMatchesOrderStatus } from '../../infra/programs/checks/rules/shipments.js';
+import { everyOrderTerminal } from '../../infra/programs/checks/rules/terminal.js';
 
 const PAGE = 2;
 
@@ -177,4 +179,44 @@ test('a body outside the contract is an error of that service, not an empty list
   const report = await audit({ endpoints, rules: ['analytics.eventsMatchHistories'], deadlineMs: 0 });
   t.false(report.ok);
   t.regex(report.rules[0]!.error ?? '', /^analytics: GET .* answered outside its contract/);
+});
+
+test('orders.terminal: a refund after COMPLETED (a lost parcel) is not a second ending; any other second ending is', (t) => {
+  const asOf = Date.parse('2026-01-01T12:00:00Z');
+  const order = (orderId: string, endings: string[]) => ({
+    orderId,
+    status: endings.at(-1),
+    acceptedAt: '2026-01-01T11:00:00Z',
+    history: [{ status: 'PENDING', at: '2026-01-01T11:00:00Z' }, ...endings.map((status) => ({ status, at: '2026-01-01T11:01:00Z' }))],
+  });
+  const orders = [order('refunded', ['COMPLETED', 'REFUNDED']), order('twice', ['COMPLETED', 'CANCELLED'])];
+  const snapshot = { asOf, orders: new Map(orders.map((row) => [row.orderId, row])) };
+  const { violations } = everyOrderTerminal.check(snapshot as never, { graceMs: 60_000 });
+  t.deepEqual(
+    violations.map((violation) => [violation.orderId, violation.message]),
+    [['twice', 'order twice (CANCELLED): its history ends more than once: COMPLETED, CANCELLED']],
+  );
+});
+
+test('shipments.matchOrderStatus: a REFUNDED order has a LOST shipment; a delivered one counts as live for a COMPLETED order', (t) => {
+  const asOf = Date.parse('2026-01-01T12:00:00Z');
+  const order = (orderId: string, status: string) => ({
+    orderId,
+    status,
+    acceptedAt: '2026-01-01T11:00:00Z',
+    history: [{ status, at: '2026-01-01T11:01:00Z' }],
+  });
+  const orders = [order('delivered', 'COMPLETED'), order('refunded', 'REFUNDED'), order('refunded-unlost', 'REFUNDED')];
+  const shipment = (orderId: string, status: string) => ({ shipmentId: `shp_${orderId}`, orderId, status });
+  const snapshot = {
+    asOf,
+    orders: new Map(orders.map((row) => [row.orderId, row])),
+    shipments: [shipment('delivered', 'DELIVERED'), shipment('refunded', 'LOST'), shipment('refunded-unlost', 'CANCELLED')],
+  };
+  const { violations } = shipmentMatchesOrderStatus.check(snapshot as never, { graceMs: 60_000 });
+  t.deepEqual(
+    violations.map((violation) => violation.orderId),
+    ['refunded-unlost'],
+  );
+  t.regex(violations[0]!.message, /refunded, but no shipment of it was lost/);
 });

@@ -194,10 +194,14 @@ test('topicFor sends each type to its domain topic', (t) => {
     'payment.v1.voided': `${prefix}.payment.events`,
     'fulfillment.v1.scheduled': `${prefix}.fulfillment.events`,
     'fulfillment.v1.cancelled': `${prefix}.fulfillment.events`,
+    'fulfillment.v1.shipped': `${prefix}.fulfillment.events`,
+    'fulfillment.v1.delivered': `${prefix}.fulfillment.events`,
+    'fulfillment.v1.lost': `${prefix}.fulfillment.events`,
     'order.v1.completed': `${prefix}.order.events`,
     'order.v1.rejected': `${prefix}.order.events`,
     'order.v1.failed': `${prefix}.order.events`,
     'order.v1.cancelled': `${prefix}.order.events`,
+    'order.v1.refunded': `${prefix}.order.events`,
   };
   t.deepEqual(Object.keys(expected).sort(), [...eventTypes].sort(), 'the table covers every type');
   for (const type of eventTypes) t.is(topicFor(type), expected[type], type);

@@ -16,6 +16,8 @@ const internalEventTypes: EventType[] = [
   'inventory.v1.rejected',
   'inventory.v1.released',
   'fulfillment.v1.cancelled',
+  // The customer hears of a lost parcel through its refund (order.v1.refunded).
+  'fulfillment.v1.lost',
 ];
 
 const orderId = randomUUID();
@@ -117,6 +119,14 @@ test('messages carry the facts of the event', (t) => {
   t.true(scheduled.body.includes('cj-logistics') && scheduled.body.includes('2025-03-03'), scheduled.body);
   const created = render('order.v1.created', 'ko', 'push')!;
   t.true(created.body.includes('상품 1종'), created.body);
+  const shipped = render('fulfillment.v1.shipped', 'ko', 'email')!;
+  t.true(shipped.body.includes('cj-logistics') && shipped.body.includes('2025-03-03'), shipped.body);
+  t.is(render('fulfillment.v1.delivered', 'en', 'email')!.subject, '[ordersaga] Delivered');
+  t.is(render('fulfillment.v1.delivered', 'ko', 'email')!.subject, '[ordersaga] 배송 완료');
+  for (const locale of locales) {
+    const refunded = render('order.v1.refunded', locale, 'email')!;
+    t.true(refunded.body.includes('₩93,000'), refunded.body);
+  }
 });
 
 test('formatAmount writes won without decimals in both locales', (t) => {

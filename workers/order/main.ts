@@ -1,6 +1,7 @@
 /**
  * The order service: its HTTP API (accept and read orders), its Temporal worker on task queue
- * `orders`, which runs OrderWorkflow and the order and payment activities, and the sweeper that
+ * `orders`, which runs OrderWorkflow and the order and payment activities (and a lost parcel's
+ * refund, for the fulfillment service's ShipmentWorkflow), and the sweeper that
  * starts the sagas of accepted orders whose start did not happen (workers/order/saga-starts.ts).
  * The same recipe as inventory and fulfillment (platform/worker-service.ts), with more parts: the
  * payment gateways' clients, a Temporal client to start sagas, and the workflow code.
@@ -8,6 +9,7 @@
 import type { Connection } from '@temporalio/client';
 import { createOrderActivities } from '../../activities/order/activities.js';
 import { OrderStore } from '../../activities/order/store.js';
+import { createShipmentLossActivities } from '../../activities/order/shipment-loss.js';
 import { createPaymentActivities } from '../../activities/payment/activities.js';
 import { paymentGateways } from '../../activities/payment/gateways.js';
 import { config } from '../../platform/config.js';
@@ -44,7 +46,12 @@ await runWorkerService({
   },
   workflows: orderWorkflowCode,
   sinks: sagaSinks,
-  activities: (store, events, { gateways }) => ({ ...createOrderActivities(store, events), ...createPaymentActivities(gateways, events) }),
+  activities: (store, events, { gateways }) => ({
+    ...createOrderActivities(store, events),
+    ...createPaymentActivities(gateways, events),
+    // A lost parcel's refund, asked for by ShipmentWorkflow (workflows/shipment.ts).
+    ...createShipmentLossActivities(store, gateways.http, events),
+  }),
   alongside: ({ store, temporal }) => {
     const sweeper = new SagaStartSweeper(
       { store, temporal },

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ADMIN_FILTER_MAX_IDS, ADMIN_PAGE_MAX_LIMIT } from '../../../platform/admin-pages.js';
 import { config } from '../../../platform/config.js';
 import { orderStatuses } from '../../../platform/contracts/order.js';
+import { shipmentStatuses } from '../../../platform/contracts/shipment.js';
 
 export interface Endpoints {
   orderUrl: string;
@@ -207,7 +208,7 @@ export function readReservations(endpoints: Endpoints, only: string[] | undefine
 const shipmentRow = z.object({
   shipmentId: z.string(),
   orderId: z.string(),
-  status: z.enum(['SCHEDULED', 'SHIPPED', 'DELIVERED', 'CANCELLED']),
+  status: z.enum(shipmentStatuses),
   createdAt: timestamp,
 });
 export type ShipmentRow = z.infer<typeof shipmentRow>;

@@ -1,7 +1,8 @@
 /**
  * Shipments (fulfillment) against orders (order service): goods leave for a completed order and
  * for nothing else. A live shipment of a cancelled order sends goods nobody paid for; a completed
- * order without one was charged for goods that never leave.
+ * order without one was charged for goods that never leave. A REFUNDED order's parcel was lost
+ * (docs/saga.md#a-shipments-life).
  */
 import { defineRule, describe, groupBy, movedRecently, terminalOrders, type Violation } from '../model.js';
 
@@ -12,7 +13,7 @@ const live = new Set(['SCHEDULED', 'SHIPPED', 'DELIVERED']);
 export const shipmentMatchesOrderStatus = defineRule({
   name: matches,
   holds:
-    'a finished order has a live (scheduled or shipped) shipment if and only if it COMPLETED; any other ending has none or a cancelled one',
+    'a finished order has a live (scheduled, shipped or delivered) shipment if and only if it COMPLETED; a REFUNDED one has a lost one; any other ending has none or a cancelled one',
   unit: 'orders',
   needs: ['orders', 'shipments'],
   check(snapshot, context) {
@@ -23,7 +24,9 @@ export const shipmentMatchesOrderStatus = defineRule({
       const shipments = byOrder.get(order.orderId) ?? [];
       const liveOnes = shipments.filter((shipment) => live.has(shipment.status));
       const seen = shipments.map((shipment) => `${shipment.shipmentId} ${shipment.status}`).join(', ') || 'none';
-      const wrong = order.status === 'COMPLETED' ? liveOnes.length !== 1 : liveOnes.length > 0;
+      // A REFUNDED order was refunded because its parcel was lost: its one shipment is LOST.
+      const refundedWithoutLoss = order.status === 'REFUNDED' && !shipments.some((shipment) => shipment.status === 'LOST');
+      const wrong = order.status === 'COMPLETED' ? liveOnes.length !== 1 : liveOnes.length > 0 || refundedWithoutLoss;
       if (wrong) {
         violations.push({
           rule: matches,
@@ -32,7 +35,9 @@ export const shipmentMatchesOrderStatus = defineRule({
           message:
             order.status === 'COMPLETED'
               ? `${describe(order)}: expected one live shipment, found ${seen}`
-              : `${describe(order)}: a live shipment remains: ${seen}`,
+              : refundedWithoutLoss
+                ? `${describe(order)}: refunded, but no shipment of it was lost: ${seen}`
+                : `${describe(order)}: a live shipment remains: ${seen}`,
         });
       }
     }

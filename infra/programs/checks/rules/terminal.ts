@@ -2,7 +2,8 @@
  * Every saga ends. An order that has not reached a terminal status within the grace period is
  * stuck (a compensation failing for ever, a lost workflow); a younger one is waited for until the
  * audit's deadline. An order ends once: two terminal statuses in one history mean two endings were
- * recorded (and announced to the customer).
+ * recorded (and announced to the customer). The one exception is the after-sale refund: a COMPLETED
+ * order whose parcel the carrier lost ends again, REFUNDED (docs/saga.md#a-shipments-life).
  */
 import { isTerminal, terminalStatuses } from '../../../../platform/contracts/order.js';
 import { defineRule, describe, type Violation } from '../model.js';
@@ -34,7 +35,7 @@ export const everyOrderTerminal = defineRule({
       const endings = order.history
         .filter((entry) => (terminalStatuses as readonly string[]).includes(entry.status))
         .map((entry) => entry.status);
-      if (endings.length > 1) {
+      if (endings.length > 1 && !refundedAfterCompleting(endings)) {
         violations.push({
           rule,
           orderId: order.orderId,
@@ -50,3 +51,8 @@ export const everyOrderTerminal = defineRule({
     return { checked: snapshot.orders.size, violations };
   },
 });
+
+/** COMPLETED then REFUNDED: the saga's end, and the refund of a lost parcel after it. */
+function refundedAfterCompleting(endings: string[]): boolean {
+  return endings.length === 2 && endings.includes('COMPLETED') && endings.includes('REFUNDED');
+}

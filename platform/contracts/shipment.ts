@@ -1,0 +1,54 @@
+/**
+ * What ShipmentWorkflow (workflows/shipment.ts) and its callers agree on: a shipment's statuses, the
+ * workflow's input and id, and the query that answers its progress. The workflow bundle imports it,
+ * so it holds types and definitions only. docs/saga.md#a-shipments-life tells the story.
+ *
+ *   SCHEDULED ──the order COMPLETED, pickup──▶ SHIPPED ──transit──▶ DELIVERED
+ *       │                    └───────────────▶ LOST (the order is refunded: REFUNDED)
+ *       └─ the saga's undo ─▶ CANCELLED (only before pickup)
+ */
+import { defineQuery } from '@temporalio/workflow';
+
+export const shipmentStatuses = ['SCHEDULED', 'SHIPPED', 'DELIVERED', 'LOST', 'CANCELLED'] as const;
+export type ShipmentStatus = (typeof shipmentStatuses)[number];
+
+/** The simulated carrier's clock, in milliseconds (CARRIER_PICKUP_AFTER_MS, CARRIER_TRANSIT_MS). */
+export interface CarrierClock {
+  pickupAfterMs: number;
+  transitMs: number;
+}
+
+/**
+ * The clock is part of the input, read from the configuration when the shipment is scheduled: a
+ * workflow must not read configuration, and a shipment keeps the pace it started with.
+ */
+export interface ShipmentWorkflowInput {
+  shipmentId: string;
+  orderId: string;
+  customerId: string;
+  clock: CarrierClock;
+}
+
+/** The workflow id is the shipment id: a retried schedule can never start a second carrier run. */
+export function shipmentWorkflowIdFor(shipmentId: string): string {
+  return shipmentId;
+}
+
+/** What the carrier reported at the end of the transit. */
+export type ShipmentArrival = { status: 'DELIVERED' } | { status: 'LOST'; reason: string };
+
+/** The workflow's live state, answered by its `shipmentState` query. */
+export interface ShipmentState {
+  shipmentId: string;
+  orderId: string;
+  status: ShipmentStatus;
+  /** After a loss: whether the order's refund is done (it is retried until it is). */
+  refund?: 'pending' | 'done';
+  /**
+   * Why the carrier never took it: the order's saga ended without completing (its undo cancels the
+   * shipment; the carrier must not take it meanwhile).
+   */
+  abandoned?: string;
+}
+
+export const shipmentStateQuery = defineQuery<ShipmentState>('shipmentState');

@@ -1,0 +1,67 @@
+/**
+ * ShipmentWorkflow: the life of one shipment after the saga scheduled it, on the simulated
+ * carrier's clock (docs/saga.md#a-shipments-life). Run by the fulfillment worker; started by the
+ * `scheduleShipment` activity with the shipment id as workflow id.
+ *
+ *   wait for pickup → the order COMPLETED? → SHIPPED → wait for the transit → DELIVERED
+ *                                                                        └→ LOST → the order service refunds the order
+ *
+ * The waits are durable timers: a worker restart, or a week-long transit, changes nothing. The
+ * carrier takes the parcel only once the order's saga has COMPLETED: a saga whose schedule step
+ * timed out may still fail and undo the shipment, and goods must not leave for a failed order. A
+ * loss is compensated here, after the saga, by a refund.
+ */
+import { type ActivityOptions, proxyActivities, type RetryPolicy, setHandler, sleep } from '@temporalio/workflow';
+import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
+import type { ShipmentLossActivities } from '../activities/order/shipment-loss.js';
+import { isTerminal } from '../platform/contracts/order.js';
+import { type ShipmentState, shipmentStateQuery, type ShipmentWorkflowInput } from '../platform/contracts/shipment.js';
+import { taskQueues } from '../platform/contracts/workflow.js';
+
+/** The carrier's reports and the refund: bookkeeping that must happen, so retried until it does. */
+const untilDone = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } satisfies RetryPolicy;
+const step = { startToCloseTimeout: '10 seconds', retry: untilDone } satisfies ActivityOptions;
+
+const carrier = proxyActivities<Pick<FulfillmentActivities, 'pickUpShipment' | 'completeTransit'>>({
+  ...step,
+  taskQueue: taskQueues.fulfillment,
+});
+/** In the order worker, which holds the order and the payment lines; 15 s like the saga's payment calls. */
+const afterSale = proxyActivities<ShipmentLossActivities>({ ...step, startToCloseTimeout: '15 seconds', taskQueue: taskQueues.orders });
+
+export async function ShipmentWorkflow(input: ShipmentWorkflowInput): Promise<ShipmentState> {
+  const { shipmentId, orderId, customerId, clock } = input;
+  const state: ShipmentState = { shipmentId, orderId, status: 'SCHEDULED' };
+  setHandler(shipmentStateQuery, () => state);
+
+  await sleep(clock.pickupAfterMs);
+  const saga = await sagaOutcome(orderId);
+  if (saga !== 'COMPLETED') {
+    state.abandoned = `the order ended ${saga}: its saga undoes the shipment`;
+    return state;
+  }
+  state.status = await carrier.pickUpShipment({ shipmentId });
+  // Anything but SHIPPED: the saga's undo cancelled it before pickup, or (a second run) it is past that.
+  if (state.status !== 'SHIPPED') return state;
+
+  await sleep(clock.transitMs);
+  const arrival = await carrier.completeTransit({ shipmentId });
+  state.status = arrival.status;
+  if (arrival.status === 'LOST') {
+    state.refund = 'pending';
+    await afterSale.refundLostShipment({ orderId, customerId, shipmentId, reason: arrival.reason });
+    state.refund = 'done';
+  }
+  return state;
+}
+
+/** Waits (durably, backing off to a minute) until the order's saga has ended; COMPLETED or how it ended. */
+async function sagaOutcome(orderId: string): Promise<string> {
+  for (let pause = 1000; ; pause = Math.min(pause * 2, 60_000)) {
+    const status = await afterSale.orderStatusForShipment({ orderId });
+    // REFUNDED comes only after COMPLETED (a second run of a lost shipment).
+    if (status === 'COMPLETED' || status === 'REFUNDED') return 'COMPLETED';
+    if (isTerminal(status)) return status;
+    await sleep(pause);
+  }
+}
