@@ -152,7 +152,7 @@ export class HttpPaymentGateway extends PaymentLineClient {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ reason: payment.reason.slice(0, 200) }),
-        timeoutMs: this.timeoutMs,
+        timeoutMs: this.defaultTimeoutMs,
       });
     } catch (error) {
       throw new PaymentGatewayError(this.channel, true, `${what}: ${(error as Error).message}`);

@@ -105,7 +105,12 @@ test('the seven services, the setup and seed one-shots and the load generator ru
   const entries = services.map(([, service]) => service.command[0]);
   t.deepEqual(
     entries.sort(),
-    [...serviceEntries().map((service) => service.entry), 'infra/programs/setup/setup.ts', 'infra/programs/setup/seed.ts', 'loadgen/main.ts'].sort(),
+    [
+      ...serviceEntries().map((service) => service.entry),
+      'infra/programs/setup/setup.ts',
+      'infra/programs/setup/seed.ts',
+      'loadgen/main.ts',
+    ].sort(),
   );
   for (const entry of entries) t.true(existsSync(join(root, entry)), entry);
   for (const oneShot of ['setup', 'seed', 'loadgen']) {

@@ -206,7 +206,10 @@ for (const overlay of overlays) {
 
   test(`${overlay}: the migration Job runs the project's setup (every service's migrations, then the topics)`, (t) => {
     const jobs = workloads(renderOverlay(overlay)).filter((object) => object.kind === 'Job');
-    t.deepEqual(jobs.map((job) => entryOf(containersOf(job)[0]!)).sort(), ['infra/programs/setup/seed.ts', 'infra/programs/setup/setup.ts']);
+    t.deepEqual(jobs.map((job) => entryOf(containersOf(job)[0]!)).sort(), [
+      'infra/programs/setup/seed.ts',
+      'infra/programs/setup/setup.ts',
+    ]);
     const setup = jobs.find((job) => entryOf(containersOf(job)[0]!) === 'infra/programs/setup/setup.ts')!;
     const container = containersOf(setup)[0]!;
     t.true(existsSync(join(root, 'infra/programs/setup/setup.ts')));
@@ -217,7 +220,9 @@ for (const overlay of overlays) {
 
   test(`${overlay}: a seed Job stocks the catalogue through the inventory and notification APIs, retried until they answer`, (t) => {
     const objects = renderOverlay(overlay);
-    const seed = workloads(objects).find((object) => object.kind === 'Job' && entryOf(containersOf(object)[0]!) === 'infra/programs/setup/seed.ts');
+    const seed = workloads(objects).find(
+      (object) => object.kind === 'Job' && entryOf(containersOf(object)[0]!) === 'infra/programs/setup/seed.ts',
+    );
     t.truthy(seed, 'the rendered manifests contain the seed step');
     t.true(existsSync(join(root, 'infra/programs/setup/seed.ts')));
     t.is(seed!.spec.template.spec.restartPolicy, 'Never');
