@@ -21,6 +21,7 @@ cd "$ROOT"
 
 began="$(now_ms)"
 "$HERE/fetch.sh" || die test "fetching dependencies failed"
+use_fetched_node   # the Node 24 that fetch.sh may just have put in .tools/node
 source "$ROOT/infra/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
 
 # The lint (`make lint`: ESLint and Prettier's check) counts as one more check; the suite runs either way.

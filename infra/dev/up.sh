@@ -39,6 +39,7 @@ if "$HERE/stack.sh" status >/dev/null 2>&1; then stack_was_running=1; else stack
 
 log up "1/5 fetching dependencies…"
 "$HERE/fetch.sh"
+use_fetched_node   # the Node 24 that fetch.sh may just have put in .tools/node
 
 log up "2/5 starting the dev stack…"
 trap stop_everything INT TERM
