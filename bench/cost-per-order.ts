@@ -19,6 +19,7 @@ import { GatewayClient, gatewayCredentials } from '../loadgen/gateway-client.js'
 import { checkTarget } from '../loadgen/options.js';
 import { checkGateway } from '../loadgen/preflight.js';
 import { pause } from '../loadgen/pause.js';
+import { orderWorkflowType } from '../platform/contracts/workflow.js';
 import { connectClient } from '../platform/temporal.js';
 import { gatewayUrl, happyOrders, inventoryUrl, sagaJourney, stockBenchProducts } from './saga-journeys.js';
 import { cpuBetween, cpuSnapshot, type CpuUsage, estatePieces } from './saga-processes.js';
@@ -74,7 +75,7 @@ for (const piece of window.pieces.filter((p) => p.estate).sort((a, b) => b.perce
 
 // What the last completed saga cost Temporal.
 for await (const execution of temporal.workflow.list({
-  query: `WorkflowType = 'OrderWorkflow' AND ExecutionStatus = 'Completed'`,
+  query: `WorkflowType = '${orderWorkflowType}' AND ExecutionStatus = 'Completed'`,
   pageSize: 1,
 })) {
   const handle = temporal.workflow.getHandle(execution.workflowId, execution.runId);

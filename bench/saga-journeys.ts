@@ -14,7 +14,7 @@ import { createOrderFactory, type LoadOrder } from '../loadgen/scenarios.js';
 import { orderTraceContext } from '../loadgen/traceparent.js';
 import { config } from '../platform/config.js';
 import { workflowIdFor } from '../platform/contracts/workflow.js';
-import type { OrderWorkflow } from '../workflows/order.js';
+import type { OrderWorkflowV5 } from '../workflows/order.js';
 import type { Journey } from './saga-steps.js';
 
 export const gatewayUrl = process.env.GATEWAY_URL ?? 'http://localhost:8080';
@@ -76,7 +76,7 @@ export function sagaJourney(temporal: Client, nextOrder: () => LoadOrder): Journ
       };
     }
     const acceptMs = performance.now() - submittedAt;
-    const handle = temporal.workflow.getHandle<typeof OrderWorkflow>(workflowIdFor(submitted.body.orderId));
+    const handle = temporal.workflow.getHandle<typeof OrderWorkflowV5>(workflowIdFor(submitted.body.orderId));
     try {
       const state = await temporal.connection.withAbortSignal(abandon, () => handle.result());
       return { outcome: state.status, acceptMs, completeMs: performance.now() - submittedAt };

@@ -10,9 +10,9 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { OrderStore } from '../../activities/order/store.js';
 import { CustomerIdAttribute, OrderStatusAttribute, PaymentChannelAttribute } from '../../platform/contracts/search-attributes.js';
-import { type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { orderWorkflowType, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { logger } from '../../platform/logger.js';
-import type { OrderWorkflow } from '../../workflows/order.js';
+import type { OrderWorkflowV5 } from '../../workflows/order.js';
 
 const log = logger('saga-starts');
 
@@ -32,7 +32,7 @@ export async function startSaga(
   let start: SagaStart;
   try {
     await temporal.withDeadline(Date.now() + timeoutMs, () =>
-      temporal.workflow.start<typeof OrderWorkflow>('OrderWorkflow', {
+      temporal.workflow.start<typeof OrderWorkflowV5>(orderWorkflowType, {
         workflowId: workflowIdFor(input.orderId),
         taskQueue: taskQueues.orders,
         args: [input],
