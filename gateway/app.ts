@@ -33,6 +33,7 @@ import { zodProblem } from '../platform/validation.js';
 import { mountDocs } from './docs.js';
 import { createTokenVerifier, requireAdmin, requireCaller, type IdentityOptions } from './identity.js';
 import { RateLimiter, rateLimit } from './rate-limit.js';
+import { KnownSkus } from './known-skus.js';
 import {
   cancelOrderRoute,
   kpisRoute,
@@ -78,6 +79,7 @@ const validationProblem: OpenAPIHonoOptions<BlankEnv>['defaultHook'] = (result, 
 export function createGatewayApp(options: GatewayOptions): Hono {
   const verify = createTokenVerifier(options);
   const vault = new CardVaultClient(options.PAYMENT_VAULT_URL);
+  const knownSkus = new KnownSkus();
   const app = new OpenAPIHono<BlankEnv>({ defaultHook: validationProblem });
   withProblemDefaults(app, 'gateway');
   const log = logger('gateway');
@@ -349,12 +351,16 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       }
     }
 
+    /** The SKUs the catalogue does not have; only those not lately seen there are asked about (gateway/known-skus.ts). */
     async function findUnknownSkus(skus: string[]): Promise<string[] | Response> {
+      const toAsk = knownSkus.notKnown(skus);
+      if (toAsk.length === 0) return [];
       try {
-        const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${skus.map(encodeURIComponent).join(',')}`);
+        const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${toAsk.map(encodeURIComponent).join(',')}`);
         if (answer.status !== 200) return serviceFailed(c, 'inventory', 503, answer.body);
         const known = new Set((answer.body as { products: { sku: string }[] }).products.map((product) => product.sku));
-        return skus.filter((sku) => !known.has(sku));
+        knownSkus.remember(known);
+        return toAsk.filter((sku) => !known.has(sku));
       } catch (error) {
         if (!(error instanceof ServiceCallError)) throw error;
         return serviceUnreachable(c, 'inventory', error);
