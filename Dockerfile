@@ -8,7 +8,7 @@
 #   docker run --rm --entrypoint node ordersaga:dev --import tsx infra/programs/setup/setup.ts
 #
 # Debian (glibc), not Alpine: @temporalio/core-bridge ships glibc binaries only. See docs/containers.md.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- 1. production dependencies (tsx is one of them: the services run TypeScript directly) ----
 FROM ${NODE_IMAGE} AS deps

@@ -1,5 +1,8 @@
 # ordersaga — the two commands that matter are `make up` and `make test`.
 SHELL := /bin/bash
+# The estate's Node 24, which infra/local/node.sh fetches into .tools/node when the machine's node is
+# older: first on PATH for every recipe (a folder that does not exist yet changes nothing).
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 .DEFAULT_GOAL := help
 
 .PHONY: help up up-detached down status fetch stack services setup seed demo token bundle check record-histories load chaos bench-payments bench-saga test test-unit typecheck lint fmt schemas dlq-replay

@@ -1,7 +1,7 @@
 /**
- * CeilingOrderWorkflow: OrderWorkflow's happy path with the business taken out, for the saga
+ * CeilingOrderWorkflow: OrderWorkflowV5's happy path with the business taken out, for the saga
  * benchmark's ceiling (bench/saga-throughput.ts). It asks the Temporal server for the same commands
- * in the same order — three patch markers, six local activities, four activities on three task
+ * in the same order — six local activities (no patch markers: v5 has none), four activities on three task
  * queues (two of them in parallel at the end), four OrderStatus upserts — with activities that do
  * nothing (bench/saga-ceiling-worker.ts). What it can reach is the most this Temporal dev server and
  * SDK can do with the saga's shape on this machine; the real saga can only be slower.
@@ -9,7 +9,7 @@
  * Keep it in step with workflows/order.ts: a step added there must be added here, or the ceiling
  * stops being the saga's.
  */
-import { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OrderLine, OrderStatus } from '../platform/contracts/order.js';
 import { OrderStatusAttribute } from '../platform/contracts/search-attributes.js';
 import type { OrderWorkflowInput } from '../platform/contracts/workflow.js';
@@ -67,10 +67,6 @@ export async function CeilingOrderWorkflow(input: OrderWorkflowInput): Promise<{
   const { orderId, order } = input;
   const customer = { orderId, customerId: order.customerId };
 
-  // The saga's patch markers: each is a command the server records, so the ceiling records them too.
-  patched('local-order-bookkeeping');
-  patched('created-event-survives-early-cancel');
-
   async function enter(status: OrderStatus): Promise<void> {
     await bookkeeping.recordOrderTransition({ orderId, status });
     upsertSearchAttributes([{ key: OrderStatusAttribute, value: status }]);
@@ -88,7 +84,6 @@ export async function CeilingOrderWorkflow(input: OrderWorkflowInput): Promise<{
   });
   await enter('PAYMENT_AUTHORIZED');
   await fulfillment.scheduleShipment({ ...customer, items: order.items, shippingAddress: order.shippingAddress });
-  patched('parallel-shipment-bookkeeping');
   await Promise.all([enter('SHIPMENT_SCHEDULED'), inventory.commitStock({ orderId })]);
   await enter('COMPLETED');
   return { status: 'COMPLETED' };

@@ -14,21 +14,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
-import { catalogue, scarceProduct } from '../platform/contracts/demo-triggers.js';
-import { customerPool } from '../loadgen/customers.js';
+import type { Client } from '@temporalio/client';
 import { GatewayClient, gatewayCredentials } from '../loadgen/gateway-client.js';
 import { checkTarget, isLoopbackHost } from '../loadgen/options.js';
-import { errorKind } from '../loadgen/order-journey.js';
 import { checkGateway } from '../loadgen/preflight.js';
-import { seededRandom } from '../loadgen/random.js';
-import { createOrderFactory, type LoadOrder } from '../loadgen/scenarios.js';
-import { orderTraceContext } from '../loadgen/traceparent.js';
+import { type LoadOrder } from '../loadgen/scenarios.js';
 import { pause } from '../loadgen/pause.js';
 import { config } from '../platform/config.js';
-import { workflowIdFor } from '../platform/contracts/workflow.js';
 import { connectClient } from '../platform/temporal.js';
-import type { OrderWorkflow } from '../workflows/order.js';
+import { BENCH_STOCK, failureOf, gatewayUrl, happyOrders, inventoryUrl, sagaJourney, stockBenchProducts } from './saga-journeys.js';
 import { createCeilingWorkers, startCeilingOrder } from './saga-ceiling-worker.js';
 import { cpuBetween, cpuSnapshot, estatePieces, memorySnapshot } from './saga-processes.js';
 import {
@@ -45,8 +39,6 @@ import { profileNodeProcess, type ProfileOutcome } from './saga-profile.js';
 import { climb, type Journey, type JourneyOutcome, runStep, type StepResult, type StepSettings } from './saga-steps.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const gatewayUrl = process.env.GATEWAY_URL ?? 'http://localhost:8080';
-const inventoryUrl = config().INVENTORY_URL;
 const budgetSeconds = Number(process.env.BENCH_BUDGET_SECONDS ?? 560);
 const ladder = (process.env.BENCH_LADDER ?? '2,3,4,5,6,7,8,10,12,16,20,24,32,48,64,100').split(',').map(Number);
 const settings: StepSettings = {
@@ -56,12 +48,8 @@ const settings: StepSettings = {
   settleSeconds: 20,
   p99GoalMs: 1000,
 };
-/** Each dedicated product starts every run with at least this much available. */
-const BENCH_STOCK = 200_000;
 /** Quiet time before the first step, for the at-rest CPU. */
 const REST_SECONDS = 5;
-
-const benchSku = (sku: string) => `BENCH-${sku}`;
 
 const began = performance.now();
 const deadline = began + budgetSeconds * 1000;
@@ -89,68 +77,6 @@ const temporalHost = config()
   .replace(/^\[|\]$/g, '');
 if (!isLoopbackHost(temporalHost))
   throw new Error(`TEMPORAL_ADDRESS ${config().TEMPORAL_ADDRESS} is not this machine; the benchmark only runs on loopback`);
-
-/** Tops every dedicated product up to BENCH_STOCK through the inventory admin API. */
-async function stockBenchProducts(): Promise<number> {
-  const products = catalogue.filter((product) => product.sku !== scarceProduct.sku);
-  const skus = products.map((product) => benchSku(product.sku));
-  const answer = await fetch(`${inventoryUrl}/products?sku=${skus.join(',')}`);
-  if (!answer.ok) throw new Error(`GET ${inventoryUrl}/products answered ${answer.status}; is the inventory service up?`);
-  const { products: existing } = (await answer.json()) as { products: { sku: string; available: number }[] };
-  const available = new Map(existing.map((product) => [product.sku, product.available]));
-  for (const product of products) {
-    const sku = benchSku(product.sku);
-    const topUp = BENCH_STOCK - (available.get(sku) ?? 0);
-    if (topUp <= 0) continue;
-    const put = await fetch(`${inventoryUrl}/admin/products/${sku}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `${product.name} [saga benchmark]`, unitPriceMinor: product.unitPriceMinor, quantity: topUp }),
-    });
-    if (!put.ok) throw new Error(`PUT ${inventoryUrl}/admin/products/${sku} answered ${put.status}: ${await put.text()}`);
-  }
-  return products.length;
-}
-
-/** The load generator's happy orders, paid over HTTP, for the dedicated products. */
-function happyOrders(): () => LoadOrder {
-  const random = seededRandom(Date.now() >>> 0);
-  const next = createOrderFactory({ customers: customerPool(50, random), tcpShare: 0, random });
-  return () => {
-    const load = next('happy');
-    return { ...load, order: { ...load.order, items: load.order.items.map((line) => ({ ...line, sku: benchSku(line.sku) })) } };
-  };
-}
-
-function failureOf(error: unknown, abandon: AbortSignal): string {
-  if (abandon.aborted) return 'benchmark:abandoned';
-  if (error instanceof WorkflowFailedError) return `workflow:${error.cause?.message ?? 'failed'}`;
-  return `result:${(error as Error).name ?? 'error'}`;
-}
-
-/** One saga: POST /orders through the gateway, then the workflow's result by long poll. */
-function sagaJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {
-  return async (abandon) => {
-    const load = nextOrder();
-    const gateway = new GatewayClient({ baseUrl: gatewayUrl, requestTimeoutMs: 10_000, signal: abandon, ...gatewayCredentials(undefined) });
-    const submittedAt = performance.now();
-    const submitted = await gateway.submitOrder(load.order, orderTraceContext(), load.idempotencyKey);
-    if (submitted.kind !== 'answer' || submitted.status !== 202 || !submitted.body) {
-      return {
-        outcome:
-          submitted.kind === 'answer' && submitted.status < 300 ? `submit:status-${submitted.status}` : errorKind('submit', submitted),
-      };
-    }
-    const acceptMs = performance.now() - submittedAt;
-    const handle = temporal.workflow.getHandle<typeof OrderWorkflow>(workflowIdFor(submitted.body.orderId));
-    try {
-      const state = await temporal.connection.withAbortSignal(abandon, () => handle.result());
-      return { outcome: state.status, acceptMs, completeMs: performance.now() - submittedAt };
-    } catch (error) {
-      return { outcome: failureOf(error, abandon), acceptMs };
-    }
-  };
-}
 
 /** One ceiling order: the workflow start as the order service does it, then its result by long poll. */
 function ceilingJourney(temporal: Client, nextOrder: () => LoadOrder): Journey {

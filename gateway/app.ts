@@ -41,6 +41,7 @@ import { createTokenVerifier, requireAdmin, requireCaller, type IdentityOptions 
 import { type OrderEventFeed, streamOrderEvents } from './live-orders.js';
 import { type DeadLetterDesk, mountOperations } from './operations.js';
 import { RateLimiter, rateLimit } from './rate-limit.js';
+import { KnownSkus } from './known-skus.js';
 import {
   cancelOrderRoute,
   devLoginRoute,
@@ -96,6 +97,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   const verify = createTokenVerifier(options);
   const devLogin = devLoginOpen(options);
   const vault = new CardVaultClient(options.PAYMENT_VAULT_URL);
+  const knownSkus = new KnownSkus();
   const app = new OpenAPIHono<BlankEnv>({ defaultHook: validationProblem });
   withProblemDefaults(app, 'gateway');
   const log = logger('gateway');
@@ -372,12 +374,16 @@ export function createGatewayApp(options: GatewayOptions): Hono {
       }
     }
 
+    /** The SKUs the catalogue does not have; only those not lately seen there are asked about (gateway/known-skus.ts). */
     async function findUnknownSkus(skus: string[]): Promise<string[] | Response> {
+      const toAsk = knownSkus.notKnown(skus);
+      if (toAsk.length === 0) return [];
       try {
-        const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${skus.map(encodeURIComponent).join(',')}`);
+        const answer = await callService('inventory', `${options.INVENTORY_URL}/products?sku=${toAsk.map(encodeURIComponent).join(',')}`);
         if (answer.status !== 200) return serviceFailed(c, 'inventory', 503, answer.body);
         const known = new Set((answer.body as { products: { sku: string }[] }).products.map((product) => product.sku));
-        return skus.filter((sku) => !known.has(sku));
+        knownSkus.remember(known);
+        return toAsk.filter((sku) => !known.has(sku));
       } catch (error) {
         if (!(error instanceof ServiceCallError)) throw error;
         return serviceUnreachable(c, 'inventory', error);

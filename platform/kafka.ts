@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { config } from './config.js';
+import './kafkajs-request-queue.js';
 import { kafkaConnectionSettings } from './connections.js';
 import type { RetryPolicy } from './consumer-failures.js';
 import { logger } from './logger.js';

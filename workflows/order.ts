@@ -124,14 +124,60 @@ const { saga: sagaSink } = proxySinks<SagaSinks>();
 /** Statuses from which a customer can still cancel: nothing has left the warehouse yet. */
 const cancellableStatuses: readonly OrderStatus[] = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED'];
 
+/**
+ * Which version of the saga a run follows (docs/saga.md, "Changing the workflow safely"). Each answer
+ * is asked for at the point where the saga first needs it, in this order: a patch's marker is a
+ * command, and moving the question would move the marker in the history.
+ */
+interface SagaVersion {
+  /** v4: a cancelled step's real outcome is awaited; compensations side by side, in rounds. */
+  undoWaitsForStep: () => boolean;
+  /** v3: the order's own bookkeeping and the payment preparation as local activities. */
+  localOrderBookkeeping: () => boolean;
+  /** v2: step 1 stands outside the cancellable scope. */
+  createdEventSurvivesEarlyCancel: () => boolean;
+  /** v2: the two bookkeeping steps after shipment run together. */
+  parallelShipmentBookkeeping: () => boolean;
+}
+
+/**
+ * The saga's first workflow type, kept for the runs started before v5 (and replayed by the v1–v4
+ * fixtures): each version decision is a patch, asked once. New orders start OrderWorkflowV5.
+ */
 export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  return orderSaga(input, {
+    undoWaitsForStep: () => patched('undo-waits-for-step'),
+    localOrderBookkeeping: () => patched('local-order-bookkeeping'),
+    createdEventSurvivesEarlyCancel: () => patched('created-event-survives-early-cancel'),
+    parallelShipmentBookkeeping: () => patched('parallel-shipment-bookkeeping'),
+  });
+}
+
+/**
+ * v5: the v4 saga, step for step, as a workflow type of its own with no patches. Every patch of
+ * OrderWorkflow cost each new order a marker and a `TemporalChangeVersion` search-attribute upsert
+ * (four of each, eight of the 47 history events and four visibility writes), for the sake of runs
+ * that no longer start. The rule (docs/saga.md): a change patches the running type; once its patches
+ * are many, the current path becomes a new type and the old type keeps them until its last run ends.
+ */
+export async function OrderWorkflowV5(input: OrderWorkflowInput): Promise<OrderState> {
+  const current = () => true;
+  return orderSaga(input, {
+    undoWaitsForStep: current,
+    localOrderBookkeeping: current,
+    createdEventSurvivesEarlyCancel: current,
+    parallelShipmentBookkeeping: current,
+  });
+}
+
+async function orderSaga(input: OrderWorkflowInput, version: SagaVersion): Promise<OrderState> {
   const { orderId, order } = input;
   // Each version decision is made once, before the first step, so a saga never mixes two.
-  const undoWaitsForStep = patched('undo-waits-for-step');
+  const undoWaitsForStep = version.undoWaitsForStep();
   const { orders, inventory, localOrders, payments, authorization, fulfillment } = stepsFor(
     undoWaitsForStep ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
   );
-  const bookkeeping = patched('local-order-bookkeeping')
+  const bookkeeping = version.localOrderBookkeeping()
     ? localOrders
     : {
         recordOrderAccepted: orders.recordOrderAccepted,
@@ -253,7 +299,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // v2: step 1 stands outside the cancellable scope, so an order cancelled at once still gets its
   // `order.v1.created` beside its `order.v1.cancelled`. v1 sagas (in flight before the change)
   // keep recording it inside the scope, where an early cancel skipped it.
-  const createdOutsideScope = patched('created-event-survives-early-cancel');
+  const createdOutsideScope = version.createdEventSurvivesEarlyCancel();
   if (createdOutsideScope) await bookkeeping.recordOrderAccepted(input);
 
   try {
@@ -322,7 +368,7 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       orderDate: input.acceptedAt.slice(0, 10),
     });
     state.shipmentId = shipment.shipmentId;
-    if (patched('parallel-shipment-bookkeeping')) {
+    if (version.parallelShipmentBookkeeping()) {
       // v2: the two bookkeeping steps after shipment do not depend on each other; running them
       // together takes one round trip off every completed order. Sagas started before this change
       // replay the sequential v1 path below (test/workflow/replay.test.ts proves it).

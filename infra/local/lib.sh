@@ -8,7 +8,7 @@
 #   $ROOT/.state/logs/<name>.log   one log per piece
 #   $ROOT/.state/pids/<name>.pid   pid of the process we started (plain number)
 #   $ROOT/.state/<name>/...        data of each piece
-#   $ROOT/.tools/...               downloaded tools (venv, kafka jars)
+#   $ROOT/.tools/...               downloaded tools (venv, kafka jars, node)
 
 # --- paths -----------------------------------------------------------------
 # shellcheck disable=SC2034  # used by the scripts that source this file
@@ -18,6 +18,16 @@ TOOLS_DIR="$ROOT/.tools"
 LOG_DIR="$STATE_DIR/logs"
 PID_DIR="$STATE_DIR/pids"
 mkdir -p "$LOG_DIR" "$PID_DIR"
+
+# The estate's Node.js (infra/local/node.sh fetches it into .tools/node when the machine's is older than
+# 24): first on PATH for every script that sources this file, and so for all they start.
+use_fetched_node() {
+  if [[ -x "$TOOLS_DIR/node/bin/node" && ":$PATH:" != *":$TOOLS_DIR/node/bin:"* ]]; then
+    export PATH="$TOOLS_DIR/node/bin:$PATH"
+  fi
+  return 0
+}
+use_fetched_node
 
 log_file() { echo "$LOG_DIR/$1.log"; }
 pid_file() { echo "$PID_DIR/$1.pid"; }

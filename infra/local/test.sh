@@ -24,6 +24,7 @@ began="$(now_ms)"
 # The browser the console's test drives (test/e2e/console.test.ts): Debian's Chromium, with CJK
 # fonts so the Korean pages (and their screenshots) show their text.
 [[ -x /usr/bin/chromium ]] || apt_install chromium chromium fonts-noto-cjk
+use_fetched_node   # the Node 24 that fetch.sh may just have put in .tools/node
 source "$ROOT/infra/local/postgres/env.sh"   # PG_SOCKET_DIR: the superuser's way in, to create the test databases
 
 # The lint (`make lint`: ESLint and Prettier's check) counts as one more check; the suite runs either way.

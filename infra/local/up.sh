@@ -39,6 +39,7 @@ mapfile -t stack_was_down < <("$HERE/stack.sh" stopped)
 
 log up "1/5 fetching dependencies…"
 "$HERE/fetch.sh"
+use_fetched_node   # the Node 24 that fetch.sh may just have put in .tools/node
 
 log up "2/5 starting the dev stack…"
 trap stop_everything INT TERM

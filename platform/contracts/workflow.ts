@@ -20,6 +20,12 @@ export interface OrderWorkflowInput {
   acceptedAt: string;
 }
 
+/**
+ * The workflow type a new order's saga starts as (workflows/order.ts): v5, the saga without patches.
+ * Runs of the first type, `OrderWorkflow`, started before v5, finish on the same worker.
+ */
+export const orderWorkflowType = 'OrderWorkflowV5';
+
 /** The workflow id is derived from the order id, so one order can never run two sagas. */
 export function workflowIdFor(orderId: string): string {
   return `order-${orderId}`;

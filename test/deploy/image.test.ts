@@ -1,5 +1,6 @@
 /**
- * The Dockerfile, read statically (no Docker engine here): a glibc Node 20 base, production-only
+ * The Dockerfile, read statically (no Docker engine here): a glibc Node 24 base (the major the dev
+ * tooling runs, infra/local/node.sh), production-only
  * dependencies, the prebuilt workflow bundle, a non-root user, a health check, and the dev stack's
  * command line with every source folder an entry point needs.
  */
@@ -45,11 +46,18 @@ const all = stages(dockerfile);
 const runtime = all.at(-1)!;
 const find = (stage: (typeof all)[number], keyword: string) => stage.instructions.filter((instruction) => instruction.keyword === keyword);
 
-test('multi-stage on node:20-bookworm-slim (glibc, for the Temporal core-bridge), never Alpine', (t) => {
+test('multi-stage on node:24-bookworm-slim (glibc, for the Temporal core-bridge), never Alpine', (t) => {
   t.true(all.length >= 3);
-  for (const stage of all) t.regex(stage.from, /^(node:20-bookworm-slim|deps|build)$/, stage.name);
-  t.is(runtime.from, 'node:20-bookworm-slim');
+  for (const stage of all) t.regex(stage.from, /^(node:24-bookworm-slim|deps|build)$/, stage.name);
+  t.is(runtime.from, 'node:24-bookworm-slim');
   t.notRegex(dockerfile, /alpine:|-alpine/);
+});
+
+test('the image runs the Node major the dev tooling fetches and package.json asks for', (t) => {
+  const devMajor = /^NODE_MIN_MAJOR=(\d+)$/m.exec(read('infra/local/node.sh'))?.[1];
+  t.truthy(devMajor, 'infra/local/node.sh names NODE_MIN_MAJOR');
+  t.is(/^node:(\d+)-/.exec(runtime.from)?.[1], devMajor);
+  t.is((JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node, `>=${devMajor}`);
 });
 
 test('production dependencies only, and the workflow bundle built in a build stage', (t) => {

@@ -15,6 +15,7 @@ import { serviceNames } from '../../infra/estate.js';
 import { config } from '../../platform/config.js';
 import { consumerGroupId } from '../../platform/events/naming.js';
 import { isTerminal, type OrderRequest, type OrderStatus, type PaymentChannel } from '../../platform/contracts/order.js';
+import { orderWorkflowType } from '../../platform/contracts/workflow.js';
 import { poolMetricNames } from '../../platform/telemetry/db-pool-metrics.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
 import { asAdmin, asCustomer, databaseNameOf, eventually, gatewayUrl, stockTestProduct } from '../support/estate.js';
@@ -95,7 +96,7 @@ async function readStatus(order: SubmittedOrder): Promise<OrderStatus | undefine
 const CALLED = new Set(['payment-sim', 'order', 'inventory', ...NODES]);
 /** What the trace still waits for; empty when it looks complete. */
 function stillMissing(spans: readonly ReceivedSpan[]): string[] {
-  if (!spans.some((span) => span.name === 'RunWorkflow:OrderWorkflow')) return ['RunWorkflow:OrderWorkflow'];
+  if (!spans.some((span) => span.name === `RunWorkflow:${orderWorkflowType}`)) return [`RunWorkflow:${orderWorkflowType}`];
   const childrenOf = new Map<string, ReceivedSpan[]>();
   for (const span of spans) if (span.parentSpanId) childrenOf.set(span.parentSpanId, [...(childrenOf.get(span.parentSpanId) ?? []), span]);
   const children = (span: ReceivedSpan) => childrenOf.get(span.spanId) ?? [];
@@ -279,10 +280,10 @@ test('the tree has the expected shape: gateway → order API → workflow start 
     t.like(tree.root, { service: 'gateway', kind: 'SERVER', name: 'POST /orders' });
     const api = one((span) => span.service === 'order' && span.kind === 'SERVER' && span.name === 'POST /orders', 'the order API span');
     t.is(parentOf(parentOf(api))?.spanId, tree.root?.spanId, 'order API ← gateway CLIENT ← gateway SERVER');
-    const start = one((span) => span.name === 'StartWorkflow:OrderWorkflow', 'the workflow start');
+    const start = one((span) => span.name === `StartWorkflow:${orderWorkflowType}`, 'the workflow start');
     t.is(start?.kind, 'CLIENT');
     t.is(parentOf(start)?.spanId, api?.spanId, 'the start is a child of the order API request');
-    const run = one((span) => span.name === 'RunWorkflow:OrderWorkflow', 'the workflow');
+    const run = one((span) => span.name === `RunWorkflow:${orderWorkflowType}`, 'the workflow');
     t.is(parentOf(run)?.spanId, start?.spanId);
     for (const activity of ['reserveStock', 'preparePayment', 'authorizePayment', 'scheduleShipment']) {
       const execution = one((span) => span.name === `RunActivity:${activity}`, `RunActivity:${activity}`);

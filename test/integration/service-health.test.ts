@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import { CardVaultClient } from '../../platform/card-vault.js';
 import { config } from '../../platform/config.js';
-import { workflowIdFor } from '../../platform/contracts/workflow.js';
+import { orderWorkflowType, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { orderIdFor } from '../../workers/order/api.js';
 import { eventually, queryDatabase } from '../support/estate.js';
 import { FreezableProxy, freePort, startServiceProcess, waitForHealth } from '../support/service-process.js';
@@ -173,7 +173,7 @@ test('POST /orders with Temporal not answering holds no pool connection: live an
     60_000,
     500,
   );
-  t.is(description.type, 'OrderWorkflow');
+  t.is(description.type, orderWorkflowType);
   await temporal.client.workflow
     .getHandle(workflowIdFor(orderId))
     .terminate('test over')

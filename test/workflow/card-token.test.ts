@@ -8,7 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import anyTest, { type TestFn } from 'ava';
 import type { SagaOrder } from '../../platform/contracts/order.js';
-import { type OrderState, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import {
+  type OrderState,
+  orderWorkflowType,
+  type OrderWorkflowInput,
+  taskQueues,
+  workflowIdFor,
+} from '../../platform/contracts/workflow.js';
 import { FakeEstate } from '../support/fake-estate.js';
 import { type SagaOnFakeEstate, startSagaOnFakeEstate } from '../support/temporal.js';
 
@@ -30,7 +36,7 @@ const base = {
 
 async function run(t: { context: { env: TestWorkflowEnvironment; estate: FakeEstate } }, order: SagaOrder) {
   const input: OrderWorkflowInput = { orderId: randomUUID(), order, acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+  const handle = await t.context.env.client.workflow.start(orderWorkflowType, {
     workflowId: workflowIdFor(input.orderId),
     taskQueue: taskQueues.orders,
     args: [input],

@@ -14,6 +14,7 @@ import {
   type OrderWorkflowInput,
   taskQueues,
   workflowIdFor,
+  orderWorkflowType,
 } from '../../platform/contracts/workflow.js';
 import { type SagaOnFakeEstate, startSagaOnFakeEstate } from '../support/temporal.js';
 
@@ -39,7 +40,7 @@ function order(overrides: Partial<OrderRequest> = {}): OrderRequest {
 
 function start(t: { context: { env: TestWorkflowEnvironment } }, request: OrderRequest) {
   const input: OrderWorkflowInput = { orderId: randomUUID(), order: request, acceptedAt: new Date().toISOString() };
-  const handle = t.context.env.client.workflow.start('OrderWorkflow', {
+  const handle = t.context.env.client.workflow.start(orderWorkflowType, {
     workflowId: workflowIdFor(input.orderId),
     taskQueue: taskQueues.orders,
     args: [input],
@@ -129,7 +130,7 @@ test('payment gateway errors are retried under the policy, then the order comple
   const orderId = randomUUID();
   t.context.estate.gatewayFailures.set(orderId, 2);
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+  const handle = await t.context.env.client.workflow.start(orderWorkflowType, {
     workflowId: workflowIdFor(orderId),
     taskQueue: taskQueues.orders,
     args: [input],
@@ -178,7 +179,7 @@ for (const { stage, gateAt, undone } of cancelStages) {
     const orderId = randomUUID();
     const { reached } = t.context.estate.gate(orderId, gateAt);
     const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-    const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+    const handle = await t.context.env.client.workflow.start(orderWorkflowType, {
       workflowId: workflowIdFor(orderId),
       taskQueue: taskQueues.orders,
       args: [input],
@@ -204,7 +205,7 @@ test('cancel after the order was handed to the carrier is rejected with the reas
   const orderId = randomUUID();
   const { reached } = t.context.estate.gate(orderId, 'status:COMPLETED');
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+  const handle = await t.context.env.client.workflow.start(orderWorkflowType, {
     workflowId: workflowIdFor(orderId),
     taskQueue: taskQueues.orders,
     args: [input],
@@ -221,7 +222,7 @@ test('a second cancel while the first is unwinding is rejected; the query shows 
   const orderId = randomUUID();
   const { reached } = t.context.estate.gate(orderId, 'authorizePayment');
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
-  const handle = await t.context.env.client.workflow.start('OrderWorkflow', {
+  const handle = await t.context.env.client.workflow.start(orderWorkflowType, {
     workflowId: workflowIdFor(orderId),
     taskQueue: taskQueues.orders,
     args: [input],
@@ -244,7 +245,7 @@ test('the same order id can never start a second saga', async (t) => {
   await (await handle).result();
   const input: OrderWorkflowInput = { orderId, order: order(), acceptedAt: new Date().toISOString() };
   await t.throwsAsync(
-    t.context.env.client.workflow.start('OrderWorkflow', {
+    t.context.env.client.workflow.start(orderWorkflowType, {
       workflowId: workflowIdFor(orderId),
       taskQueue: taskQueues.orders,
       args: [input],

@@ -22,6 +22,7 @@ import {
   type SagaSinks,
   taskQueues,
   workflowIdFor,
+  orderWorkflowType,
 } from '../../platform/contracts/workflow.js';
 import { eventually } from '../support/estate.js';
 import { type SagaOnFakeEstate, startSagaOnFakeEstate } from '../support/temporal.js';
@@ -61,7 +62,7 @@ function order(overrides: Partial<OrderRequest> = {}): OrderRequest {
 
 async function startSaga(t: { context: { env: TestWorkflowEnvironment } }, orderId: string, request = order()): Promise<WorkflowHandle> {
   const input: OrderWorkflowInput = { orderId, order: request, acceptedAt: new Date().toISOString() };
-  return t.context.env.client.workflow.start('OrderWorkflow', {
+  return t.context.env.client.workflow.start(orderWorkflowType, {
     workflowId: workflowIdFor(orderId),
     taskQueue: taskQueues.orders,
     args: [input],

@@ -98,6 +98,8 @@ export function createOrderApi(deps: { db: Database; store: OrderStore; temporal
       log.warn({ orderId, reason: start.reason }, 'order accepted; its saga start is deferred to the sweeper');
       return c.json({ orderId, status: 'PENDING', sagaStart: 'deferred' }, 202);
     }
+    // The outbox row goes after the answer (saga-starts.ts, SagaStart): one that stays is the sweeper's.
+    start.cleared.catch((error: unknown) => log.warn({ orderId, err: error }, 'saga started; its outbox row is left to the sweeper'));
     return c.json({ orderId, status: 'PENDING' }, 202);
   });
 

@@ -10,17 +10,23 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { OrderStore } from '../../activities/order/store.js';
 import { CustomerIdAttribute, OrderStatusAttribute, PaymentChannelAttribute } from '../../platform/contracts/search-attributes.js';
-import { type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { orderWorkflowType, type OrderWorkflowInput, taskQueues, workflowIdFor } from '../../platform/contracts/workflow.js';
 import { logger } from '../../platform/logger.js';
-import type { OrderWorkflow } from '../../workflows/order.js';
+import type { OrderWorkflowV5 } from '../../workflows/order.js';
 
 const log = logger('saga-starts');
 
-export type SagaStart = { outcome: 'started' | 'already-started' } | { outcome: 'not-started'; reason: string };
+/**
+ * How a start went. Once Temporal has the saga, `cleared` is the outbox row's deletion, under way: the
+ * sweeper waits for it; the order API answers without it (one database round trip and WAL flush
+ * fewer on the accept path, issue 15), because a row left behind is harmless: the sweeper's start of
+ * it is refused as already started, and then it is cleared.
+ */
+export type SagaStart = { outcome: 'started' | 'already-started'; cleared: Promise<void> } | { outcome: 'not-started'; reason: string };
 
 /**
- * Asks Temporal to start the order's saga, waiting at most `timeoutMs`, and clears the outbox row
- * once Temporal has it. Never throws for Temporal's sake: a start that did not happen is
+ * Asks Temporal to start the order's saga, waiting at most `timeoutMs`, and starts clearing the
+ * outbox row once Temporal has it (`cleared`). Never throws for Temporal's sake: a start that did not happen is
  * `not-started` (the row stays, the sweeper retries it).
  */
 export async function startSaga(
@@ -29,10 +35,10 @@ export async function startSaga(
   timeoutMs: number,
 ): Promise<SagaStart> {
   const { store, temporal } = deps;
-  let start: SagaStart;
+  let outcome: 'started' | 'already-started';
   try {
     await temporal.withDeadline(Date.now() + timeoutMs, () =>
-      temporal.workflow.start<typeof OrderWorkflow>('OrderWorkflow', {
+      temporal.workflow.start<typeof OrderWorkflowV5>(orderWorkflowType, {
         workflowId: workflowIdFor(input.orderId),
         taskQueue: taskQueues.orders,
         args: [input],
@@ -44,17 +50,16 @@ export async function startSaga(
         ],
       }),
     );
-    start = { outcome: 'started' };
+    outcome = 'started';
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
       const reason = (error as Error).message;
       await store.sagaStartFailed(input.orderId, reason).catch(() => undefined);
       return { outcome: 'not-started', reason };
     }
-    start = { outcome: 'already-started' };
+    outcome = 'already-started';
   }
-  await store.sagaStarted(input.orderId);
-  return start;
+  return { outcome, cleared: store.sagaStarted(input.orderId) };
 }
 
 /**
@@ -96,6 +101,7 @@ export class SagaStartSweeper {
         );
         break; // Temporal is not answering: the rest would time out the same way
       }
+      await result.cleared;
       done += 1;
       log.info({ orderId: input.orderId, outcome: result.outcome, attempts }, `saga start repaired by the sweeper (${result.outcome})`);
     }
