@@ -11,11 +11,13 @@
  * gateway replicas each read every event, and each serves its own streams.
  */
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Kafka } from 'kafkajs';
 import type { Caller } from '../platform/identity.js';
 import { logger } from '../platform/logger.js';
+import { consumerSpanAttributes } from '../platform/telemetry/messaging.js';
 import { consumerGroupId } from '../platform/events/naming.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
 import { statusOfOrderEvent, topics } from '../platform/events/catalog.js';
@@ -149,7 +151,10 @@ export async function startLiveOrderFeed(kafka: Kafka, feed: OrderEventFeed): Pr
   await consumer.subscribe({ topics: Object.values(topics), fromBeginning: false });
   await consumer.run({
     autoCommit: false,
-    eachMessage: ({ message }) => {
+    eachMessage: ({ message, partition }) => {
+      // The feed reads every event, so its spans join each order's trace: they carry the group and
+      // partition like every other consumer's (the instrumentation's hook does not know them).
+      trace.getActiveSpan()?.setAttributes(consumerSpanAttributes(groupId, partition));
       try {
         feed.publish(parseEvent(message.value));
       } catch (error) {

@@ -67,6 +67,9 @@ export const failureTypeReasons: Readonly<Record<string, FailureReasonCode>> = {
   UndeliverableAddress: 'UNDELIVERABLE_ADDRESS',
   ShipmentCancelled: 'SHIPMENT_CANCELLED',
   InjectedFault: 'INJECTED_FAULT',
+  // A shipment's own workflow (not the saga) stepping a shipment the store does not hold: a defect to
+  // look into, not a reason a customer is given.
+  UnknownShipment: 'UNCLASSIFIED',
 };
 
 /**

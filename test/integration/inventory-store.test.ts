@@ -88,6 +88,7 @@ test('a short line rejects the whole order and changes nothing', async (t) => {
   ]);
   t.deepEqual(result, {
     outcome: 'rejected',
+    reasonCode: 'INSUFFICIENT_STOCK',
     reason: `insufficient stock for ${scarce}`,
     shortages: [{ sku: scarce, requested: 2, available: 1 }],
   });
@@ -104,7 +105,12 @@ test('an unknown SKU rejects the order, naming the SKU', async (t) => {
     { sku: known, quantity: 1 },
     { sku: unknown, quantity: 1 },
   ]);
-  t.deepEqual(result, { outcome: 'rejected', reason: `unknown SKU ${unknown}`, shortages: [{ sku: unknown, requested: 1, available: 0 }] });
+  t.deepEqual(result, {
+    outcome: 'rejected',
+    reasonCode: 'UNKNOWN_PRODUCT',
+    reason: `unknown SKU ${unknown}`,
+    shortages: [{ sku: unknown, requested: 1, available: 0 }],
+  });
   t.deepEqual(await levels(known), { available: 10, reserved: 0, shipped: 0 });
   t.is(await store.findReservation(orderId), undefined);
 });
@@ -139,7 +145,7 @@ test('releasing an order that reserved nothing moves no stock and leaves a tombs
   t.like(tombstone, { orderId, status: 'RELEASED', lines: [], totalMinor: 0 });
   t.regex(tombstone?.reason ?? '', /released before any stock was reserved: cancelled by the customer/);
   const late = await store.reserve(orderId, [{ sku, quantity: 4 }]);
-  t.like(late, { outcome: 'rejected', shortages: [] });
+  t.like(late, { outcome: 'rejected', reasonCode: 'ORDER_ALREADY_RELEASED', shortages: [] });
   t.regex(late.outcome === 'rejected' ? late.reason : '', /released before this reservation/);
   t.deepEqual(await levels(sku), { available: 10, reserved: 0, shipped: 0 });
 });
@@ -236,7 +242,12 @@ test('concurrent reservations never oversell and conserve stock', async (t) => {
   t.is(reserved.length, 10);
   t.is(rejected.length, 10);
   for (const result of rejected) {
-    t.deepEqual(result, { outcome: 'rejected', reason: `insufficient stock for ${sku}`, shortages: [{ sku, requested: 1, available: 0 }] });
+    t.deepEqual(result, {
+      outcome: 'rejected',
+      reasonCode: 'INSUFFICIENT_STOCK',
+      reason: `insufficient stock for ${sku}`,
+      shortages: [{ sku, requested: 1, available: 0 }],
+    });
   }
   t.deepEqual(await levels(sku), { available: 0, reserved: 10, shipped: 0 });
 
