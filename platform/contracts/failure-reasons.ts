@@ -67,9 +67,12 @@ export const failureTypeReasons: Readonly<Record<string, FailureReasonCode>> = {
   UndeliverableAddress: 'UNDELIVERABLE_ADDRESS',
   ShipmentCancelled: 'SHIPMENT_CANCELLED',
   InjectedFault: 'INJECTED_FAULT',
-  // A shipment's own workflow (not the saga) stepping a shipment the store does not hold: a defect to
-  // look into, not a reason a customer is given.
+  // After the saga: a shipment's own workflow and the lost parcel's refund fail with these. No saga
+  // step throws them and no order ends on them, so none is a reason a customer is given.
   UnknownShipment: 'UNCLASSIFIED',
+  ShipmentNotInTransit: 'UNCLASSIFIED',
+  UnknownOrder: 'UNCLASSIFIED',
+  OrderNotRefundable: 'UNCLASSIFIED',
 };
 
 /**
