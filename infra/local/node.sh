@@ -43,6 +43,7 @@ case "$(uname -m)" in
 esac
 t0="$(now_ms)"
 log "$NAME" "the machine's node is $machine_version; fetching $package@$NODE_WANTED…"
+mkdir -p "$TOOLS_DIR" # a fresh clone has none yet
 work="$(mktemp -d "$TOOLS_DIR/node-fetch.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "$package@$NODE_WANTED" >/dev/null) || die "$NAME" "npm pack $package@$NODE_WANTED failed"
