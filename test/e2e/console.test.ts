@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { demoCustomers } from '../../platform/contracts/demo-triggers.js';
-import { gatewayUrl, stockTestProduct } from '../support/estate.js';
+import { eventually, gatewayUrl, stockTestProduct } from '../support/estate.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -183,12 +183,15 @@ browserTest('an order cancelled from its timeline ends CANCELLED, its compensati
   const { orderId } = await placeOrder(page, sku, 'tcp');
   await page.locator(`[data-timeline="${orderId}"] [data-action=cancel]`).click();
   await timelineStatus(page, orderId, 'CANCELLED');
+  // One condition, not two waits: the compensations reach the timeline one event at a time, so
+  // "one shown" then "none still running" could pass with the first done and the second not yet shown.
   const compensations = page.locator(`[data-timeline="${orderId}"] [data-compensation]`);
-  await compensations.first().waitFor({ timeout: SAGA_MS });
-  await page
-    .locator(`[data-timeline="${orderId}"] [data-compensation]:not(.done)`)
-    .first()
-    .waitFor({ state: 'detached', timeout: SAGA_MS });
+  const running = page.locator(`[data-timeline="${orderId}"] [data-compensation]:not(.done)`);
+  await eventually(
+    'two compensations or more on the timeline, every one done',
+    async () => ((await compensations.count()) >= 2 && (await running.count()) === 0 ? true : undefined),
+    SAGA_MS,
+  );
   t.true((await compensations.count()) >= 2, 'stock released and payment voided at least');
   t.deepEqual(loggedErrors(page), []);
 });
