@@ -1,6 +1,6 @@
 /**
  * The ledger's disk journal against real files in a temporary directory and a stand-in for
- * PostgreSQL: one write and one fdatasync per event-loop turn; `durable()` waits for the fdatasync;
+ * PostgreSQL: one durable (O_DSYNC) write per event-loop turn; `durable()` waits for it to return;
  * a torn tail is cut away and appending goes on after it; a restart replays what PostgreSQL has not
  * seen and projects it; PostgreSQL down holds the projection, never the answers; projected segments
  * are deleted.
@@ -64,25 +64,25 @@ class FakeLedgerDatabase {
   }
 }
 
-/** Real file operations, counted; a test may hold the next fdatasync until it lets go. */
+/**
+ * Real file operations (O_DSYNC segments), counted; a test may hold the next durable write: it is
+ * issued, and does not return to the journal until the test lets go.
+ */
 class CountedFiles implements JournalFileOps {
+  /** Durable writes issued, and those that have returned. */
   appends = 0;
-  datasyncs = 0;
+  durableAppends = 0;
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
   openForAppend = nodeJournalFiles.openForAppend;
   close = nodeJournalFiles.close;
   syncDirectory = nodeJournalFiles.syncDirectory;
 
-  append = (fd: number, data: Buffer): Promise<void> => {
+  appendDurably = async (fd: number, data: Buffer): Promise<void> => {
     this.appends += 1;
-    return nodeJournalFiles.append(fd, data);
-  };
-
-  datasync = async (fd: number): Promise<void> => {
     await this.gate;
-    await nodeJournalFiles.datasync(fd);
-    this.datasyncs += 1;
+    await nodeJournalFiles.appendDurably(fd, data);
+    this.durableAppends += 1;
   };
 
   hold(): void {
@@ -141,19 +141,38 @@ function segmentsOf(dir: string): string[] {
     .sort();
 }
 
-test('changes recorded in one turn of the event loop go to disk in one write and one fdatasync', async (t) => {
+test('changes recorded in one turn of the event loop go to disk in one durable write', async (t) => {
   const files = new CountedFiles();
   const { journal, ledger } = await open(new FakeLedgerDatabase(), { dir: tempDir(), files, project: false });
   for (let index = 0; index < 200; index += 1) ledger.recordApproval(approval(`o-${index}`));
   ledger.reverseAttempt('o-7', 1, 'timed out');
   await ledger.durable();
   t.is(files.appends, 1);
-  t.is(files.datasyncs, 1);
+  t.is(files.durableAppends, 1);
   t.is(journal.stats.records, 202, '200 approvals, a tombstone and o-7 reversed');
   journal.abandon();
 });
 
-test('durable() resolves only after the fdatasync; what is recorded meanwhile shares the next one', async (t) => {
+test('segments are opened with O_DSYNC, so a write that returned is on the disk', async (t) => {
+  if (process.platform !== 'linux') return t.pass('the open flags are read from /proc (Linux)');
+  const opened: number[] = [];
+  const files = new CountedFiles();
+  files.openForAppend = async (file) => {
+    const fd = await nodeJournalFiles.openForAppend(file);
+    opened.push(fd);
+    return fd;
+  };
+  const { journal, ledger } = await open(new FakeLedgerDatabase(), { dir: tempDir(), files, project: false });
+  ledger.recordApproval(approval('o-1'));
+  await ledger.durable();
+  t.is(opened.length, 1);
+  // /proc/self/fdinfo/<fd> gives the open flags in octal; O_DSYNC is 010000 on Linux.
+  const flags = Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${opened[0]}`, 'utf8'))![1]!, 8);
+  t.truthy(flags & fs.constants.O_DSYNC, `flags ${flags.toString(8)} carry O_DSYNC`);
+  journal.abandon();
+});
+
+test('durable() resolves only after the durable write returns; what is recorded meanwhile shares the next one', async (t) => {
   const files = new CountedFiles();
   const { journal, ledger } = await open(new FakeLedgerDatabase(), { dir: tempDir(), files, project: false });
   files.hold();
@@ -164,19 +183,19 @@ test('durable() resolves only after the fdatasync; what is recorded meanwhile sh
   });
   await until('the first write', () => files.appends === 1);
   await turns(5);
-  t.false(firstDurable, 'not durable while its fdatasync is held');
+  t.false(firstDurable, 'not durable while its write is held');
   for (let index = 0; index < 50; index += 1) ledger.recordApproval(approval(`later-${index}`));
   let laterDurable = false;
   void ledger.durable().then(() => {
     laterDurable = true;
   });
   await turns(5);
-  t.is(files.appends, 1, 'nothing more is written while the fdatasync is on its way');
+  t.is(files.appends, 1, 'nothing more is written while the write is on its way');
   files.letGo();
   await until('everything durable', () => laterDurable);
   t.true(firstDurable);
   t.is(files.appends, 2);
-  t.is(files.datasyncs, 2, 'the 50 later approvals shared one fdatasync');
+  t.is(files.durableAppends, 2, 'the 50 later approvals shared one durable write');
   journal.abandon();
 });
 
