@@ -14,10 +14,8 @@ import { openDatabase } from '../../platform/db.js';
 import { PaymentLedger, type Payment } from '../../payment-sim/ledger.js';
 import { PostgresLedgerJournal } from '../../payment-sim/ledger-store.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
-import { CardVault, PostgresCardStore } from '../../payment-sim/vault.js';
-import { config } from '../../platform/config.js';
 import { eventually } from '../support/estate.js';
-import { scratchLedgerDatabase, type ScratchLedgerDatabase } from './payment-ledger-support.js';
+import { authorizationRequest, scratchLedgerDatabase, type ScratchLedgerDatabase, vaultApprovedCard } from './payment-ledger-support.js';
 
 let database: ScratchLedgerDatabase;
 
@@ -26,20 +24,15 @@ let cardToken: string;
 
 test.before(async () => {
   database = await scratchLedgerDatabase();
-  const db = openDatabase(database.url, 'payments-test');
-  try {
-    cardToken = (await new CardVault(config().PAYMENT_VAULT_SECRET_KEYS, new PostgresCardStore(db)).tokenize('4242424242424242')).cardToken;
-  } finally {
-    await db.end();
-  }
+  cardToken = await vaultApprovedCard(database);
 });
 
 test.after.always(async () => {
   await database?.drop();
 });
 
-function request(orderId = randomUUID(), attempt = 1): AuthorizationRequest {
-  return { orderId, attempt, idempotencyKey: `authorize:${orderId}:${attempt}`, amountMinor: 45_000, currency: 'KRW', cardToken };
+function request(orderId = randomUUID(), attempt = 1) {
+  return authorizationRequest(cardToken, orderId, attempt);
 }
 
 async function post(sim: RunningPaymentSim, path: string, body: unknown, headers: Record<string, string> = {}) {

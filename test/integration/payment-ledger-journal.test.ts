@@ -9,36 +9,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import type { AuthorizationRequest } from '../../activities/payment/gateway.js';
 import { TcpPaymentGateway } from '../../activities/payment/tcp/gateway.js';
-import { config } from '../../platform/config.js';
 import { openDatabase } from '../../platform/db.js';
 import { DiskLedgerJournal } from '../../payment-sim/ledger-journal.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
-import { CardVault, PostgresCardStore } from '../../payment-sim/vault.js';
 import { eventually } from '../support/estate.js';
 import { freePort, startServiceProcess, waitForHealth } from '../support/service-process.js';
-import { scratchLedgerDatabase, type ScratchLedgerDatabase } from './payment-ledger-support.js';
+import { authorizationRequest, scratchLedgerDatabase, type ScratchLedgerDatabase, vaultApprovedCard } from './payment-ledger-support.js';
 
 let database: ScratchLedgerDatabase;
 let cardToken: string;
 
 test.before(async () => {
   database = await scratchLedgerDatabase();
-  const db = openDatabase(database.url, 'payments-test');
-  try {
-    cardToken = (await new CardVault(config().PAYMENT_VAULT_SECRET_KEYS, new PostgresCardStore(db)).tokenize('4242424242424242')).cardToken;
-  } finally {
-    await db.end();
-  }
+  cardToken = await vaultApprovedCard(database);
 });
 
 test.after.always(async () => {
   await database?.drop();
 });
 
-function request(orderId = randomUUID(), attempt = 1): AuthorizationRequest {
-  return { orderId, attempt, idempotencyKey: `authorize:${orderId}:${attempt}`, amountMinor: 45_000, currency: 'KRW', cardToken };
+function request(orderId = randomUUID(), attempt = 1) {
+  return authorizationRequest(cardToken, orderId, attempt);
 }
 
 function journalDir(): string {

@@ -5,7 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { AuthorizationRequest } from '../../activities/payment/gateway.js';
 import { config } from '../../platform/config.js';
+import { openDatabase } from '../../platform/db.js';
+import { CardVault, PostgresCardStore } from '../../payment-sim/vault.js';
 import { migrateService } from '../../infra/programs/setup/service-databases.js';
 
 export interface ScratchLedgerDatabase {
@@ -35,4 +38,19 @@ export async function scratchLedgerDatabase(): Promise<ScratchLedgerDatabase> {
       await pool.end();
     },
   };
+}
+
+/** The approved test card, vaulted once in the scratch database: every simulator started on it can use the token. */
+export async function vaultApprovedCard(database: ScratchLedgerDatabase): Promise<string> {
+  const db = openDatabase(database.url, 'payments-test');
+  try {
+    return (await new CardVault(config().PAYMENT_VAULT_SECRET_KEYS, new PostgresCardStore(db)).tokenize('4242424242424242')).cardToken;
+  } finally {
+    await db.end();
+  }
+}
+
+/** An authorization of 45,000 KRW on the vaulted card, keyed by order and attempt as the order worker keys it. */
+export function authorizationRequest(cardToken: string, orderId: string = randomUUID(), attempt = 1): AuthorizationRequest {
+  return { orderId, attempt, idempotencyKey: `authorize:${orderId}:${attempt}`, amountMinor: 45_000, currency: 'KRW', cardToken };
 }
