@@ -122,6 +122,15 @@ function Timeline(props: {
   const [saga, setSaga] = useState<SagaState>();
   const [error, setError] = useState<string>();
   const [cancelled, setCancelled] = useState(false);
+  // The compensations' progress lives in the workflow, and the last of them may finish after the last
+  // event this timeline hears: while one is still running, the saga's state is read again each second.
+  const [recheck, setRecheck] = useState(0);
+  const undoing = Boolean(saga?.compensating) || (saga?.compensations?.some((compensation) => compensation.status !== 'done') ?? false);
+  useEffect(() => {
+    if (!undoing) return undefined;
+    const timer = setTimeout(() => setRecheck((count) => count + 1), 1000);
+    return () => clearTimeout(timer);
+  }, [undoing, saga]);
 
   useEffect(() => {
     setError(undefined);
@@ -131,7 +140,7 @@ function Timeline(props: {
     call<SagaState>(session, 'GET', `/orders/${orderId}/saga`)
       .then((answer) => setSaga(answer.body))
       .catch(() => setSaga(undefined));
-  }, [orderId, events.length, row?.status]);
+  }, [orderId, events.length, row?.status, recheck]);
 
   const status = saga?.status ?? row?.status ?? order?.status ?? 'PENDING';
   const traceId = row?.traceId ?? events.find((event) => event.traceId)?.traceId;
