@@ -33,7 +33,6 @@ const noOpActivities: CeilingActivities = {
   async scheduleShipment(input) {
     return { shipmentId: `bench-${input.orderId}` };
   },
-  async commitStock() {},
 };
 
 export interface CeilingWorkers {
@@ -53,8 +52,7 @@ export async function createCeilingWorkers(): Promise<CeilingWorkers> {
   const connection = await connectWorker();
   const namespace = config().TEMPORAL_NAMESPACE;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- the no-op activities read no `this`, and Temporal calls activities as plain functions
-  const { recordOrderAccepted, recordOrderTransition, preparePayment, reserveStock, commitStock, authorizePayment, scheduleShipment } =
-    noOpActivities;
+  const { recordOrderAccepted, recordOrderTransition, preparePayment, reserveStock, authorizePayment, scheduleShipment } = noOpActivities;
   const workers = [
     await Worker.create({
       connection,
@@ -64,7 +62,7 @@ export async function createCeilingWorkers(): Promise<CeilingWorkers> {
       // Local activities run in the workflow's worker, as the order bookkeeping does in the order worker.
       activities: { recordOrderAccepted, recordOrderTransition, preparePayment, authorizePayment },
     }),
-    await Worker.create({ connection, namespace, taskQueue: ceilingTaskQueues.inventory, activities: { reserveStock, commitStock } }),
+    await Worker.create({ connection, namespace, taskQueue: ceilingTaskQueues.inventory, activities: { reserveStock } }),
     await Worker.create({ connection, namespace, taskQueue: ceilingTaskQueues.fulfillment, activities: { scheduleShipment } }),
   ];
   let running: Promise<void> | undefined;

@@ -447,7 +447,7 @@ export function renderSection(result: BenchRun): string {
     "followed with the Temporal client's long poll on `order-<orderId>` (`handle.result()`), not by polling the",
     'gateway. A step passes when every order completed, p99 < 1 s, and nothing was left open shortly after the',
     'step; the climb stops at the first step that misses. The ceiling (`bench/ceiling-workflow.ts`) issues',
-    "OrderWorkflowV5's happy-path commands in the same order (no patch markers since v5): six local activities, four",
+    "OrderWorkflowV5's happy-path commands in the same order (one patch marker, stock-committed-at-pickup): six local activities, three",
     'activities on three task queues (`bench-orders`, `bench-inventory`, `bench-fulfillment`), four `OrderStatus`',
     "upserts; its workers run inside the benchmark's process. Reproduce: `npx tsx bench/saga-throughput.ts`",
     '(about 10 minutes; `BENCH_NO_WRITE=1` prints only).',

@@ -3,6 +3,8 @@
  *
  *   record PENDING → reserve stock → prepare payment → authorize → schedule shipment → COMPLETED
  *
+ * (The reserved stock is committed as shipped when the carrier takes the parcel: workflows/shipment.ts.)
+ *
  * Every step that changes another service registers its compensation; when a later step fails, the
  * compensations run in reverse order, in a scope that a cancellation cannot interrupt.
  */
@@ -138,6 +140,8 @@ interface SagaVersion {
   createdEventSurvivesEarlyCancel: () => boolean;
   /** v2: the two bookkeeping steps after shipment run together. */
   parallelShipmentBookkeeping: () => boolean;
+  /** v6: the stock is committed when the carrier takes the parcel (ShipmentWorkflow), not by the saga. */
+  stockCommittedAtPickup: () => boolean;
 }
 
 /**
@@ -150,6 +154,8 @@ export async function OrderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     localOrderBookkeeping: () => patched('local-order-bookkeeping'),
     createdEventSurvivesEarlyCancel: () => patched('created-event-survives-early-cancel'),
     parallelShipmentBookkeeping: () => patched('parallel-shipment-bookkeeping'),
+    // No new run starts this type: its runs all commit the stock themselves.
+    stockCommittedAtPickup: () => false,
   });
 }
 
@@ -167,6 +173,7 @@ export async function OrderWorkflowV5(input: OrderWorkflowInput): Promise<OrderS
     localOrderBookkeeping: current,
     createdEventSurvivesEarlyCancel: current,
     parallelShipmentBookkeeping: current,
+    stockCommittedAtPickup: () => patched('stock-committed-at-pickup'),
   });
 }
 
@@ -368,7 +375,12 @@ async function orderSaga(input: OrderWorkflowInput, version: SagaVersion): Promi
       orderDate: input.acceptedAt.slice(0, 10),
     });
     state.shipmentId = shipment.shipmentId;
-    if (version.parallelShipmentBookkeeping()) {
+    if (version.stockCommittedAtPickup()) {
+      // v6: reserved stock becomes shipped stock when the carrier takes the parcel, in the
+      // shipment's own workflow (docs/saga.md#a-shipments-life): until then it is still in the
+      // warehouse. One activity task and one workflow task fewer on every completed order's path.
+      await enter({ status: 'SHIPMENT_SCHEDULED', shipmentId: shipment.shipmentId });
+    } else if (version.parallelShipmentBookkeeping()) {
       // v2: the two bookkeeping steps after shipment do not depend on each other; running them
       // together takes one round trip off every completed order. Sagas started before this change
       // replay the sequential v1 path below (test/workflow/replay.test.ts proves it).

@@ -3,7 +3,7 @@
  * carrier's clock (docs/saga.md#a-shipments-life). Run by the fulfillment worker; started by the
  * `scheduleShipment` activity with the shipment id as workflow id.
  *
- *   wait for pickup → the order COMPLETED? → SHIPPED → wait for the transit → DELIVERED
+ *   wait for pickup → the order COMPLETED? → commit its stock → SHIPPED → wait for the transit → DELIVERED
  *                                                                        └→ LOST → the order service refunds the order
  *
  * The waits are durable timers: a worker restart, or a week-long transit, changes nothing. The
@@ -11,8 +11,9 @@
  * timed out may still fail and undo the shipment, and goods must not leave for a failed order. A
  * loss is compensated here, after the saga, by a refund.
  */
-import { type ActivityOptions, proxyActivities, type RetryPolicy, setHandler, sleep } from '@temporalio/workflow';
+import { type ActivityOptions, patched, proxyActivities, type RetryPolicy, setHandler, sleep } from '@temporalio/workflow';
 import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
+import type { InventoryActivities } from '../activities/inventory/activities.js';
 import type { ShipmentLossActivities } from '../activities/order/shipment-loss.js';
 import { isTerminal } from '../platform/contracts/order.js';
 import { type ShipmentState, shipmentStateQuery, type ShipmentWorkflowInput } from '../platform/contracts/shipment.js';
@@ -26,6 +27,8 @@ const carrier = proxyActivities<Pick<FulfillmentActivities, 'pickUpShipment' | '
   ...step,
   taskQueue: taskQueues.fulfillment,
 });
+/** The inventory worker: the parcel's goods leave the warehouse's stock. */
+const warehouse = proxyActivities<Pick<InventoryActivities, 'commitStock'>>({ ...step, taskQueue: taskQueues.inventory });
 /** In the order worker, which holds the order and the payment lines; 15 s like the saga's payment calls. */
 const afterSale = proxyActivities<ShipmentLossActivities>({ ...step, startToCloseTimeout: '15 seconds', taskQueue: taskQueues.orders });
 
@@ -40,6 +43,10 @@ export async function ShipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
     state.abandoned = `the order ended ${saga}: its saga undoes the shipment`;
     return state;
   }
+  // The stock leaves with the parcel. Committed before the pickup is recorded, so a shipment that
+  // shows SHIPPED always has shipped stock; committing twice (a retry, or an order whose saga
+  // committed it itself before v6) changes nothing. Runs from before this change skip it.
+  if (patched('stock-committed-at-pickup')) await warehouse.commitStock({ orderId });
   state.status = await carrier.pickUpShipment({ shipmentId });
   // Anything but SHIPPED: the saga's undo cancelled it before pickup, or (a second run) it is past that.
   if (state.status !== 'SHIPPED') return state;

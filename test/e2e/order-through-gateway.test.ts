@@ -43,12 +43,28 @@ test('a completed order: row, stock, shipment, five events once in analytics, no
   t.is(row?.status, 'COMPLETED');
   t.is(row?.card_last4, '4242');
 
-  const [stock] = await queryDatabase<{ available: number; reserved: number; shipped: number }>(
-    config().INVENTORY_DATABASE_URL,
-    'SELECT available, reserved, shipped FROM products WHERE sku = $1',
-    [sku],
+  const stockOf = async () =>
+    (
+      await queryDatabase<{ available: number; reserved: number; shipped: number }>(
+        config().INVENTORY_DATABASE_URL,
+        'SELECT available, reserved, shipped FROM products WHERE sku = $1',
+        [sku],
+      )
+    )[0]!;
+  // Taken from the shelf at once; still reserved until the carrier takes the parcel, whose workflow
+  // commits it as shipped just before the pickup (CARRIER_PICKUP_AFTER_MS).
+  const atCompletion = await stockOf();
+  t.is(atCompletion.available, 7);
+  t.is(atCompletion.reserved + atCompletion.shipped, 3);
+  const picked = await eventually(
+    'the stock to leave with the parcel',
+    async () => {
+      const stock = await stockOf();
+      return stock.shipped === 3 ? stock : undefined;
+    },
+    60_000,
   );
-  t.deepEqual(stock, { available: 7, reserved: 0, shipped: 3 });
+  t.deepEqual(picked, { available: 7, reserved: 0, shipped: 3 });
 
   const shipments = await queryDatabase<{ status: string; carrier: string }>(
     config().FULFILLMENT_DATABASE_URL,

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { audit } from '../../infra/programs/checks/auditor.js';
 import type { Endpoints } from '../../infra/programs/checks/sources.js';
+import { reservationSettledPerOrderStatus } from '../../infra/programs/checks/rules/reservations.js';
 import { shipmentMatchesOrderStatus } from '../../infra/programs/checks/rules/shipments.js';
 import { everyOrderTerminal } from '../../infra/programs/checks/rules/terminal.js';
 
@@ -94,7 +95,7 @@ function completedOrder(index: number, at: string) {
       history: ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'SHIPMENT_SCHEDULED', 'COMPLETED'].map((status) => ({ status, at })),
     },
     reservation: { orderId, status: 'SHIPPED', lines: [{ sku: 'KB-001', quantity: 1 }], createdAt: at },
-    shipment: { shipmentId: `shp_${index}`, orderId, status: 'SCHEDULED', createdAt: at },
+    shipment: { shipmentId: `shp_${index}`, orderId, status: 'SHIPPED', createdAt: at },
     payment: { paymentId: `pay_${index}`, orderId, status: 'authorized', amountMinor: 1000, currency: 'KRW', channel: 'http' },
   };
 }
@@ -138,7 +139,7 @@ test('a finding about an order that just moved is looked at again, and clears on
     deadlineMs: 10_000,
     retryIntervalMs: 50,
     onRetry: () => {
-      estate.reservations = settled; // inventory's commit lands between two looks
+      estate.reservations = settled; // the pickup's stock commit lands between two looks
     },
   });
   t.true(report.ok);
@@ -219,4 +220,33 @@ test('shipments.matchOrderStatus: a REFUNDED order has a LOST shipment; a delive
     ['refunded-unlost'],
   );
   t.regex(violations[0]!.message, /refunded, but no shipment of it was lost/);
+});
+
+test('reservations.settledPerOrderStatus: held until the carrier takes the parcel, shipped from then on, also when it was lost and refunded', (t) => {
+  const asOf = Date.parse('2026-01-01T12:00:00Z');
+  const cases: [orderId: string, orderStatus: string, shipment: string | undefined, reservation: string, expected: string | undefined][] = [
+    ['awaiting-pickup', 'COMPLETED', 'SCHEDULED', 'RESERVED', undefined],
+    ['committed-by-an-older-saga', 'COMPLETED', 'SCHEDULED', 'SHIPPED', undefined],
+    ['delivered', 'COMPLETED', 'DELIVERED', 'SHIPPED', undefined],
+    ['picked-up-never-committed', 'COMPLETED', 'SHIPPED', 'RESERVED', 'expected SHIPPED'],
+    ['lost-and-refunded', 'REFUNDED', 'LOST', 'SHIPPED', undefined],
+    ['refunded-but-released', 'REFUNDED', 'LOST', 'RELEASED', 'expected SHIPPED'],
+    ['cancelled-still-holding', 'CANCELLED', 'CANCELLED', 'RESERVED', 'expected RELEASED or none'],
+  ];
+  const snapshot = {
+    asOf,
+    orders: new Map(
+      cases.map(([orderId, status]) => [
+        orderId,
+        { orderId, status, acceptedAt: '2026-01-01T11:00:00Z', history: [{ status, at: '2026-01-01T11:01:00Z' }] },
+      ]),
+    ),
+    shipments: cases.flatMap(([orderId, , status]) => (status ? [{ shipmentId: `shp_${orderId}`, orderId, status }] : [])),
+    reservations: cases.map(([orderId, , , status]) => ({ orderId, status, lines: [] })),
+  };
+  const { violations } = reservationSettledPerOrderStatus.check(snapshot as never, { graceMs: 60_000 });
+  t.deepEqual(
+    violations.map((violation) => [violation.orderId, violation.message.replace(/^.*reservation is \w+, /, '')]),
+    cases.filter(([, , , , expected]) => expected).map(([orderId, , , , expected]) => [orderId, expected]),
+  );
 });

@@ -1,6 +1,6 @@
 /**
- * ShipmentWorkflow (workflows/shipment.ts) on a real Temporal dev server, with in-memory carrier and
- * order-service activities: delivered, lost and refunded (the refund retried until done), cancelled
+ * ShipmentWorkflow (workflows/shipment.ts) on a real Temporal dev server, with in-memory carrier,
+ * warehouse and order-service activities: the stock committed just before pickup, delivered, lost and refunded (the refund retried until done), cancelled
  * before pickup, no pickup before the order completed nor for an order that failed, and started
  * twice under one shipment id. The carrier's clock is part of the input, so the
  * durable timers run in tenths of a second here (@temporalio/testing's time-skipping server is a
@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import anyTest, { type TestFn } from 'ava';
 import type { FulfillmentActivities } from '../../activities/fulfillment/activities.js';
+import type { InventoryActivities } from '../../activities/inventory/activities.js';
 import type { ShipmentLossActivities } from '../../activities/order/shipment-loss.js';
 import {
   type ShipmentArrival,
@@ -54,6 +55,15 @@ class FakeCarrier {
     };
   }
 
+  /** The inventory worker's part: the parcel's stock committed as shipped. */
+  warehouse(): Pick<InventoryActivities, 'commitStock'> {
+    return {
+      commitStock: async ({ orderId }) => {
+        this.calls.push({ shipmentId: `shp_${orderId}`, activity: 'commitStock', at: Date.now() });
+      },
+    };
+  }
+
   refunds(): ShipmentLossActivities {
     return {
       orderStatusForShipment: async ({ orderId }) => {
@@ -88,6 +98,7 @@ test.before(async (t) => {
       activities: carrier.activities(),
     }),
     Worker.create({ ...common, taskQueue: taskQueues.orders, activities: carrier.refunds() }),
+    Worker.create({ ...common, taskQueue: taskQueues.inventory, activities: carrier.warehouse() }),
   ]);
   const running = Promise.all(workers.map((worker) => worker.run()));
   t.context = {
@@ -124,13 +135,13 @@ async function run(t: { context: { env: TestWorkflowEnvironment } }, input: Ship
   return (await t.context.env.client.workflow.getHandle(input.shipmentId).result()) as ShipmentState;
 }
 
-test('a shipment is picked up after the pickup wait and delivered after the transit', async (t) => {
+test('a shipment is picked up after the pickup wait, its stock committed first, and delivered after the transit', async (t) => {
   const input = shipment();
   const started = Date.now();
   const state = await run(t, input);
   t.deepEqual(state, { shipmentId: input.shipmentId, orderId: input.orderId, status: 'DELIVERED' });
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'pickUpShipment', 'completeTransit']);
-  const [, pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'commitStock', 'pickUpShipment', 'completeTransit']);
+  const [, , pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
   t.true(pickup!.at - started >= input.clock.pickupAfterMs, 'no pickup before the pickup wait');
   t.true(arrival!.at - pickup!.at >= input.clock.transitMs, 'no arrival before the transit');
 });
@@ -155,6 +166,7 @@ test('a lost parcel has the order refunded, and the refund is retried until it i
   t.deepEqual(state, { shipmentId: input.shipmentId, orderId: input.orderId, status: 'LOST', refund: 'done' });
   t.deepEqual(t.context.carrier.callsFor(input.shipmentId), [
     'orderStatusForShipment',
+    'commitStock',
     'pickUpShipment',
     'completeTransit',
     ...Array.from({ length: 3 }, () => 'refundLostShipment:the carrier lost the parcel'),
@@ -166,7 +178,7 @@ test('a shipment the saga cancelled before pickup ends CANCELLED without a trans
   t.context.carrier.cancelled.add(input.shipmentId);
   const state = await run(t, input);
   t.is(state.status, 'CANCELLED');
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'pickUpShipment']);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'commitStock', 'pickUpShipment']);
 });
 
 test('the carrier waits for the order to complete before it takes the parcel', async (t) => {
@@ -178,6 +190,7 @@ test('the carrier waits for the order to complete before it takes the parcel', a
     'orderStatusForShipment',
     'orderStatusForShipment',
     'orderStatusForShipment',
+    'commitStock',
     'pickUpShipment',
     'completeTransit',
   ]);
@@ -206,5 +219,5 @@ test('starting the same shipment twice (a retried schedule) runs one carrier run
     return listed.executions.some((execution) => execution.closeTime) ? listed.executions : undefined;
   });
   t.is(executions.length, 1);
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'pickUpShipment', 'completeTransit']);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'commitStock', 'pickUpShipment', 'completeTransit']);
 });
