@@ -2,8 +2,8 @@
  * What one order costs the running estate (`make up`), for before/after comparisons of a change
  * (issue 15, docs/benchmarks.md "Cost per order"): the estate's CPU at rest, then one step at a fixed
  * rate through the gateway with each piece's CPU-ms per completed order, the accept and saga
- * latencies, and what the last completed order's workflow cost Temporal (history events by kind,
- * workflow and activity tasks, markers, upserts, state transitions). The full climb with the ceiling
+ * latencies, and what the last completed order's saga and shipment workflows cost Temporal (history
+ * events by kind, workflow and activity tasks, timers, markers, upserts, state transitions). The full climb with the ceiling
  * is bench/saga-throughput.ts; this is the short measurement between two changes.
  *
  *   npx tsx bench/cost-per-order.ts                              # 60 s at rest, 4 orders/s for 30 s
@@ -14,16 +14,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import protos from '@temporalio/proto';
 import { GatewayClient, gatewayCredentials } from '../loadgen/gateway-client.js';
 import { checkTarget } from '../loadgen/options.js';
 import { checkGateway } from '../loadgen/preflight.js';
 import { pause } from '../loadgen/pause.js';
 import { orderWorkflowType } from '../platform/contracts/workflow.js';
+import { shipmentWorkflowType } from '../platform/contracts/shipment.js';
 import { connectClient } from '../platform/temporal.js';
 import { gatewayUrl, happyOrders, inventoryUrl, sagaJourney, stockBenchProducts } from './saga-journeys.js';
 import { cpuBetween, cpuSnapshot, type CpuUsage, estatePieces } from './saga-processes.js';
 import { runStep } from './saga-steps.js';
+import { describeCost, lastCompletedCost } from './workflow-cost.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rate = Number(process.env.COST_RATE ?? 4);
@@ -73,24 +74,12 @@ console.log(`  estate: ${perOrder(estateShare(window)).toFixed(1)} CPU-ms per co
 for (const piece of window.pieces.filter((p) => p.estate).sort((a, b) => b.percentOfCore - a.percentOfCore))
   console.log(`  ${piece.name.padEnd(13)} ${perOrder(piece.percentOfCore).toFixed(1)} ms  (${piece.percentOfCore.toFixed(1)} % of a core)`);
 
-// What the last completed saga cost Temporal.
-for await (const execution of temporal.workflow.list({
-  query: `WorkflowType = '${orderWorkflowType}' AND ExecutionStatus = 'Completed'`,
-  pageSize: 1,
-})) {
-  const handle = temporal.workflow.getHandle(execution.workflowId, execution.runId);
-  const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
-  const kinds = new Map<string, number>();
-  for (const event of history.events ?? []) {
-    const kind = protos.temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType);
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-  }
-  const count = (kind: string) => kinds.get(`EVENT_TYPE_${kind}`) ?? 0;
-  console.log(
-    `\nlast completed saga ${execution.workflowId}: ${history.events?.length} events, ${count('WORKFLOW_TASK_COMPLETED')} workflow tasks, ` +
-      `${count('ACTIVITY_TASK_COMPLETED')} activity tasks, ${count('MARKER_RECORDED')} markers, ` +
-      `${count('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')} upserts, ${String(description.raw.workflowExecutionInfo?.stateTransitionCount)} state transitions`,
-  );
-  break;
+// What the last completed saga, and the last delivered shipment, cost Temporal.
+for (const [label, workflowType] of [
+  ['saga', orderWorkflowType],
+  ['shipment', shipmentWorkflowType],
+] as const) {
+  const cost = await lastCompletedCost(temporal, workflowType);
+  console.log(cost ? `\nlast completed ${label} ${cost.workflowId}: ${describeCost(cost)}` : `\nno completed ${label} yet`);
 }
 await temporal.connection.close();

@@ -29,6 +29,9 @@ export interface ShipmentWorkflowInput {
   clock: CarrierClock;
 }
 
+/** The workflow type the fulfillment worker runs for each shipment (workflows/shipment.ts). */
+export const shipmentWorkflowType = 'ShipmentWorkflow';
+
 /** An order has one shipment, named after it: a retried schedule finds the one it made. */
 export function shipmentIdFor(orderId: string): string {
   return `shp_${orderId}`;

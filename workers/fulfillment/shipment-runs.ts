@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ShipmentRuns } from '../../activities/fulfillment/activities.js';
-import { shipmentWorkflowIdFor, type ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
+import { shipmentWorkflowIdFor, shipmentWorkflowType, type ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
 import type { WorkflowCode } from '../../platform/temporal.js';
 
@@ -34,7 +34,7 @@ export function shipmentRuns(temporal: Client): ShipmentRuns {
         { root: true, attributes, links: order ? [{ context: order }] : [] },
         async (span) => {
           try {
-            await temporal.workflow.start('ShipmentWorkflow', {
+            await temporal.workflow.start(shipmentWorkflowType, {
               workflowId: shipmentWorkflowIdFor(input.shipmentId),
               taskQueue: taskQueues.fulfillment,
               args: [input],
