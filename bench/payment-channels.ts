@@ -7,6 +7,7 @@
  *   npx tsx bench/payment-channels.ts            # 5 s per channel after a 1 s warm-up
  *   BENCH_SECONDS=10 BENCH_CONCURRENCY=32 npx tsx bench/payment-channels.ts   # default concurrency 8
  *   BENCH_NO_WRITE=1 …                            # print only
+ *   BENCH_LEDGER=disk BENCH_CHANNELS=tcp …        # one ledger; only the channels named (tcp, pool, http)
  *
  * Telemetry is off in both processes (OTEL_SDK_DISABLED): this measures the lines, not the exporter.
  *
@@ -50,6 +51,11 @@ const ledgerKinds: readonly LedgerKind[] = ['disk', 'postgres', 'memory'];
 const ledgers: LedgerKind[] = ledgerKinds.includes(process.env.BENCH_LEDGER as LedgerKind)
   ? [process.env.BENCH_LEDGER as LedgerKind]
   : [...ledgerKinds];
+/**
+ * Which channels run: all by default; BENCH_CHANNELS=tcp,pool,http names some (the single connection,
+ * the pool, HTTP), so a CPU profile (`NODE_OPTIONS=--cpu-prof`) holds one line's work only.
+ */
+const channelKeys = (process.env.BENCH_CHANNELS ?? 'tcp,pool,http').split(',').map((key) => key.trim());
 /** How long the disk journal's projection may take to bring PostgreSQL level with the answers. */
 const PROJECTION_CATCH_UP_MS = 20_000;
 
@@ -99,12 +105,13 @@ async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[
     benchCardToken = (await new CardVaultClient(`http://127.0.0.1:${httpPort}`).tokenize(demoCards.approved)).cardToken;
     const address = `127.0.0.1:${tcpPort}`;
     const results: ChannelResult[] = [];
-    const channels: [string, () => PaymentGateway][] = [
-      ['TCP, 1 persistent connection', () => new TcpPaymentGateway({ address, poolSize: 1 })],
-      [`TCP, pool of ${poolSize}`, () => new TcpPaymentGateway({ address, poolSize })],
-      ['HTTP keep-alive', () => new HttpPaymentGateway({ baseUrl: `http://127.0.0.1:${httpPort}` })],
+    const channels: [string, string, () => PaymentGateway][] = [
+      ['tcp', 'TCP, 1 persistent connection', () => new TcpPaymentGateway({ address, poolSize: 1 })],
+      ['pool', `TCP, pool of ${poolSize}`, () => new TcpPaymentGateway({ address, poolSize })],
+      ['http', 'HTTP keep-alive', () => new HttpPaymentGateway({ baseUrl: `http://127.0.0.1:${httpPort}` })],
     ];
-    for (const [channel, open] of channels) {
+    for (const [key, channel, open] of channels) {
+      if (!channelKeys.includes(key)) continue;
       const gateway = open();
       try {
         console.log(`${channel} (${ledger}): warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
