@@ -45,7 +45,8 @@ export interface NewApproval {
   attempt?: number;
   amountMinor: number;
   currency: string;
-  cardNumber: string;
+  /** All of the card the ledger keeps. */
+  cardLast4: string;
   installmentMonths: number;
   channel: PaymentChannel;
 }
@@ -155,7 +156,7 @@ export class PaymentLedger {
       approvedAt: now.toISOString(),
       amountMinor: approval.amountMinor,
       currency: approval.currency,
-      cardLast4: approval.cardNumber.slice(-4),
+      cardLast4: approval.cardLast4,
       installmentMonths: approval.installmentMonths,
       channel: approval.channel,
     };
