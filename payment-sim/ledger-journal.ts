@@ -115,7 +115,7 @@ export interface DiskLedgerJournalOptions extends ProjectionOptions {
   onFailure?: (error: unknown) => void;
 }
 
-interface Segment {
+export interface Segment {
   /** Number of its first record. */
   first: number;
   file: string;
@@ -131,9 +131,8 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const log = logger('payment-ledger-journal');
 
 export class DiskLedgerJournal implements LedgerJournal {
-  /** Recorded, not yet written: their JSON, the records (when the projection wants them), how many, and the promise their durable write keeps. */
+  /** Recorded, not yet written: their JSON, and the promise their durable write keeps. */
   private pendingJson: string[] = [];
-  private pendingRecords: JournalRecord[] = [];
   private pendingDone = deferred();
   /** The batch on its way to the disk, if any. */
   private inFlight: Deferred | undefined;
@@ -196,14 +195,14 @@ export class DiskLedgerJournal implements LedgerJournal {
     }
     const projection =
       options.databaseUrl && options.project !== false
-        ? new WorkerLedgerProjection(options.databaseUrl, checkpoint, options, (error) => (options.onFailure ?? exitOnFailure)(error))
-        : new LedgerProjection(options.db, checkpoint, options);
+        ? new WorkerLedgerProjection(options.databaseUrl, options.dir, checkpoint, options, (error) =>
+            (options.onFailure ?? exitOnFailure)(error),
+          )
+        : new LedgerProjection(options.db, options.dir, checkpoint, options);
     const journal = new DiskLedgerJournal(options, kept, projection, checkpoint + unprojected.length);
     await journal.startSegment(kept.length > 0);
-    if (unprojected.length > 0) {
-      const encoded = encodeRecords(unprojected.map((record) => JSON.stringify(record)));
-      projection.add(unprojected.length, encoded, projection.wantsRecords ? unprojected : undefined);
-    }
+    // They are in the segments already: the projection reads them back from there.
+    projection.add(unprojected.length);
     log.info(
       { dir: options.dir, checkpoint, replayed: unprojected.length, segments: kept.length || 1 },
       'ledger journal opened; records past the checkpoint are laid over the database snapshot and projected again',
@@ -215,7 +214,7 @@ export class DiskLedgerJournal implements LedgerJournal {
 
   payment(payment: Payment, seq: number): void {
     // Serialised now: the payment object changes with its later states.
-    this.record({ kind: 'payment', payment: this.projection.wantsRecords ? { ...payment } : payment, seq });
+    this.record({ kind: 'payment', payment, seq });
   }
 
   tombstone(tombstone: Tombstone): void {
@@ -280,7 +279,6 @@ export class DiskLedgerJournal implements LedgerJournal {
   private record(record: JournalRecord): void {
     if (this.closed) return;
     this.pendingJson.push(JSON.stringify(record));
-    if (this.projection.wantsRecords) this.pendingRecords.push(record);
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     // Outside the trace of whichever request came first: one write serves many.
@@ -292,10 +290,8 @@ export class DiskLedgerJournal implements LedgerJournal {
     this.scheduled = false;
     if (this.inFlight || this.failed || this.closed || this.pendingJson.length === 0) return;
     const count = this.pendingJson.length;
-    const records = this.pendingRecords;
     const data = encodeRecords(this.pendingJson);
     const done = this.pendingDone;
-    this.pendingRecords = [];
     this.pendingJson = [];
     this.pendingDone = deferred();
     this.inFlight = done;
@@ -313,7 +309,7 @@ export class DiskLedgerJournal implements LedgerJournal {
     this.nextRecord += count;
     this.stats.flushes += 1;
     this.stats.records += count;
-    this.projection.add(count, data, this.projection.wantsRecords ? records : undefined);
+    this.projection.add(count);
     this.inFlight = undefined;
     done.resolve();
     if (this.closed) this.closeFile();
@@ -370,11 +366,7 @@ export function replayOnto(snapshot: LedgerSnapshot, records: readonly JournalRe
   };
 }
 
-/**
- * Frames each JSON payload as `length | CRC-32 | payload`, all in one buffer for one write. The
- * buffer owns its memory (not a slice of Node's shared pool), so once written it can be handed to
- * the projection's worker without a copy (its ArrayBuffer transferred).
- */
+/** Frames each JSON payload as `length | CRC-32 | payload`, all in one buffer for one write. */
 export function encodeRecords(payloads: readonly string[]): Buffer {
   let total = 0;
   for (const payload of payloads) total += HEADER_BYTES + Buffer.byteLength(payload);
@@ -389,26 +381,44 @@ export function encodeRecords(payloads: readonly string[]): Buffer {
   return data;
 }
 
-/** The records of a segment up to the first one that is torn or damaged, and the bytes they span. */
-export function decodeRecords(data: Buffer): { records: JournalRecord[]; validBytes: number } {
+/**
+ * The records of a segment up to the first one that is torn or damaged (or the first `maxRecords`),
+ * how many, and the bytes they span. `parse` false only counts them (their CRC still checked).
+ */
+export function decodeRecords(
+  data: Buffer,
+  maxRecords = Infinity,
+  parse = true,
+): { records: JournalRecord[]; count: number; validBytes: number } {
   const records: JournalRecord[] = [];
+  let count = 0;
   let offset = 0;
-  while (offset + HEADER_BYTES <= data.length) {
+  while (count < maxRecords && offset + HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(offset);
     const end = offset + HEADER_BYTES + length;
     if (length === 0 || length > MAX_RECORD_BYTES || end > data.length) break;
     const payload = data.subarray(offset + HEADER_BYTES, end);
     if (crc32(payload) !== data.readUInt32LE(offset + 4)) break;
-    let record: JournalRecord;
-    try {
-      record = JSON.parse(payload.toString('utf8')) as JournalRecord;
-    } catch {
-      break;
+    if (parse) {
+      let record: JournalRecord;
+      try {
+        record = JSON.parse(payload.toString('utf8')) as JournalRecord;
+      } catch {
+        break;
+      }
+      records.push(record);
     }
-    records.push(record);
+    count += 1;
     offset = end;
   }
-  return { records, validBytes: offset };
+  return { records, count, validBytes: offset };
+}
+
+/** `data` starts with a record's whole bytes, or with a header no record has: nothing more read could complete it. */
+export function isWholeRecord(data: Buffer): boolean {
+  if (data.length < HEADER_BYTES) return false;
+  const length = data.readUInt32LE(0);
+  return length === 0 || length > MAX_RECORD_BYTES || HEADER_BYTES + length <= data.length;
 }
 
 /**
@@ -417,10 +427,7 @@ export function decodeRecords(data: Buffer): { records: JournalRecord[]; validBy
  * so it is not a crash's doing, and records after it may have been answered).
  */
 async function readJournal(dir: string): Promise<{ segments: Segment[]; records: JournalRecord[]; lastRecord: number }> {
-  const segments = (await fs.promises.readdir(dir))
-    .filter((file) => /^\d{20}\.journal$/.test(file))
-    .map((file) => ({ first: Number(file.slice(0, 20)), file }))
-    .sort((a, b) => a.first - b.first);
+  const segments = await segmentsIn(dir);
   const records: JournalRecord[] = [];
   for (const [index, segment] of segments.entries()) {
     const file = path.join(dir, segment.file);
@@ -482,7 +489,15 @@ async function claimDirectory(dir: string, owner: string, files: JournalFileOps)
   }
 }
 
-function segmentName(first: number): string {
+/** The segment files in `dir`, oldest first. */
+export async function segmentsIn(dir: string): Promise<Segment[]> {
+  return (await fs.promises.readdir(dir))
+    .filter((file) => /^\d{20}\.journal$/.test(file))
+    .map((file) => ({ first: Number(file.slice(0, 20)), file }))
+    .sort((a, b) => a.first - b.first);
+}
+
+export function segmentName(first: number): string {
   return `${String(first).padStart(20, '0')}${SEGMENT_SUFFIX}`;
 }
 

@@ -3,7 +3,8 @@
  * PostgreSQL: one durable (O_DSYNC) write per event-loop turn; `durable()` waits for it to return;
  * a torn tail is cut away and appending goes on after it; a restart replays what PostgreSQL has not
  * seen and projects it; PostgreSQL down holds the projection, never the answers; projected segments
- * are deleted.
+ * are deleted; the projection reads its batches back from the segments, never past the last durable
+ * record and never more than a batch at once.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,11 +15,14 @@ import { PaymentLedger } from '../../payment-sim/ledger.js';
 import {
   decodeRecords,
   DiskLedgerJournal,
+  encodeRecords,
+  segmentName,
+  type JournalRecord,
   nodeJournalFiles,
   type DiskLedgerJournalOptions,
   type JournalFileOps,
 } from '../../payment-sim/ledger-journal.js';
-import type { LedgerProjection } from '../../payment-sim/ledger-projection.js';
+import { SegmentTail, type LedgerProjection } from '../../payment-sim/ledger-projection.js';
 
 /** Answers the journal's queries: an empty ledger at `checkpoint`; records each projection; fails while `down`. */
 class FakeLedgerDatabase {
@@ -102,7 +106,7 @@ const approval = (orderId: string, attempt = 1) => ({
   attempt,
   amountMinor: 1_000,
   currency: 'KRW',
-  cardNumber: '4242424242424242',
+  cardLast4: '4242',
   installmentMonths: 0,
   channel: 'tcp' as const,
 });
@@ -331,4 +335,43 @@ test('a journal directory belongs to one ledger database', async (t) => {
   first.journal.abandon();
   fs.writeFileSync(path.join(dir, 'OWNER'), 'payments_test/public');
   await t.throwsAsync(open(new FakeLedgerDatabase(), { dir, project: false }), { message: /belongs to the ledger payments_test\/public/ });
+});
+
+test('the projection reads its batches back from the segments: at most a batch, never past the last durable record, one segment after the other', async (t) => {
+  const dir = tempDir();
+  const record = (n: number): JournalRecord => ({
+    kind: 'tombstone',
+    tombstone: { orderId: `o-${n}`, attempt: n, reason: 'tail', createdAt: '2026-12-07T00:00:00.000Z' },
+  });
+  const segment = (first: number, last: number) => {
+    const numbers = Array.from({ length: last - first + 1 }, (_, index) => first + index);
+    fs.writeFileSync(path.join(dir, segmentName(first)), encodeRecords(numbers.map((n) => JSON.stringify(record(n)))));
+  };
+  segment(1, 5);
+  segment(6, 9);
+  let durable = 7;
+  const numbersOf = (records: readonly JournalRecord[]) => records.map((one) => (one.kind === 'tombstone' ? one.tombstone.attempt : 0));
+  // PostgreSQL holds records 1-2 already.
+  const tail = new SegmentTail(dir, 2, () => durable);
+  t.is(tail.pending, 5);
+  t.deepEqual(numbersOf(await tail.peek(2)), [3, 4], 'no more than the batch asked for');
+  t.deepEqual(numbersOf(await tail.peek(10)), [3, 4], 'a batch not yet applied is answered again as it was');
+  tail.advance();
+  t.deepEqual(numbersOf(await tail.peek(10)), [5], 'to the end of its segment');
+  tail.advance();
+  // Projected whole, the first segment goes; the tail goes on in the next one.
+  fs.unlinkSync(path.join(dir, segmentName(1)));
+  t.deepEqual(numbersOf(await tail.peek(10)), [6, 7], 'never past the last durable record');
+  tail.advance();
+  t.is(tail.pending, 0);
+  t.deepEqual(await tail.peek(10), []);
+  durable = 9;
+  t.deepEqual(numbersOf(await tail.peek(10)), [8, 9]);
+  tail.advance();
+  // A record counted durable that the segments do not hold is an error, not a silent skip.
+  durable = 10;
+  await t.throwsAsync(tail.peek(10), { message: /record 10 is durable/ });
+  // A fresh tail finds where record 7 starts, skipping the ones before it unparsed.
+  const restarted = new SegmentTail(dir, 6, () => 9);
+  t.deepEqual(numbersOf(await restarted.peek(10)), [7, 8, 9]);
 });
