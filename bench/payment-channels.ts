@@ -70,6 +70,13 @@ interface ChannelResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * CPU time per approval while measuring, in µs: the client's process and payment-sim's (all its
+   * threads). Throughput on a shared host swings with its neighbours; the CPU an approval costs
+   * swings far less, so a change is judged by both.
+   */
+  clientCpuUs: number;
+  simulatorCpuUs: number;
 }
 
 async function main(): Promise<void> {
@@ -116,10 +123,22 @@ async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[
       try {
         console.log(`${channel} (${ledger}): warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
         const warmup = await drive(gateway, warmupSeconds);
+        const [clientBefore, simulatorBefore] = [process.cpuUsage(), processCpuMicros(sim.pid)];
         const measured = await drive(gateway, seconds);
-        const result = { channel, ledger, ...measured, answered: warmup.approvals + measured.approvals };
+        const clientCpu = process.cpuUsage(clientBefore);
+        const simulatorCpu = processCpuMicros(sim.pid) - simulatorBefore;
+        const result = {
+          channel,
+          ledger,
+          ...measured,
+          answered: warmup.approvals + measured.approvals,
+          clientCpuUs: (clientCpu.user + clientCpu.system) / Math.max(1, measured.approvals),
+          simulatorCpuUs: simulatorCpu / Math.max(1, measured.approvals),
+        };
         results.push(result);
-        console.log(`  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
+        console.log(
+          `  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, CPU per approval: client ${result.clientCpuUs.toFixed(1)} µs, payment-sim ${result.simulatorCpuUs.toFixed(1)} µs`,
+        );
       } finally {
         await gateway.close?.();
       }
@@ -244,6 +263,20 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`payment-sim did not answer ${url} within ${timeoutMs} ms`);
 }
 
+/** User + system CPU a process has used, all threads, in µs (Linux /proc; NaN elsewhere). */
+function processCpuMicros(pid: number | undefined): number {
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks, counted after the command's closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -280,11 +313,11 @@ function renderReport(results: ChannelResult[], committed: number): string {
     `Ledger \`disk\`: payment-sim as \`make up\` runs it (each answer sent after the fdatasync of its journal batch on local disk; PostgreSQL projected behind). \`postgres\`: as compose and Kubernetes run it (each answer sent after its group commit). ${committed.toLocaleString('en-US')} payments in PostgreSQL at the end of the durable runs (for \`disk\` once the projection caught up), every approval answered among them. \`memory\`: the same simulator without a database, same run, for the cost of durability.`,
     `Host load average (1/5/15 min) at the end of the run: ${hostLoad()}.`,
     '',
-    '| channel | ledger | approvals/s | p50 ms | p99 ms | max ms | approvals | errors |',
-    '|---|---|---|---|---|---|---|---|',
+    '| channel | ledger | approvals/s | p50 ms | p99 ms | max ms | approvals | errors | CPU µs/approval: client, payment-sim |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (result) =>
-        `| ${result.channel} | ${result.ledger} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} |`,
+        `| ${result.channel} | ${result.ledger} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} | ${result.clientCpuUs.toFixed(0)}, ${result.simulatorCpuUs.toFixed(0)} |`,
     ),
     '',
     goalVerdict(durable),
