@@ -20,7 +20,7 @@
  * length or CRC does not hold and truncates the rest away before appending again.
  *
  * The projection (ledger-projection.ts, in a worker thread in the service): records that are
- * durable are applied to PostgreSQL every `projectEveryMs` in batches of up to
+ * durable are read back from the segments and applied to PostgreSQL every `projectEveryMs` in batches of up to
  * `projectBatchRecords`, with the PostgreSQL journal's own statement (`LEDGER_FLUSH`,
  * ledger-store.ts), and the number of the last record applied is written to
  * `ledger_journal_checkpoint` in the same transaction. Applying a record twice changes nothing

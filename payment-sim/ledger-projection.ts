@@ -35,9 +35,13 @@ import {
 } from './ledger-store.js';
 
 export interface ProjectionOptions {
-  /** How often durable records are projected; default 150 ms. */
+  /**
+   * How often durable records are projected; default 1 s. Bigger, rarer batches cost PostgreSQL and
+   * the worker less per record (measured against 150 ms and 20,000: 3–7 % more approvals/s on the
+   * 전문 line at concurrency 32); what PostgreSQL shows is that much behind the answers.
+   */
   projectEveryMs?: number;
-  /** Most records one transaction applies, and so the most the projection holds in memory; default 20,000. */
+  /** Most records one transaction applies, and so the most the projection holds in memory; default 50,000. */
   projectBatchRecords?: number;
   /** First retry delay after a failed projection; doubles up to `retryMaxDelayMs` (default 100 ms, 5 s). */
   retryInitialDelayMs?: number;
@@ -95,8 +99,8 @@ export class LedgerProjection implements Projection {
     this.projectedThrough = checkpoint;
     this.durable = checkpoint;
     this.tail = new SegmentTail(dir, checkpoint, durableThrough ?? (() => this.durable));
-    this.projectEveryMs = options.projectEveryMs ?? 150;
-    this.projectBatchRecords = options.projectBatchRecords ?? 20_000;
+    this.projectEveryMs = options.projectEveryMs ?? 1_000;
+    this.projectBatchRecords = options.projectBatchRecords ?? 50_000;
     this.retryInitialDelayMs = options.retryInitialDelayMs ?? 100;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
     this.retryDelayMs = this.retryInitialDelayMs;
