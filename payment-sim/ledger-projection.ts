@@ -244,7 +244,9 @@ export class SegmentTail {
       // This segment holds nothing past `next`: the journal went on in the segment that starts with it.
       const following = segmentName(this.next);
       if (following === this.segment || !fs.existsSync(path.join(this.dir, following))) {
-        throw new Error(`ledger journal record ${this.next} is durable but segment ${this.segment} has no readable record at byte ${this.position}`);
+        throw new Error(
+          `ledger journal record ${this.next} is durable but segment ${this.segment} has no readable record at byte ${this.position}`,
+        );
       }
       this.segment = following;
       this.position = 0;
@@ -367,7 +369,7 @@ export class WorkerLedgerProjection implements Projection {
       databaseUrl,
       dir,
       checkpoint,
-      durable: this.durable.buffer as SharedArrayBuffer,
+      durable: this.durable.buffer,
       options: { projectEveryMs, projectBatchRecords, retryInitialDelayMs, retryMaxDelayMs },
     };
     // The worker runs TypeScript like the service: tsx is registered in it before its module loads.

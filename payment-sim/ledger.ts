@@ -149,7 +149,8 @@ export class PaymentLedger {
   static restore(snapshot: LedgerSnapshot, journal: LedgerJournal): PaymentLedger {
     const ledger = new PaymentLedger(journal);
     for (const { payment, seq } of snapshot.payments) ledger.index(payment, seq);
-    for (const tombstone of snapshot.tombstones) (ledger.entry(tombstone.orderId).tombstones ??= new Map()).set(tombstone.attempt, tombstone);
+    for (const tombstone of snapshot.tombstones)
+      (ledger.entry(tombstone.orderId).tombstones ??= new Map()).set(tombstone.attempt, tombstone);
     for (const { key, answer } of snapshot.answers) ledger.remember(key, answer);
     return ledger;
   }

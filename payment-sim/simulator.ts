@@ -146,9 +146,7 @@ export class PaymentSimulator {
         };
       }
       const sameTerms =
-        standing.amountMinor === input.amountMinor &&
-        standing.currency === input.currency &&
-        standing.cardLast4 === input.card?.last4;
+        standing.amountMinor === input.amountMinor && standing.currency === input.currency && standing.cardLast4 === input.card?.last4;
       return sameTerms
         ? { kind: 'approved', payment: standing, repeated: true }
         : {

@@ -154,7 +154,13 @@ test('pages list every payment once, in booking order, with a cursor until the l
 
 test('the simulator hands an order its standing approval again instead of a second charge', (t) => {
   const simulator = new PaymentSimulator();
-  const input = { orderId: 'o-twice', amountMinor: 5_000, currency: 'KRW' as const, card: cardFactsOf('4242424242424242'), installmentMonths: 0 };
+  const input = {
+    orderId: 'o-twice',
+    amountMinor: 5_000,
+    currency: 'KRW' as const,
+    card: cardFactsOf('4242424242424242'),
+    installmentMonths: 0,
+  };
   const first = simulator.authorize(input, 'tcp').answer;
   const again = simulator.authorize(input, 'http').answer;
   t.like(first, { kind: 'approved', repeated: false });
