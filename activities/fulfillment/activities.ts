@@ -9,7 +9,13 @@ import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { LOST_PARCEL_POSTAL_CODES, UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
-import type { CarrierClock, ShipmentArrival, ShipmentStatus, ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
+import {
+  type CarrierClock,
+  type ShipmentArrival,
+  shipmentIdFor,
+  type ShipmentStatus,
+  type ShipmentWorkflowInput,
+} from '../../platform/contracts/shipment.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
 
@@ -53,7 +59,7 @@ export function createFulfillmentActivities(
         );
       }
       const shipment = await store.schedule({
-        shipmentId: `shp_${input.orderId}`,
+        shipmentId: shipmentIdFor(input.orderId),
         orderId: input.orderId,
         customerId: input.customerId,
         address: input.shippingAddress,

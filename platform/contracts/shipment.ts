@@ -29,6 +29,11 @@ export interface ShipmentWorkflowInput {
   clock: CarrierClock;
 }
 
+/** An order has one shipment, named after it: a retried schedule finds the one it made. */
+export function shipmentIdFor(orderId: string): string {
+  return `shp_${orderId}`;
+}
+
 /** The workflow id is the shipment id: a retried schedule can never start a second carrier run. */
 export function shipmentWorkflowIdFor(shipmentId: string): string {
   return shipmentId;

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../../platform/config.js';
 import { type OrderState, workflowIdFor } from '../../platform/contracts/workflow.js';
+import { shipmentIdFor, shipmentWorkflowIdFor } from '../../platform/contracts/shipment.js';
 import { demoBatch } from '../../infra/programs/setup/demo.js';
 import { asOwnerOf, eventually, gatewayUrl, submitOrder, waitForStatus } from '../support/estate.js';
 import { temporalCliPath } from '../support/temporal.js';
@@ -75,6 +76,22 @@ const paths: { name: string; order: typeof base; cancel?: boolean; race?: Race }
   },
 ];
 
+/**
+ * ShipmentWorkflow's paths (test/histories/shipment/): the order is driven as above, then the
+ * shipment's own workflow is followed to its end on the carrier's clock.
+ */
+const shipmentPaths: { name: string; order: typeof base; cancel?: boolean; race?: Race }[] = [
+  { name: 'shipment-delivered', order: base },
+  { name: 'shipment-lost-refunded', order: { ...base, shippingAddress: { ...seoul, postalCode: '44444' } } },
+  // Scheduled, then the order is cancelled while the schedule step is held: the carrier never takes it.
+  {
+    name: 'shipment-abandoned',
+    order: base,
+    cancel: true,
+    race: { hold: holdStep(env.FULFILLMENT_URL, 'scheduleShipment', { latencyMs: 3000 }), cancelAfter: 'PAYMENT_AUTHORIZED' },
+  },
+];
+
 async function send(url: string, method: string, body?: unknown): Promise<void> {
   const response = await fetch(url, {
     method,
@@ -84,13 +101,8 @@ async function send(url: string, method: string, body?: unknown): Promise<void> 
   if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${await response.text()}`);
 }
 
-// `record.ts [path...]` records only the named paths; RECORD_SUFFIX=-v2 keeps the files of an
-// earlier workflow version beside the new ones instead of overwriting them.
-const wanted = process.argv.slice(2);
-const suffix = process.env.RECORD_SUFFIX ?? '';
-const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });
-const client = new Client({ connection, namespace: config().TEMPORAL_NAMESPACE });
-for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.includes(candidate.name))) {
+/** Drives one order down its path (the race set up, the cancel sent) until its saga has ended. */
+async function driveOrder(path: (typeof paths)[number]): Promise<{ orderId: string; status: string }> {
   if (path.race) await send(path.race.hold.url, 'PUT', path.race.hold.body);
   const submitted = await submitOrder(path.order);
   if (submitted.status !== 202) throw new Error(`${path.name}: ${submitted.status} ${JSON.stringify(submitted.body)}`);
@@ -125,9 +137,15 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
     90_000,
   );
   if (path.race) await send(path.race.hold.clear.url, path.race.hold.clear.method);
-  const handle = client.workflow.getHandle(workflowIdFor(orderId));
-  await handle.result().catch(() => undefined);
-  const file = new URL(`./${path.name}${suffix}.json`, import.meta.url);
+  return { orderId, status: order.status };
+}
+
+/** Waits for a workflow to end and writes its history where the replay test reads it. */
+async function recordHistory(workflowId: string, file: URL): Promise<void> {
+  await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .catch(() => undefined);
   // The CLI's JSON is the format the Web UI downloads and Worker.runReplayHistories reads.
   const history = execFileSync(
     temporalCliPath(),
@@ -135,7 +153,7 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
       'workflow',
       'show',
       '--workflow-id',
-      workflowIdFor(orderId),
+      workflowId,
       '--output',
       'json',
       '--address',
@@ -146,6 +164,24 @@ for (const path of paths.filter((candidate) => wanted.length === 0 || wanted.inc
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   writeFileSync(file, history);
-  console.log(`[record] ${path.name}: ${order.status} → test/histories/${path.name}${suffix}.json`);
+}
+
+// `record.ts [path...]` records only the named paths; RECORD_SUFFIX=-v2 keeps the files of an
+// earlier workflow version beside the new ones instead of overwriting them.
+const wanted = process.argv.slice(2);
+const suffix = process.env.RECORD_SUFFIX ?? '';
+const isWanted = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
+const connection = await Connection.connect({ address: config().TEMPORAL_ADDRESS });
+const client = new Client({ connection, namespace: config().TEMPORAL_NAMESPACE });
+for (const path of paths.filter((candidate) => isWanted(candidate.name))) {
+  const { orderId, status } = await driveOrder(path);
+  await recordHistory(workflowIdFor(orderId), new URL(`./${path.name}${suffix}.json`, import.meta.url));
+  console.log(`[record] ${path.name}: ${status} → test/histories/${path.name}${suffix}.json`);
+}
+for (const path of shipmentPaths.filter((candidate) => isWanted(candidate.name))) {
+  const { orderId, status } = await driveOrder(path);
+  // The carrier's clock runs on (CARRIER_PICKUP_AFTER_MS, CARRIER_TRANSIT_MS): result() waits for it.
+  await recordHistory(shipmentWorkflowIdFor(shipmentIdFor(orderId)), new URL(`./shipment/${path.name}${suffix}.json`, import.meta.url));
+  console.log(`[record] ${path.name}: order ${status} → test/histories/shipment/${path.name}${suffix}.json`);
 }
 await connection.close();

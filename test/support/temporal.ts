@@ -14,7 +14,7 @@ import {
   PaymentChannelAttribute,
 } from '../../platform/contracts/search-attributes.js';
 import { type SagaSinks, taskQueues } from '../../platform/contracts/workflow.js';
-import { installTemporalRuntime } from '../../platform/temporal.js';
+import { installTemporalRuntime, type WorkflowCode } from '../../platform/temporal.js';
 import { orderWorkflowCode } from '../../workers/order/workflow-code.js';
 import { FakeEstate } from './fake-estate.js';
 
@@ -37,20 +37,24 @@ export function startTestTemporal(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow code, bundled once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: orderWorkflowCode.workflowsPath,
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: (m: string) => console.error(m),
-    },
-  });
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+/** A worker's workflow code (the order saga's by default), bundled once per test process. */
+export function workflowBundle(code: Pick<WorkflowCode, 'workflowsPath'> = orderWorkflowCode): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(code.workflowsPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: code.workflowsPath,
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: (m: string) => console.error(m),
+      },
+    });
+    bundles.set(code.workflowsPath, bundle);
+  }
   return bundle;
 }
 
