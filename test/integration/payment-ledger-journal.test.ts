@@ -33,6 +33,9 @@ function request(orderId = randomUUID(), attempt = 1) {
   return authorizationRequest(cardToken, orderId, attempt);
 }
 
+/** Small segments: each is zero-filled on the disk, and these directories are left in the temp dir. */
+const SEGMENT_BYTES = 256 * 1024;
+
 function journalDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-journal-it-'));
 }
@@ -73,7 +76,12 @@ test.serial(
   'a crash before the projection: the next start has every approval in its index and projects them, and projecting twice changes nothing',
   async (t) => {
     const dir = journalDir();
-    const first = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, project: false } });
+    const first = await startPaymentSim({
+      httpPort: 0,
+      tcpPort: 0,
+      databaseUrl: database.url,
+      journal: { dir, segmentBytes: SEGMENT_BYTES, project: false },
+    });
     const approved = await approveAll(first, 120);
     const tcp = new TcpPaymentGateway({ address: first.tcpAddress, poolSize: 1, timeoutMs: 10_000 });
     const reversedOrder = request();
@@ -85,7 +93,12 @@ test.serial(
     await first.close();
     t.is((await paymentIdsInPostgres(approved)).size, 0, 'nothing projected before the crash');
 
-    const second = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, projectEveryMs: 20 } });
+    const second = await startPaymentSim({
+      httpPort: 0,
+      tcpPort: 0,
+      databaseUrl: database.url,
+      journal: { dir, segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+    });
     try {
       for (const id of approved) t.truthy(second.simulator.ledger.find(id), `${id} in the index`);
       if (reversedApproval.outcome !== 'approved') return t.fail('setup approval failed');
@@ -104,7 +117,12 @@ test.serial(
     // Projected again from the start of the journal: the same rows, nothing more.
     const projectedOnce = await ledgerRows();
     await database.query('UPDATE ledger_journal_checkpoint SET position = 0');
-    const third = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, projectEveryMs: 20 } });
+    const third = await startPaymentSim({
+      httpPort: 0,
+      tcpPort: 0,
+      databaseUrl: database.url,
+      journal: { dir, segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+    });
     try {
       t.true(diskJournal(third).projectionLag > 0, 'the whole journal is projected again');
       await eventually('the second projection', async () => (diskJournal(third).projectionLag === 0 ? true : undefined), 10_000, 20);
@@ -120,7 +138,7 @@ test.serial('PostgreSQL stalled: approvals are answered from the journal, and th
     httpPort: 0,
     tcpPort: 0,
     databaseUrl: database.url,
-    journal: { dir: journalDir(), projectEveryMs: 20 },
+    journal: { dir: journalDir(), segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
   });
   const db = openDatabase(database.url, 'payments-test');
   const blocker = await db.connect();
@@ -145,6 +163,8 @@ test.serial('PostgreSQL stalled: approvals are answered from the journal, and th
 
 test.serial('killed with SIGKILL while answering: every approval a client was answered is in the ledger after the restart', async (t) => {
   const dir = journalDir();
+  // payment-sim's own segment size here: 64 MiB zero-filled, twice (the current and the next).
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const tcpPort = await freePort();
   const child = await startServiceProcess({
     entry: 'payment-sim/main.ts',
@@ -179,7 +199,12 @@ test.serial('killed with SIGKILL while answering: every approval a client was an
   }
   t.log(`${answered.length} approvals answered before the kill, ${failed} clients cut off`);
 
-  const restarted = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, projectEveryMs: 20 } });
+  const restarted = await startPaymentSim({
+    httpPort: 0,
+    tcpPort: 0,
+    databaseUrl: database.url,
+    journal: { dir, segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+  });
   try {
     const missing = answered.filter((id) => !restarted.simulator.ledger.find(id));
     t.deepEqual(missing, [], 'every answered approval is in the index');
