@@ -133,6 +133,31 @@ test.serial(
   },
 );
 
+test.serial("the projection worker runs below the lines: its thread is niced, the lines' thread is not", async (t) => {
+  if (process.platform !== 'linux') return t.pass('nice values per thread are read from /proc (Linux)');
+  const niceOfThreads = () =>
+    fs.readdirSync('/proc/self/task').map((tid) => {
+      // Field 19 of stat is the nice value; the command name (field 2) may hold spaces, so count from its ')'.
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  const before = niceOfThreads().filter((nice) => nice === 10).length;
+  const sim = await startPaymentSim({
+    httpPort: 0,
+    tcpPort: 0,
+    databaseUrl: database.url,
+    journal: { dir: journalDir(), segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+  });
+  try {
+    await approveAll(sim, 10);
+    await eventually('the projection to run', async () => (diskJournal(sim).projectionLag === 0 ? true : undefined), 10_000, 20);
+    t.is(niceOfThreads().filter((nice) => nice === 10).length, before + 1, 'one more thread at nice 10: the projection worker');
+    t.is(niceOfThreads()[0], os.getPriority(), "the main thread keeps the process's priority");
+  } finally {
+    await sim.close();
+  }
+});
+
 test.serial('PostgreSQL stalled: approvals are answered from the journal, and the projection catches up once it moves', async (t) => {
   const sim = await startPaymentSim({
     httpPort: 0,

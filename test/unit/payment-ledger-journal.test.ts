@@ -186,6 +186,15 @@ test('segments are opened with O_DSYNC, so a write that returned is on the disk'
   journal.abandon();
 });
 
+test('the durable write is done when the call returns, before any other callback runs: no thread-pool hop to wait on', (t) => {
+  const file = path.join(tempDir(), 'segment');
+  fs.writeFileSync(file, Buffer.alloc(64));
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+  void nodeJournalFiles.writeDurably(fd, Buffer.from('record'), 8);
+  t.is(fs.readFileSync(file).subarray(8, 14).toString(), 'record');
+  fs.closeSync(fd);
+});
+
 test('durable() resolves only after the durable write returns; what is recorded meanwhile shares the next one', async (t) => {
   const files = new CountedFiles();
   const { journal, ledger } = await open(new FakeLedgerDatabase(), { dir: tempDir(), files, project: false });
