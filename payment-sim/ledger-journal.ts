@@ -24,8 +24,8 @@
  *
  * The projection (ledger-projection.ts, in a worker thread in the service): records that are
  * durable are read back from the segments and applied to PostgreSQL every `projectEveryMs` in batches of up to
- * `projectBatchRecords`, with the PostgreSQL journal's own statement (`LEDGER_FLUSH`,
- * ledger-store.ts), and the number of the last record applied is written to
+ * `projectBatchRecords` (payments by COPY, the rest with the PostgreSQL journal's own statement,
+ * `LEDGER_FLUSH`), and the number of the last record applied is written to
  * `ledger_journal_checkpoint` in the same transaction. Applying a record twice changes nothing
  * (upserts of whole states, tombstones inserted once), so a crash between a commit and forgetting
  * the batch is harmless. PostgreSQL down: the projection retries with capped backoff and the

@@ -22,7 +22,7 @@ import {
   type DiskLedgerJournalOptions,
   type JournalFileOps,
 } from '../../payment-sim/ledger-journal.js';
-import { SegmentTail, type LedgerProjection } from '../../payment-sim/ledger-projection.js';
+import { copyRowOf, SegmentTail, type LedgerProjection } from '../../payment-sim/ledger-projection.js';
 
 /** Answers the journal's queries: an empty ledger at `checkpoint`; records each projection; fails while `down`. */
 class FakeLedgerDatabase {
@@ -128,6 +128,8 @@ async function open(database: FakeLedgerDatabase, options: Omit<DiskLedgerJourna
     projectEveryMs: 10,
     // Small segments: each is zero-filled on the disk, and these directories are left in the temp dir.
     segmentBytes: 64 * 1024,
+    // The stand-in answers statements, not COPY: the payments go in LEDGER_FLUSH (the integration tests project by COPY).
+    copyPayments: false,
     retryInitialDelayMs: 5,
     retryMaxDelayMs: 20,
     ...options,
@@ -473,4 +475,42 @@ test('the projection reads its batches back from the segments: at most a batch, 
   // A fresh tail finds where record 7 starts, skipping the ones before it unparsed.
   const restarted = new SegmentTail(dir, 6, () => 9);
   t.deepEqual(numbersOf(await restarted.peek(10)), [7, 8, 9]);
+});
+
+test('the COPY line of a payment: one field per column in order, null as \\N, backslash, tab and line breaks escaped', (t) => {
+  const payment = {
+    paymentId: 'pay_1',
+    orderId: 'o-1',
+    attemptKey: null,
+    status: 'reversed' as const,
+    approvalCode: '12345678',
+    approvedAt: '2026-12-07T00:00:00.000Z',
+    amountMinor: 45_000,
+    currency: 'KRW',
+    cardLast4: '4242',
+    installmentMonths: 0,
+    channel: 'tcp' as const,
+    reversedAt: '2026-12-07T00:00:01.000Z',
+    cancelReason: 'a\tb\nc\\d\re',
+  };
+  const line = copyRowOf(payment, 7);
+  t.true(line.endsWith('\n'));
+  t.deepEqual(line.slice(0, -1).split('\t'), [
+    'pay_1',
+    '7',
+    'o-1',
+    '\\N',
+    'reversed',
+    '12345678',
+    '2026-12-07T00:00:00.000Z',
+    '45000',
+    'KRW',
+    '4242',
+    '0',
+    'tcp',
+    '\\N',
+    '\\N',
+    '2026-12-07T00:00:01.000Z',
+    'a\\tb\\nc\\\\d\\re',
+  ]);
 });
