@@ -321,9 +321,18 @@ function renderReport(results: ChannelResult[], committed: number): string {
     ),
     '',
     goalVerdict(durable),
-    `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive (${ledgers[0]} ledger). Reproduce: \`npx tsx bench/payment-channels.ts\`` +
-      (concurrency === 8 ? '.' : ` with \`BENCH_CONCURRENCY=${concurrency}\`.`),
+    // The ratio only when both lines ran (BENCH_CHANNELS may name TCP alone).
+    (Number.isFinite(tcpBest / http) ? `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive (${ledgers[0]} ledger). ` : '') +
+      `Reproduce: \`${reproduceCommand()}\`.`,
   ].join('\n');
+}
+
+/** The command line that runs what this run ran: the settings it was given, in front of the script. */
+function reproduceCommand(): string {
+  const settings = ['BENCH_LEDGER', 'BENCH_CHANNELS', 'BENCH_CONCURRENCY']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]}`);
+  return [...settings, 'npx tsx bench/payment-channels.ts'].join(' ');
 }
 
 const HEADING = '## Payment channels';
