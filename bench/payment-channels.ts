@@ -7,6 +7,7 @@
  *   npx tsx bench/payment-channels.ts            # 5 s per channel after a 1 s warm-up
  *   BENCH_SECONDS=10 BENCH_CONCURRENCY=32 npx tsx bench/payment-channels.ts   # default concurrency 8
  *   BENCH_NO_WRITE=1 …                            # print only
+ *   BENCH_LEDGER=disk BENCH_CHANNELS=tcp …        # one ledger; only the channels named (tcp, pool, http)
  *
  * Telemetry is off in both processes (OTEL_SDK_DISABLED): this measures the lines, not the exporter.
  *
@@ -50,6 +51,11 @@ const ledgerKinds: readonly LedgerKind[] = ['disk', 'postgres', 'memory'];
 const ledgers: LedgerKind[] = ledgerKinds.includes(process.env.BENCH_LEDGER as LedgerKind)
   ? [process.env.BENCH_LEDGER as LedgerKind]
   : [...ledgerKinds];
+/**
+ * Which channels run: all by default; BENCH_CHANNELS=tcp,pool,http names some (the single connection,
+ * the pool, HTTP), so a CPU profile (`NODE_OPTIONS=--cpu-prof`) holds one line's work only.
+ */
+const channelKeys = (process.env.BENCH_CHANNELS ?? 'tcp,pool,http').split(',').map((key) => key.trim());
 /** How long the disk journal's projection may take to bring PostgreSQL level with the answers. */
 const PROJECTION_CATCH_UP_MS = 20_000;
 
@@ -64,6 +70,13 @@ interface ChannelResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * CPU time per approval while measuring, in µs: the client's process and payment-sim's (all its
+   * threads). Throughput on a shared host swings with its neighbours; the CPU an approval costs
+   * swings far less, so a change is judged by both.
+   */
+  clientCpuUs: number;
+  simulatorCpuUs: number;
 }
 
 async function main(): Promise<void> {
@@ -99,20 +112,33 @@ async function runAgainst(ledger: LedgerKind): Promise<{ results: ChannelResult[
     benchCardToken = (await new CardVaultClient(`http://127.0.0.1:${httpPort}`).tokenize(demoCards.approved)).cardToken;
     const address = `127.0.0.1:${tcpPort}`;
     const results: ChannelResult[] = [];
-    const channels: [string, () => PaymentGateway][] = [
-      ['TCP, 1 persistent connection', () => new TcpPaymentGateway({ address, poolSize: 1 })],
-      [`TCP, pool of ${poolSize}`, () => new TcpPaymentGateway({ address, poolSize })],
-      ['HTTP keep-alive', () => new HttpPaymentGateway({ baseUrl: `http://127.0.0.1:${httpPort}` })],
+    const channels: [string, string, () => PaymentGateway][] = [
+      ['tcp', 'TCP, 1 persistent connection', () => new TcpPaymentGateway({ address, poolSize: 1 })],
+      ['pool', `TCP, pool of ${poolSize}`, () => new TcpPaymentGateway({ address, poolSize })],
+      ['http', 'HTTP keep-alive', () => new HttpPaymentGateway({ baseUrl: `http://127.0.0.1:${httpPort}` })],
     ];
-    for (const [channel, open] of channels) {
+    for (const [key, channel, open] of channels) {
+      if (!channelKeys.includes(key)) continue;
       const gateway = open();
       try {
         console.log(`${channel} (${ledger}): warming up ${warmupSeconds} s, measuring ${seconds} s at concurrency ${concurrency} …`);
         const warmup = await drive(gateway, warmupSeconds);
+        const [clientBefore, simulatorBefore] = [process.cpuUsage(), processCpuMicros(sim.pid)];
         const measured = await drive(gateway, seconds);
-        const result = { channel, ledger, ...measured, answered: warmup.approvals + measured.approvals };
+        const clientCpu = process.cpuUsage(clientBefore);
+        const simulatorCpu = processCpuMicros(sim.pid) - simulatorBefore;
+        const result = {
+          channel,
+          ledger,
+          ...measured,
+          answered: warmup.approvals + measured.approvals,
+          clientCpuUs: (clientCpu.user + clientCpu.system) / Math.max(1, measured.approvals),
+          simulatorCpuUs: simulatorCpu / Math.max(1, measured.approvals),
+        };
         results.push(result);
-        console.log(`  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`);
+        console.log(
+          `  ${format(result.perSecond)} approvals/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, CPU per approval: client ${result.clientCpuUs.toFixed(1)} µs, payment-sim ${result.simulatorCpuUs.toFixed(1)} µs`,
+        );
       } finally {
         await gateway.close?.();
       }
@@ -237,6 +263,20 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`payment-sim did not answer ${url} within ${timeoutMs} ms`);
 }
 
+/** User + system CPU a process has used, all threads, in µs (Linux /proc; NaN elsewhere). */
+function processCpuMicros(pid: number | undefined): number {
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks, counted after the command's closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -273,17 +313,26 @@ function renderReport(results: ChannelResult[], committed: number): string {
     `Ledger \`disk\`: payment-sim as \`make up\` runs it (each answer sent after the fdatasync of its journal batch on local disk; PostgreSQL projected behind). \`postgres\`: as compose and Kubernetes run it (each answer sent after its group commit). ${committed.toLocaleString('en-US')} payments in PostgreSQL at the end of the durable runs (for \`disk\` once the projection caught up), every approval answered among them. \`memory\`: the same simulator without a database, same run, for the cost of durability.`,
     `Host load average (1/5/15 min) at the end of the run: ${hostLoad()}.`,
     '',
-    '| channel | ledger | approvals/s | p50 ms | p99 ms | max ms | approvals | errors |',
-    '|---|---|---|---|---|---|---|---|',
+    '| channel | ledger | approvals/s | p50 ms | p99 ms | max ms | approvals | errors | CPU µs/approval: client, payment-sim |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (result) =>
-        `| ${result.channel} | ${result.ledger} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} |`,
+        `| ${result.channel} | ${result.ledger} | ${format(result.perSecond)} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.maxMs.toFixed(2)} | ${result.approvals} | ${result.errors} | ${result.clientCpuUs.toFixed(0)}, ${result.simulatorCpuUs.toFixed(0)} |`,
     ),
     '',
     goalVerdict(durable),
-    `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive (${ledgers[0]} ledger). Reproduce: \`npx tsx bench/payment-channels.ts\`` +
-      (concurrency === 8 ? '.' : ` with \`BENCH_CONCURRENCY=${concurrency}\`.`),
+    // The ratio only when both lines ran (BENCH_CHANNELS may name TCP alone).
+    (Number.isFinite(tcpBest / http) ? `Best TCP is ${(tcpBest / http).toFixed(1)}× HTTP keep-alive (${ledgers[0]} ledger). ` : '') +
+      `Reproduce: \`${reproduceCommand()}\`.`,
   ].join('\n');
+}
+
+/** The command line that runs what this run ran: the settings it was given, in front of the script. */
+function reproduceCommand(): string {
+  const settings = ['BENCH_LEDGER', 'BENCH_CHANNELS', 'BENCH_CONCURRENCY']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]}`);
+  return [...settings, 'npx tsx bench/payment-channels.ts'].join(' ');
 }
 
 const HEADING = '## Payment channels';

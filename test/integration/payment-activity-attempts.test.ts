@@ -14,6 +14,7 @@ import { TcpPaymentGateway } from '../../activities/payment/tcp/gateway.js';
 import { CardVaultClient } from '../../platform/card-vault.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
+import { cardFactsOf } from '../../payment-sim/simulator.js';
 
 let sim: RunningPaymentSim;
 let gateways: { http: HttpPaymentGateway; tcp: TcpPaymentGateway };
@@ -79,7 +80,7 @@ for (const channel of ['http', 'tcp'] as const) {
       {
         orderId: order.orderId,
         amountMinor: order.amountMinor,
-        cardNumber: '4242424242424242',
+        card: cardFactsOf('4242424242424242'),
         attempt: 1,
         installmentMonths: 0,
         currency: 'KRW',

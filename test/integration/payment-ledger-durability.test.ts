@@ -14,6 +14,7 @@ import { openDatabase } from '../../platform/db.js';
 import { PaymentLedger, type Payment } from '../../payment-sim/ledger.js';
 import { PostgresLedgerJournal } from '../../payment-sim/ledger-store.js';
 import { startPaymentSim, type RunningPaymentSim } from '../../payment-sim/server.js';
+import { cardFactsOf } from '../../payment-sim/simulator.js';
 import { eventually } from '../support/estate.js';
 import { authorizationRequest, scratchLedgerDatabase, type ScratchLedgerDatabase, vaultApprovedCard } from './payment-ledger-support.js';
 
@@ -233,7 +234,7 @@ test.serial('property: whatever runs at once, the ledger rebuilt from the databa
             const orderId = orders[order]!;
             if (kind === 'authorize') {
               const { cardToken: _token, ...body } = authorizeBody(request(orderId, attempt));
-              sim.simulator.authorize({ ...body, cardNumber: '4242424242424242', installmentMonths: 0, currency: 'KRW' }, 'tcp');
+              sim.simulator.authorize({ ...body, card: cardFactsOf('4242424242424242'), installmentMonths: 0, currency: 'KRW' }, 'tcp');
             } else if (kind === 'reverse') ledger.reverseAttempt(orderId, attempt, 'property');
             else if (kind === 'void') ledger.voidOrder(orderId, 'property');
             else {

@@ -33,6 +33,9 @@ function request(orderId = randomUUID(), attempt = 1) {
   return authorizationRequest(cardToken, orderId, attempt);
 }
 
+/** Small segments: each is zero-filled on the disk, and these directories are left in the temp dir. */
+const SEGMENT_BYTES = 256 * 1024;
+
 function journalDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-journal-it-'));
 }
@@ -73,7 +76,12 @@ test.serial(
   'a crash before the projection: the next start has every approval in its index and projects them, and projecting twice changes nothing',
   async (t) => {
     const dir = journalDir();
-    const first = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, project: false } });
+    const first = await startPaymentSim({
+      httpPort: 0,
+      tcpPort: 0,
+      databaseUrl: database.url,
+      journal: { dir, segmentBytes: SEGMENT_BYTES, project: false },
+    });
     const approved = await approveAll(first, 120);
     const tcp = new TcpPaymentGateway({ address: first.tcpAddress, poolSize: 1, timeoutMs: 10_000 });
     const reversedOrder = request();
@@ -85,7 +93,12 @@ test.serial(
     await first.close();
     t.is((await paymentIdsInPostgres(approved)).size, 0, 'nothing projected before the crash');
 
-    const second = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, projectEveryMs: 20 } });
+    const second = await startPaymentSim({
+      httpPort: 0,
+      tcpPort: 0,
+      databaseUrl: database.url,
+      journal: { dir, segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+    });
     try {
       for (const id of approved) t.truthy(second.simulator.ledger.find(id), `${id} in the index`);
       if (reversedApproval.outcome !== 'approved') return t.fail('setup approval failed');
@@ -104,7 +117,12 @@ test.serial(
     // Projected again from the start of the journal: the same rows, nothing more.
     const projectedOnce = await ledgerRows();
     await database.query('UPDATE ledger_journal_checkpoint SET position = 0');
-    const third = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, projectEveryMs: 20 } });
+    const third = await startPaymentSim({
+      httpPort: 0,
+      tcpPort: 0,
+      databaseUrl: database.url,
+      journal: { dir, segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+    });
     try {
       t.true(diskJournal(third).projectionLag > 0, 'the whole journal is projected again');
       await eventually('the second projection', async () => (diskJournal(third).projectionLag === 0 ? true : undefined), 10_000, 20);
@@ -115,12 +133,37 @@ test.serial(
   },
 );
 
+test.serial("the projection worker runs below the lines: its thread is niced, the lines' thread is not", async (t) => {
+  if (process.platform !== 'linux') return t.pass('nice values per thread are read from /proc (Linux)');
+  const niceOfThreads = () =>
+    fs.readdirSync('/proc/self/task').map((tid) => {
+      // Field 19 of stat is the nice value; the command name (field 2) may hold spaces, so count from its ')'.
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  const before = niceOfThreads().filter((nice) => nice === 10).length;
+  const sim = await startPaymentSim({
+    httpPort: 0,
+    tcpPort: 0,
+    databaseUrl: database.url,
+    journal: { dir: journalDir(), segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+  });
+  try {
+    await approveAll(sim, 10);
+    await eventually('the projection to run', async () => (diskJournal(sim).projectionLag === 0 ? true : undefined), 10_000, 20);
+    t.is(niceOfThreads().filter((nice) => nice === 10).length, before + 1, 'one more thread at nice 10: the projection worker');
+    t.is(niceOfThreads()[0], os.getPriority(), "the main thread keeps the process's priority");
+  } finally {
+    await sim.close();
+  }
+});
+
 test.serial('PostgreSQL stalled: approvals are answered from the journal, and the projection catches up once it moves', async (t) => {
   const sim = await startPaymentSim({
     httpPort: 0,
     tcpPort: 0,
     databaseUrl: database.url,
-    journal: { dir: journalDir(), projectEveryMs: 20 },
+    journal: { dir: journalDir(), segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
   });
   const db = openDatabase(database.url, 'payments-test');
   const blocker = await db.connect();
@@ -145,6 +188,8 @@ test.serial('PostgreSQL stalled: approvals are answered from the journal, and th
 
 test.serial('killed with SIGKILL while answering: every approval a client was answered is in the ledger after the restart', async (t) => {
   const dir = journalDir();
+  // payment-sim's own segment size here: 64 MiB zero-filled, twice (the current and the next).
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const tcpPort = await freePort();
   const child = await startServiceProcess({
     entry: 'payment-sim/main.ts',
@@ -179,7 +224,12 @@ test.serial('killed with SIGKILL while answering: every approval a client was an
   }
   t.log(`${answered.length} approvals answered before the kill, ${failed} clients cut off`);
 
-  const restarted = await startPaymentSim({ httpPort: 0, tcpPort: 0, databaseUrl: database.url, journal: { dir, projectEveryMs: 20 } });
+  const restarted = await startPaymentSim({
+    httpPort: 0,
+    tcpPort: 0,
+    databaseUrl: database.url,
+    journal: { dir, segmentBytes: SEGMENT_BYTES, projectEveryMs: 20 },
+  });
   try {
     const missing = answered.filter((id) => !restarted.simulator.ledger.find(id));
     t.deepEqual(missing, [], 'every answered approval is in the index');

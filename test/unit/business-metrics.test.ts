@@ -8,7 +8,7 @@ import { metrics as metricsApi } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/sdk-node';
 import test from 'ava';
 import { kpisOf } from '../../consumers/analytics/kpi-metrics.js';
-import { PaymentSimulator } from '../../payment-sim/simulator.js';
+import { cardFactsOf, PaymentSimulator } from '../../payment-sim/simulator.js';
 import { demoCards } from '../../platform/contracts/demo-triggers.js';
 import { buildEvent } from '../../platform/events/envelope.js';
 import { metricNames } from '../../platform/telemetry/metrics.js';
@@ -43,7 +43,7 @@ test.serial('payment-sim counts payment.authorized per line and outcome, where i
     orderId: randomUUID(),
     amountMinor: 10_000,
     currency: 'KRW' as const,
-    cardNumber,
+    card: cardFactsOf(cardNumber),
     installmentMonths: 0,
   });
   const before = {

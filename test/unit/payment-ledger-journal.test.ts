@@ -3,7 +3,8 @@
  * PostgreSQL: one durable (O_DSYNC) write per event-loop turn; `durable()` waits for it to return;
  * a torn tail is cut away and appending goes on after it; a restart replays what PostgreSQL has not
  * seen and projects it; PostgreSQL down holds the projection, never the answers; projected segments
- * are deleted.
+ * are deleted; the projection reads its batches back from the segments, never past the last durable
+ * record and never more than a batch at once.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,11 +15,14 @@ import { PaymentLedger } from '../../payment-sim/ledger.js';
 import {
   decodeRecords,
   DiskLedgerJournal,
+  encodeRecords,
+  segmentName,
+  type JournalRecord,
   nodeJournalFiles,
   type DiskLedgerJournalOptions,
   type JournalFileOps,
 } from '../../payment-sim/ledger-journal.js';
-import type { LedgerProjection } from '../../payment-sim/ledger-projection.js';
+import { copyRowOf, SegmentTail, type LedgerProjection } from '../../payment-sim/ledger-projection.js';
 
 /** Answers the journal's queries: an empty ledger at `checkpoint`; records each projection; fails while `down`. */
 class FakeLedgerDatabase {
@@ -74,15 +78,23 @@ class CountedFiles implements JournalFileOps {
   durableAppends = 0;
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
-  openForAppend = nodeJournalFiles.openForAppend;
+  /** Segments zero-filled (prepared in the background, or made when one was needed). */
+  zeroed = 0;
+  openForWriting = nodeJournalFiles.openForWriting;
+  rename = nodeJournalFiles.rename;
   close = nodeJournalFiles.close;
   syncDirectory = nodeJournalFiles.syncDirectory;
 
-  appendDurably = async (fd: number, data: Buffer): Promise<void> => {
+  writeDurably = async (fd: number, data: Buffer, position: number): Promise<void> => {
     this.appends += 1;
     await this.gate;
-    await nodeJournalFiles.appendDurably(fd, data);
+    await nodeJournalFiles.writeDurably(fd, data, position);
     this.durableAppends += 1;
+  };
+
+  createZeroed = async (file: string, bytes: number): Promise<void> => {
+    await nodeJournalFiles.createZeroed(file, bytes);
+    this.zeroed += 1;
   };
 
   hold(): void {
@@ -102,7 +114,7 @@ const approval = (orderId: string, attempt = 1) => ({
   attempt,
   amountMinor: 1_000,
   currency: 'KRW',
-  cardNumber: '4242424242424242',
+  cardLast4: '4242',
   installmentMonths: 0,
   channel: 'tcp' as const,
 });
@@ -114,6 +126,10 @@ function tempDir(): string {
 async function open(database: FakeLedgerDatabase, options: Omit<DiskLedgerJournalOptions, 'db'>) {
   const { journal, snapshot } = await DiskLedgerJournal.open({
     projectEveryMs: 10,
+    // Small segments: each is zero-filled on the disk, and these directories are left in the temp dir.
+    segmentBytes: 64 * 1024,
+    // The stand-in answers statements, not COPY: the payments go in LEDGER_FLUSH (the integration tests project by COPY).
+    copyPayments: false,
     retryInitialDelayMs: 5,
     retryMaxDelayMs: 20,
     ...options,
@@ -157,8 +173,8 @@ test('segments are opened with O_DSYNC, so a write that returned is on the disk'
   if (process.platform !== 'linux') return t.pass('the open flags are read from /proc (Linux)');
   const opened: number[] = [];
   const files = new CountedFiles();
-  files.openForAppend = async (file) => {
-    const fd = await nodeJournalFiles.openForAppend(file);
+  files.openForWriting = async (file) => {
+    const fd = await nodeJournalFiles.openForWriting(file);
     opened.push(fd);
     return fd;
   };
@@ -170,6 +186,15 @@ test('segments are opened with O_DSYNC, so a write that returned is on the disk'
   const flags = Number.parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${opened[0]}`, 'utf8'))![1]!, 8);
   t.truthy(flags & fs.constants.O_DSYNC, `flags ${flags.toString(8)} carry O_DSYNC`);
   journal.abandon();
+});
+
+test('the durable write is done when the call returns, before any other callback runs: no thread-pool hop to wait on', (t) => {
+  const file = path.join(tempDir(), 'segment');
+  fs.writeFileSync(file, Buffer.alloc(64));
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+  void nodeJournalFiles.writeDurably(fd, Buffer.from('record'), 8);
+  t.is(fs.readFileSync(file).subarray(8, 14).toString(), 'record');
+  fs.closeSync(fd);
 });
 
 test('durable() resolves only after the durable write returns; what is recorded meanwhile shares the next one', async (t) => {
@@ -199,7 +224,7 @@ test('durable() resolves only after the durable write returns; what is recorded 
   journal.abandon();
 });
 
-test('a torn tail is cut away on open, and records appended after it are read back', async (t) => {
+test('a torn tail is zeroed on open, leftovers of the unfinished write too, and records written after it are read back', async (t) => {
   const dir = tempDir();
   const database = new FakeLedgerDatabase();
   const first = await open(database, { dir, project: false });
@@ -208,14 +233,16 @@ test('a torn tail is cut away on open, and records appended after it are read ba
   const torn = first.ledger.recordApproval(approval('torn'));
   await first.ledger.durable();
   first.journal.abandon();
-  // A crash in the middle of the last write: half of its record reached the disk.
-  const [segment] = segmentsOf(dir);
-  const file = path.join(dir, segment!);
-  const whole = fs.readFileSync(file);
-  const { records } = decodeRecords(whole);
-  t.is(records.length, 3);
-  const lastLength = whole.length - decodeRecords(whole.subarray(0, whole.length - 1)).validBytes;
-  fs.truncateSync(file, whole.length - Math.floor(lastLength / 2));
+  // A crash in the middle of the last write: the second half of its record never reached the disk,
+  // and a later block of the same write (here: a copy of a whole record, further on) did.
+  const file = path.join(dir, segmentsOf(dir)[0]!);
+  const data = fs.readFileSync(file);
+  const end = decodeRecords(data).validBytes;
+  const lastStart = decodeRecords(data, 2).validBytes;
+  const leftoverAt = end + 4096;
+  data.copy(data, leftoverAt, 0, lastStart);
+  data.fill(0, lastStart + Math.floor((end - lastStart) / 2), end);
+  fs.writeFileSync(file, data);
 
   const second = await open(database, { dir, project: false });
   t.deepEqual(
@@ -224,18 +251,95 @@ test('a torn tail is cut away on open, and records appended after it are read ba
     'the torn record is gone, the whole ones are back',
   );
   t.is(second.ledger.find(torn.paymentId), undefined);
+  const afterTear = fs.readFileSync(file);
+  t.is(afterTear.length, data.length, 'zeroed in place, the segment keeps its size');
+  t.true(
+    afterTear.subarray(lastStart).every((byte) => byte === 0),
+    'nothing but zeros past the whole records, the leftover included',
+  );
   const after = second.ledger.recordApproval(approval('after'));
   await second.ledger.durable();
   second.journal.abandon();
 
   const decoded = decodeRecords(fs.readFileSync(file));
-  t.is(decoded.validBytes, fs.statSync(file).size, 'no damaged bytes left between old and new records');
+  t.is(decoded.count, 3, 'the new record follows the whole ones, no damaged bytes between');
   const third = await open(database, { dir, project: false });
   t.deepEqual(
     third.ledger.page(undefined, 10).payments.map((payment) => payment.paymentId),
     [...kept, after].map((payment) => payment.paymentId),
   );
   third.journal.abandon();
+});
+
+test('a segment is zero-filled to its size before its first record, and records are written in place from its start', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const first = await open(database, { dir, project: false, segmentBytes: 64 * 1024 });
+  for (let index = 0; index < 10; index += 1) first.ledger.recordApproval(approval(`o-${index}`));
+  await first.ledger.durable();
+  first.journal.abandon();
+  const file = path.join(dir, segmentsOf(dir)[0]!);
+  const data = fs.readFileSync(file);
+  t.is(data.length, 64 * 1024, 'the size it was prepared with, not the bytes written');
+  const { count, validBytes } = decodeRecords(data);
+  t.is(count, 10);
+  t.true(
+    data.subarray(validBytes).every((byte) => byte === 0),
+    'a zero tail: the end of the records',
+  );
+
+  // Reopened, the journal writes on where the records end: the zero tail is not a torn record.
+  const second = await open(database, { dir, project: false, segmentBytes: 64 * 1024 });
+  t.is(second.ledger.size, 10);
+  second.ledger.recordApproval(approval('o-10'));
+  await second.ledger.durable();
+  second.journal.abandon();
+  t.deepEqual(segmentsOf(dir), [path.basename(file)], 'still one segment');
+  t.is(fs.statSync(file).size, 64 * 1024);
+  t.is(decodeRecords(fs.readFileSync(file)).count, 11);
+});
+
+test('the next segment is prepared in the background and becomes the new segment when a group does not fit', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const files = new CountedFiles();
+  const { journal, ledger } = await open(database, { dir, files, project: false, segmentBytes: 4_096 });
+  const prepared = path.join(dir, 'next-segment.zeroed');
+  await until('the next segment prepared', () => files.zeroed === 2);
+  t.is(fs.statSync(prepared).size, 4_096);
+  const preparedInode = fs.statSync(prepared).ino;
+  let round = 0;
+  while (segmentsOf(dir).length === 1) {
+    for (let index = 0; index < 3; index += 1) ledger.recordApproval(approval(`r${round}-${index}`));
+    await ledger.durable();
+    round += 1;
+  }
+  const [, second] = segmentsOf(dir);
+  t.is(fs.statSync(path.join(dir, second!)).ino, preparedInode, 'the prepared file, renamed: no zero-filling on the way of the answers');
+  await until('the one after it prepared', () => files.zeroed === 3);
+  journal.abandon();
+  // Every record is read back across the rotation, the first segment's zero tail skipped.
+  const reopened = await open(database, { dir, project: false, segmentBytes: 4_096 });
+  t.is(reopened.ledger.size, round * 3);
+  reopened.journal.abandon();
+});
+
+test('anything but zeros past the records of a segment that is not the last is refused', async (t) => {
+  const dir = tempDir();
+  const database = new FakeLedgerDatabase();
+  const { journal, ledger } = await open(database, { dir, project: false, segmentBytes: 4_096 });
+  while (segmentsOf(dir).length === 1) {
+    ledger.recordApproval(approval(`o-${ledger.size}`));
+    await ledger.durable();
+  }
+  journal.abandon();
+  const file = path.join(dir, segmentsOf(dir)[0]!);
+  const data = fs.readFileSync(file);
+  data[decodeRecords(data).validBytes + 100] = 1;
+  fs.writeFileSync(file, data);
+  await t.throwsAsync(open(database, { dir, project: false, segmentBytes: 4_096 }), {
+    message: /is damaged at byte \d+ and is not the last/,
+  });
 });
 
 test('a record whose CRC does not match is not trusted: it and everything after it are cut away', async (t) => {
@@ -250,7 +354,8 @@ test('a record whose CRC does not match is not trusted: it and everything after 
   const file = path.join(dir, segmentsOf(dir)[0]!);
   const data = fs.readFileSync(file);
   // One byte of the last record's payload changed, its length intact: only the CRC can tell.
-  data[data.length - 5] = data[data.length - 5]! ^ 0x01;
+  const end = decodeRecords(data).validBytes;
+  data[end - 5] = data[end - 5]! ^ 0x01;
   fs.writeFileSync(file, data);
   const second = await open(database, { dir, project: false });
   t.deepEqual(
@@ -331,4 +436,81 @@ test('a journal directory belongs to one ledger database', async (t) => {
   first.journal.abandon();
   fs.writeFileSync(path.join(dir, 'OWNER'), 'payments_test/public');
   await t.throwsAsync(open(new FakeLedgerDatabase(), { dir, project: false }), { message: /belongs to the ledger payments_test\/public/ });
+});
+
+test('the projection reads its batches back from the segments: at most a batch, never past the last durable record, one segment after the other', async (t) => {
+  const dir = tempDir();
+  const record = (n: number): JournalRecord => ({
+    kind: 'tombstone',
+    tombstone: { orderId: `o-${n}`, attempt: n, reason: 'tail', createdAt: '2026-12-07T00:00:00.000Z' },
+  });
+  const segment = (first: number, last: number) => {
+    const numbers = Array.from({ length: last - first + 1 }, (_, index) => first + index);
+    fs.writeFileSync(path.join(dir, segmentName(first)), encodeRecords(numbers.map((n) => JSON.stringify(record(n)))));
+  };
+  segment(1, 5);
+  segment(6, 9);
+  let durable = 7;
+  const numbersOf = (records: readonly JournalRecord[]) => records.map((one) => (one.kind === 'tombstone' ? one.tombstone.attempt : 0));
+  // PostgreSQL holds records 1-2 already.
+  const tail = new SegmentTail(dir, 2, () => durable);
+  t.is(tail.pending, 5);
+  t.deepEqual(numbersOf(await tail.peek(2)), [3, 4], 'no more than the batch asked for');
+  t.deepEqual(numbersOf(await tail.peek(10)), [3, 4], 'a batch not yet applied is answered again as it was');
+  tail.advance();
+  t.deepEqual(numbersOf(await tail.peek(10)), [5], 'to the end of its segment');
+  tail.advance();
+  // Projected whole, the first segment goes; the tail goes on in the next one.
+  fs.unlinkSync(path.join(dir, segmentName(1)));
+  t.deepEqual(numbersOf(await tail.peek(10)), [6, 7], 'never past the last durable record');
+  tail.advance();
+  t.is(tail.pending, 0);
+  t.deepEqual(await tail.peek(10), []);
+  durable = 9;
+  t.deepEqual(numbersOf(await tail.peek(10)), [8, 9]);
+  tail.advance();
+  // A record counted durable that the segments do not hold is an error, not a silent skip.
+  durable = 10;
+  await t.throwsAsync(tail.peek(10), { message: /record 10 is durable/ });
+  // A fresh tail finds where record 7 starts, skipping the ones before it unparsed.
+  const restarted = new SegmentTail(dir, 6, () => 9);
+  t.deepEqual(numbersOf(await restarted.peek(10)), [7, 8, 9]);
+});
+
+test('the COPY line of a payment: one field per column in order, null as \\N, backslash, tab and line breaks escaped', (t) => {
+  const payment = {
+    paymentId: 'pay_1',
+    orderId: 'o-1',
+    attemptKey: null,
+    status: 'reversed' as const,
+    approvalCode: '12345678',
+    approvedAt: '2026-12-07T00:00:00.000Z',
+    amountMinor: 45_000,
+    currency: 'KRW',
+    cardLast4: '4242',
+    installmentMonths: 0,
+    channel: 'tcp' as const,
+    reversedAt: '2026-12-07T00:00:01.000Z',
+    cancelReason: 'a\tb\nc\\d\re',
+  };
+  const line = copyRowOf(payment, 7);
+  t.true(line.endsWith('\n'));
+  t.deepEqual(line.slice(0, -1).split('\t'), [
+    'pay_1',
+    '7',
+    'o-1',
+    '\\N',
+    'reversed',
+    '12345678',
+    '2026-12-07T00:00:00.000Z',
+    '45000',
+    'KRW',
+    '4242',
+    '0',
+    'tcp',
+    '\\N',
+    '\\N',
+    '2026-12-07T00:00:01.000Z',
+    'a\\tb\\nc\\\\d\\re',
+  ]);
 });

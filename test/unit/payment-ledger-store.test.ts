@@ -36,7 +36,7 @@ const approval = (orderId: string, attempt = 1) => ({
   attempt,
   amountMinor: 1_000,
   currency: 'KRW',
-  cardNumber: '4242424242424242',
+  cardLast4: '4242',
   installmentMonths: 0,
   channel: 'tcp' as const,
 });

@@ -2,13 +2,13 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { PaymentLedger } from '../../payment-sim/ledger.js';
-import { PaymentSimulator, type AuthorizationInput } from '../../payment-sim/simulator.js';
+import { cardFactsOf, PaymentSimulator, type AuthorizationInput } from '../../payment-sim/simulator.js';
 
 const approval = (orderId: string) => ({
   orderId,
   amountMinor: 1_000,
   currency: 'KRW',
-  cardNumber: '4242424242424242',
+  cardLast4: '4242',
   installmentMonths: 0,
   channel: 'http' as const,
 });
@@ -61,7 +61,7 @@ const input = (orderId: string, attempt?: number): AuthorizationInput => ({
   orderId,
   amountMinor: 5_000,
   currency: 'KRW',
-  cardNumber: '4242424242424242',
+  card: cardFactsOf('4242424242424242'),
   installmentMonths: 0,
   ...(attempt === undefined ? {} : { attempt }),
 });
@@ -154,7 +154,13 @@ test('pages list every payment once, in booking order, with a cursor until the l
 
 test('the simulator hands an order its standing approval again instead of a second charge', (t) => {
   const simulator = new PaymentSimulator();
-  const input = { orderId: 'o-twice', amountMinor: 5_000, currency: 'KRW' as const, cardNumber: '4242424242424242', installmentMonths: 0 };
+  const input = {
+    orderId: 'o-twice',
+    amountMinor: 5_000,
+    currency: 'KRW' as const,
+    card: cardFactsOf('4242424242424242'),
+    installmentMonths: 0,
+  };
   const first = simulator.authorize(input, 'tcp').answer;
   const again = simulator.authorize(input, 'http').answer;
   t.like(first, { kind: 'approved', repeated: false });
@@ -174,4 +180,27 @@ test('held requests are let go on release, or when their caller gives up', async
   simulator.releaseAll();
   await byShutdown;
   t.pass();
+});
+
+test("a token's card facts are decrypted once and kept, never the number; a token the vault never issued is looked up each time", async (t) => {
+  const simulator = new PaymentSimulator();
+  const { cardToken } = await simulator.vault.tokenize('4000000000009995');
+  const reveal = simulator.vault.reveal.bind(simulator.vault);
+  let reveals = 0;
+  simulator.vault.reveal = (token: string) => {
+    reveals += 1;
+    return reveal(token);
+  };
+  const request = { orderId: 'o-facts', amountMinor: 5_000, currency: 'KRW' as const, cardToken, installmentMonths: 0 };
+  const first = await simulator.detokenize(request);
+  const second = await simulator.detokenize({ ...request, orderId: 'o-facts-2' });
+  t.is(reveals, 1, 'the second approval with the token pays no decryption');
+  t.deepEqual(first.card, { last4: '9995', decision: { kind: 'decline', declineCode: 'insufficient_funds' } });
+  t.deepEqual(second.card, first.card);
+  t.false(JSON.stringify([first, second]).includes('4000000000009995'), 'what the simulator keeps per token holds no card number');
+  t.like(simulator.authorize(second, 'tcp').answer, { kind: 'declined', declineCode: 'insufficient_funds' });
+  const unknown = { ...request, cardToken: 'tok_AAAAAAAAAAAAAAAAAAAA' };
+  t.is((await simulator.detokenize(unknown)).card, undefined);
+  t.is((await simulator.detokenize(unknown)).card, undefined);
+  t.is(reveals, 3);
 });

@@ -130,7 +130,6 @@ export class TelegramCodec {
         ...readableHeader(buffer),
       });
     }
-    const header = readableHeader(buffer);
     // One latin1 string for the whole telegram; fields are cheap substrings of it.
     const text = buffer.toString('latin1');
     const telegram: Record<string, unknown> = {};
@@ -139,20 +138,25 @@ export class TelegramCodec {
       const end = start + field.length;
       if (field.kind === 'numeric') {
         const value = readDigits(buffer, start, end);
-        if (value === undefined) return badField(field.name, 'bad_field', 'is not all ASCII digits', header);
+        if (value === undefined) return badField(field.name, 'bad_field', 'is not all ASCII digits', buffer);
         telegram[field.name] = value;
       } else if (field.kind === 'alpha') {
-        if (!isPrintableAscii(buffer, start, end)) return badField(field.name, 'bad_field', 'is not printable ASCII', header);
+        if (!isPrintableAscii(buffer, start, end)) return badField(field.name, 'bad_field', 'is not printable ASCII', buffer);
         const value = trimRight(text.slice(start, end));
         if (field.values && !field.values.includes(value)) {
           return field.name === 'messageType'
-            ? fail({ code: 'unknown_message_type', field: field.name, message: `unknown message type ${JSON.stringify(value)}`, ...header })
-            : badField(field.name, 'bad_field', `is not one of ${field.values.join(', ')}`, header);
+            ? fail({
+                code: 'unknown_message_type',
+                field: field.name,
+                message: `unknown message type ${JSON.stringify(value)}`,
+                ...readableHeader(buffer),
+              })
+            : badField(field.name, 'bad_field', `is not one of ${field.values.join(', ')}`, buffer);
         }
         telegram[field.name] = value;
       } else {
         const value = this.hangulText(buffer, text, start, end);
-        if (value === undefined) return badField(field.name, 'bad_encoding', 'is not valid EUC-KR text', header);
+        if (value === undefined) return badField(field.name, 'bad_encoding', 'is not valid EUC-KR text', buffer);
         telegram[field.name] = trimRight(value);
       }
     }
@@ -285,13 +289,9 @@ function readableHeader(payload: Buffer): Pick<TelegramError, 'traceNumber' | 'm
   return header;
 }
 
-function badField(
-  field: FieldName,
-  code: TelegramErrorCode,
-  problem: string,
-  header: Pick<TelegramError, 'traceNumber' | 'messageType'>,
-): DecodeResult {
-  return fail({ code, field, message: `field ${field} ${problem}`, ...header });
+/** The error for one field; the header is read for it only now, as a telegram that decodes never needs it. */
+function badField(field: FieldName, code: TelegramErrorCode, problem: string, payload: Buffer): DecodeResult {
+  return fail({ code, field, message: `field ${field} ${problem}`, ...readableHeader(payload) });
 }
 
 function fail(error: TelegramError): DecodeResult {
