@@ -1,15 +1,21 @@
 /**
- * ShipmentWorkflow: the life of one shipment after the saga scheduled it, on the simulated
- * carrier's clock (docs/saga.md#a-shipments-life). Run by the fulfillment worker; started by the
- * `scheduleShipment` activity with the shipment id as workflow id.
+ * A shipment's run: its life after the saga, on the simulated carrier's clock
+ * (docs/saga.md#a-shipments-life). Run by the fulfillment worker, with the shipment id as workflow id.
  *
- *   wait for pickup → the order COMPLETED? → SHIPPED → wait for the transit → DELIVERED
- *                                                                        └→ LOST → the order service refunds the order
+ *   v2, ShipmentWorkflowV2 (started by the order service once the order COMPLETED):
+ *     wait for pickup → SHIPPED → wait for the transit → DELIVERED
+ *                                                    └→ LOST → the order service refunds the order
+ *
+ *   v1, ShipmentWorkflow (started by `scheduleShipment`, before the saga's outcome was known):
+ *     wait for pickup → ask the order's status until its saga ended → COMPLETED? → the same as v2
  *
  * The waits are durable timers: a worker restart, or a week-long transit, changes nothing. The
  * carrier takes the parcel only once the order's saga has COMPLETED: a saga whose schedule step
- * timed out may still fail and undo the shipment, and goods must not leave for a failed order. A
- * loss is compensated here, after the saga, by a refund.
+ * timed out may still fail and undo the shipment, and goods must not leave for a failed order. v2
+ * holds that by being started only then, so it needs no status poll (an activity task and a
+ * workflow task fewer per order); v1 asked. v1 stays registered, unchanged, for its runs started
+ * before v2 (docs/saga.md, "The versioning rule"). A loss is compensated here, after the saga, by a
+ * refund.
  */
 import { type ActivityOptions, proxyActivities, type RetryPolicy, setHandler, sleep } from '@temporalio/workflow';
 import type { FulfillmentActivities } from '../activities/fulfillment/activities.js';
@@ -29,17 +35,33 @@ const carrier = proxyActivities<Pick<FulfillmentActivities, 'pickUpShipment' | '
 /** In the order worker, which holds the order and the payment lines; 15 s like the saga's payment calls. */
 const afterSale = proxyActivities<ShipmentLossActivities>({ ...step, startToCloseTimeout: '15 seconds', taskQueue: taskQueues.orders });
 
-export async function ShipmentWorkflow(input: ShipmentWorkflowInput): Promise<ShipmentState> {
-  const { shipmentId, orderId, customerId, clock } = input;
-  const state: ShipmentState = { shipmentId, orderId, status: 'SCHEDULED' };
-  setHandler(shipmentStateQuery, () => state);
+/** v2: started once the order COMPLETED (activities/order/activities.ts), so the carrier may take the parcel. */
+export async function ShipmentWorkflowV2(input: ShipmentWorkflowInput): Promise<ShipmentState> {
+  const state = shipmentState(input);
+  await sleep(input.clock.pickupAfterMs);
+  return carry(input, state);
+}
 
-  await sleep(clock.pickupAfterMs);
-  const saga = await sagaOutcome(orderId);
+/** v1: started at scheduling, so it asks whether the saga completed before the carrier takes the parcel. */
+export async function ShipmentWorkflow(input: ShipmentWorkflowInput): Promise<ShipmentState> {
+  const state = shipmentState(input);
+  await sleep(input.clock.pickupAfterMs);
+  const saga = await sagaOutcome(input.orderId);
   if (saga !== 'COMPLETED') {
     state.abandoned = `the order ended ${saga}: its saga undoes the shipment`;
     return state;
   }
+  return carry(input, state);
+}
+
+function shipmentState({ shipmentId, orderId }: ShipmentWorkflowInput): ShipmentState {
+  const state: ShipmentState = { shipmentId, orderId, status: 'SCHEDULED' };
+  setHandler(shipmentStateQuery, () => state);
+  return state;
+}
+
+/** Pickup, transit, and a lost parcel's refund: the same commands in both types. */
+async function carry({ shipmentId, orderId, customerId, clock }: ShipmentWorkflowInput, state: ShipmentState): Promise<ShipmentState> {
   state.status = await carrier.pickUpShipment({ shipmentId });
   // Anything but SHIPPED: the saga's undo cancelled it before pickup, or (a second run) it is past that.
   if (state.status !== 'SHIPPED') return state;

@@ -1,7 +1,7 @@
 /**
  * The order service: its HTTP API (accept and read orders), its Temporal worker on task queue
  * `orders`, which runs OrderWorkflow and the order and payment activities (and a lost parcel's
- * refund, for the fulfillment service's ShipmentWorkflow), and the sweeper that
+ * refund, for the shipments' runs, which it starts once an order COMPLETED), and the sweeper that
  * starts the sagas of accepted orders whose start did not happen (workers/order/saga-starts.ts).
  * The same recipe as inventory and fulfillment (platform/worker-service.ts), with more parts: the
  * payment gateways' clients, a Temporal client to start sagas, and the workflow code.
@@ -16,6 +16,7 @@ import { config } from '../../platform/config.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
 import { temporalReachable } from '../../platform/health.js';
 import { connectClient } from '../../platform/temporal.js';
+import { shipmentRuns } from '../../platform/shipment-runs.js';
 import { runWorkerService } from '../../platform/worker-service.js';
 import { createOrderApi } from './api.js';
 import { sagaSinks } from './saga-sinks.js';
@@ -46,8 +47,12 @@ await runWorkerService({
   },
   workflows: orderWorkflowCode,
   sinks: sagaSinks,
-  activities: (store, events, { gateways }) => ({
-    ...createOrderActivities(store, events),
+  activities: (store, events, { gateways, temporal }) => ({
+    // Recording COMPLETED starts the shipment's run on the carrier's clock (workflows/shipment.ts).
+    ...createOrderActivities(store, events, {
+      runs: shipmentRuns(temporal),
+      clock: { pickupAfterMs: env.CARRIER_PICKUP_AFTER_MS, transitMs: env.CARRIER_TRANSIT_MS },
+    }),
     ...createPaymentActivities(gateways, events),
     // A lost parcel's refund, asked for by ShipmentWorkflow (workflows/shipment.ts).
     ...createShipmentLossActivities(store, gateways.http, events),
