@@ -37,6 +37,9 @@ export function shipmentRuns(temporal: Client): ShipmentRuns {
               taskQueue: taskQueues.fulfillment,
               args: [input],
               workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              // The wait for the carrier's pickup is the start's delay, kept by the server as durably
+              // as a timer, so the run has no timer and no workflow task of its own for it.
+              ...(input.clock.pickupAfterMs > 0 ? { startDelay: input.clock.pickupAfterMs } : {}),
             });
           } catch (error) {
             if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {

@@ -2,8 +2,8 @@
  * A shipment's run: its life after the saga, on the simulated carrier's clock
  * (docs/saga.md#a-shipments-life). Run by the fulfillment worker, with the shipment id as workflow id.
  *
- *   v2, ShipmentWorkflowV2 (started by the order service once the order COMPLETED):
- *     wait for pickup → SHIPPED → wait for the transit → DELIVERED
+ *   v2, ShipmentWorkflowV2 (started by the order service once the order COMPLETED, after the pickup wait):
+ *     SHIPPED → wait for the transit → DELIVERED
  *                                                    └→ LOST → the order service refunds the order
  *
  *   v1, ShipmentWorkflow (started by `scheduleShipment`, before the saga's outcome was known):
@@ -35,11 +35,12 @@ const carrier = proxyActivities<Pick<FulfillmentActivities, 'pickUpShipment' | '
 /** In the order worker, which holds the order and the payment lines; 15 s like the saga's payment calls. */
 const afterSale = proxyActivities<ShipmentLossActivities>({ ...step, startToCloseTimeout: '15 seconds', taskQueue: taskQueues.orders });
 
-/** v2: started once the order COMPLETED (activities/order/activities.ts), so the carrier may take the parcel. */
+/**
+ * v2: started once the order COMPLETED (activities/order/activities.ts), so the carrier may take the
+ * parcel, and started after the pickup wait (the start's delay, platform/shipment-runs.ts).
+ */
 export async function ShipmentWorkflowV2(input: ShipmentWorkflowInput): Promise<ShipmentState> {
-  const state = shipmentState(input);
-  await sleep(input.clock.pickupAfterMs);
-  return carry(input, state);
+  return carry(input, shipmentState(input));
 }
 
 /** v1: started at scheduling, so it asks whether the saga completed before the carrier takes the parcel. */
