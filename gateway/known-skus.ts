@@ -12,7 +12,9 @@ export class KnownSkus {
   private readonly seenAt = new Map<string, number>();
 
   constructor(
-    private readonly rememberForMs = 60_000,
+    // Ten minutes, not one: the catalogue only grows, and with a minute every SKU was asked about
+    // again every minute, a third of the accepts at 2 orders/s in the benchmark (docs/benchmarks.md).
+    private readonly rememberForMs = 600_000,
     private readonly maxRemembered = 10_000,
     private readonly now: () => number = Date.now,
   ) {}

@@ -145,7 +145,9 @@ export function streamOrderEvents(c: Context, feed: OrderEventFeed): Response {
 export async function startLiveOrderFeed(kafka: Kafka, feed: OrderEventFeed): Promise<() => Promise<void>> {
   const log = logger('live-orders');
   const groupId = consumerGroupId(`gateway-live.${randomUUID()}`);
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+  // A fetch returns as soon as a record arrives, so the wait bounds only how often an idle feed asks
+  // (and how long a stop waits for the fetch in flight): a second, as the domain consumers (platform/kafka.ts).
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
   consumer.on(consumer.events.GROUP_JOIN, () => feed.sourceReading());
   await consumer.connect();
   await consumer.subscribe({ topics: Object.values(topics), fromBeginning: false });

@@ -14,6 +14,7 @@
  * health checks `/health/ready` (infra/deploy/k8s/base, infra/deploy/compose).
  */
 import type { Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import type { Context, Hono } from 'hono';
 import type { Consumer } from 'kafkajs';
@@ -110,7 +111,7 @@ export function temporalWorkerRunning(worker: Worker, taskQueue: string): Readin
 }
 
 /** The Temporal frontend answers its gRPC health check (for a service that starts workflows on request). */
-export function temporalReachable(connection: Connection): ReadinessCheck {
+export function temporalReachable(connection: Pick<Connection | NativeConnection, 'healthService' | 'withDeadline'>): ReadinessCheck {
   return {
     name: 'temporal',
     probe: async () => {

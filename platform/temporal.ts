@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import { OpenTelemetryPlugin, OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { config } from './config.js';
@@ -20,9 +20,20 @@ export async function connectClient(): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionSettings(env)).catch((error: unknown) => {
     throw temporalUnreachable(env, error);
   });
+  return clientOn(connection);
+}
+
+/**
+ * A client over a worker's own connection (connectWorker), for a service that starts the workflows
+ * its worker runs: its calls go through the SDK's Rust core instead of the JavaScript gRPC client,
+ * and a start may ask for eager execution (the first workflow task handed back with the start, to
+ * this process's worker, instead of through a task-queue poll). Pass the same connection to
+ * startWorker.
+ */
+export function clientOn(connection: ConnectionLike): Client {
   return new Client({
     connection,
-    namespace: env.TEMPORAL_NAMESPACE,
+    namespace: config().TEMPORAL_NAMESPACE,
     // The start span is a CLIENT child of the caller's active span (the order API's request).
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: temporalTracer() })] },
   });
@@ -78,10 +89,12 @@ export interface WorkflowCode {
 export async function startWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace' | 'plugins' | 'workflowBundle' | 'workflowsPath'> & {
     workflows?: WorkflowCode;
+    /** A connection the service also has a client on (clientOn); its owner closes it. A worker's own otherwise. */
+    connection?: NativeConnection;
   },
 ): Promise<{ worker: Worker; running: Promise<void> }> {
-  const { workflows: code, ...rest } = options;
-  const connection = await connectWorker();
+  const { workflows: code, connection: shared, ...rest } = options;
+  const connection = shared ?? (await connectWorker());
   const workflows = code
     ? existsSync(code.bundlePath)
       ? { workflowBundle: { codePath: code.bundlePath } }
@@ -94,6 +107,6 @@ export async function startWorker(
     namespace: config().TEMPORAL_NAMESPACE,
     plugins: [tracingPlugin()],
   });
-  const running = worker.run().finally(() => connection.close());
+  const running = shared ? worker.run() : worker.run().finally(() => connection.close());
   return { worker, running };
 }

@@ -7,7 +7,7 @@
  * systems (`openParts`), workflow code, and work that runs beside the worker (`alongside`).
  */
 import type { ActivityFunction } from '@temporalio/common';
-import type { Worker, WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import type { Hono } from 'hono';
 import { closeHttpServer, startHttpServer } from './http.js';
 import { type Database, openDatabase } from './db.js';
@@ -26,6 +26,8 @@ export interface WorkerService<Store, Parts extends object = object> {
   openStore: (db: Database) => Store;
   /** What else the service holds (clients of other systems), opened before the worker; their stops run after it has stopped. */
   openParts?: () => Promise<{ parts: Parts; stops: Stop[] }>;
+  /** The worker's Temporal connection, when one of the parts is a client on it (platform/temporal.ts, clientOn). */
+  workerConnection?: (parts: Parts) => NativeConnection;
   activities: (store: Store, events: EventPublisher, parts: Parts) => Record<string, ActivityFunction>;
   /**
    * Faults injected on demand into the activities (PUT /admin/faults on the service's API,
@@ -56,6 +58,7 @@ export function runWorkerService<Store, Parts extends object = object>(definitio
       ...(definition.workflows ? { workflows: definition.workflows } : {}),
       ...(definition.sinks ? { sinks: definition.sinks() } : {}),
       activities: faults ? withFaults(activities, faults) : activities,
+      ...(definition.workerConnection ? { connection: definition.workerConnection(parts) } : {}),
     });
     watchWorker(lifecycle, worker, running, definition.taskQueue);
     const stopAlongside = definition.alongside?.({ store, ...parts });

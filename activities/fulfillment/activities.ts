@@ -1,7 +1,8 @@
 /**
  * Fulfillment activities (task queue `fulfillment`), idempotent per order: the saga's schedule and
- * cancel, and the simulated carrier's two reports that ShipmentWorkflow asks for (pickup, arrival).
- * Scheduling starts the shipment's own workflow (docs/saga.md#a-shipments-life).
+ * cancel, and the simulated carrier's two reports that the shipment's run asks for (pickup, arrival).
+ * Scheduling does not start that run: the order service does, once the order COMPLETED
+ * (docs/saga.md#a-shipments-life).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { logger } from '../../platform/logger.js';
@@ -9,13 +10,7 @@ import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { LOST_PARCEL_POSTAL_CODES, UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
-import {
-  type CarrierClock,
-  type ShipmentArrival,
-  shipmentIdFor,
-  type ShipmentStatus,
-  type ShipmentWorkflowInput,
-} from '../../platform/contracts/shipment.js';
+import { type ShipmentArrival, shipmentIdFor, type ShipmentStatus } from '../../platform/contracts/shipment.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
 
@@ -37,19 +32,7 @@ function deliveryPlan(country: string, orderDate: string): { carrier: string; es
 
 const log = logger('fulfillment');
 
-/**
- * Starts a shipment's ShipmentWorkflow (the worker's is a Temporal client, workers/fulfillment). Must
- * be idempotent: the workflow id is the shipment id, so a second start of the same shipment is a no-op.
- */
-export interface ShipmentRuns {
-  start(input: ShipmentWorkflowInput): Promise<void>;
-}
-
-export function createFulfillmentActivities(
-  store: FulfillmentStore,
-  events: EventPublisher,
-  carrier: { runs: ShipmentRuns; clock: CarrierClock },
-) {
+export function createFulfillmentActivities(store: FulfillmentStore, events: EventPublisher) {
   return {
     async scheduleShipment(input: ScheduleShipmentInput): Promise<Shipment> {
       if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
@@ -80,16 +63,8 @@ export function createFulfillmentActivities(
         estimatedDelivery: shipment.estimatedDelivery,
       });
       businessMetrics().fulfillmentScheduled.add(1, { carrier: shipment.carrier });
-      // The shipment's life goes on in its own workflow; the saga completes on SCHEDULED. A shipment
-      // the saga's undo already cancelled (this is a late retry) has no life to live.
-      if (shipment.status !== 'CANCELLED') {
-        await carrier.runs.start({
-          shipmentId: shipment.shipmentId,
-          orderId: input.orderId,
-          customerId: input.customerId,
-          clock: carrier.clock,
-        });
-      }
+      // The shipment's life goes on in its own run, which the order service starts once the saga
+      // COMPLETED: started here, it had to ask until then whether the saga might still undo it.
       return shipment;
     },
 

@@ -2,11 +2,18 @@
  * Order activities (task queue `orders`): the order's own record of the saga. Each transition is
  * written to the orders database and then published; both steps are idempotent, so a retry after a
  * crash between them records nothing twice and republishes the same event id.
+ *
+ * COMPLETED also starts the shipment's run on the carrier's clock (workflows/shipment.ts): only now
+ * is it certain that the saga will not undo the shipment, so the run never has to ask. The start is
+ * idempotent too (the shipment id is its workflow id), and the saga retries this step until done,
+ * so a completed order's shipment always gets its run (docs/saga.md#a-shipments-life).
  */
 import { isTerminal } from '../../platform/contracts/order.js';
+import { type CarrierClock, shipmentIdFor } from '../../platform/contracts/shipment.js';
 import type { OrderTransition, OrderWorkflowInput } from '../../platform/contracts/workflow.js';
 import type { EventPublisher } from '../../platform/kafka.js';
 import { logger } from '../../platform/logger.js';
+import type { ShipmentRuns } from '../../platform/shipment-runs.js';
 import { businessMetrics } from '../../platform/telemetry/metrics.js';
 import type { OrderRecord, OrderStore } from './store.js';
 
@@ -26,7 +33,7 @@ function countTransition(order: OrderRecord, status: OrderTransition['status']):
   );
 }
 
-export function createOrderActivities(store: OrderStore, events: EventPublisher) {
+export function createOrderActivities(store: OrderStore, events: EventPublisher, shipments: { runs: ShipmentRuns; clock: CarrierClock }) {
   async function publishTransition(order: OrderRecord, transition: OrderTransition): Promise<void> {
     const ref = { orderId: order.orderId, customerId: order.customerId };
     const payment = { channel: order.paymentChannel, amountMinor: order.amountMinor ?? 0, currency: order.currency ?? 'KRW' };
@@ -91,6 +98,14 @@ export function createOrderActivities(store: OrderStore, events: EventPublisher)
         paymentId: 'paymentId' in transition ? transition.paymentId : undefined,
       });
       await publishTransition(order, transition);
+      if (transition.status === 'COMPLETED') {
+        await shipments.runs.start({
+          shipmentId: shipmentIdFor(order.orderId),
+          orderId: order.orderId,
+          customerId: order.customerId,
+          clock: shipments.clock,
+        });
+      }
       countTransition(order, transition.status);
     },
   };

@@ -29,18 +29,23 @@ export interface ShipmentWorkflowInput {
   clock: CarrierClock;
 }
 
-/** The workflow type the fulfillment worker runs for each shipment (workflows/shipment.ts). */
-export const shipmentWorkflowType = 'ShipmentWorkflow';
+/** The workflow id is the shipment id: a retried start can never start a second carrier run. */
+export function shipmentWorkflowIdFor(shipmentId: string): string {
+  return shipmentId;
+}
 
-/** An order has one shipment, named after it: a retried schedule finds the one it made. */
+/** An order has at most one shipment, and its id is the order's: fulfillment schedules it, the order service starts its run. */
 export function shipmentIdFor(orderId: string): string {
   return `shp_${orderId}`;
 }
 
-/** The workflow id is the shipment id: a retried schedule can never start a second carrier run. */
-export function shipmentWorkflowIdFor(shipmentId: string): string {
-  return shipmentId;
-}
+/**
+ * The workflow type a new shipment's run starts as (workflows/shipment.ts): v2, started by the order
+ * service once the order COMPLETED, so it never asks for the order's status. Runs of the first
+ * type, `ShipmentWorkflow` (started at scheduling, polling the order until it completed), finish on
+ * the same worker.
+ */
+export const shipmentWorkflowType = 'ShipmentWorkflowV2';
 
 /** What the carrier reported at the end of the transit. */
 export type ShipmentArrival = { status: 'DELIVERED' } | { status: 'LOST'; reason: string };

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import test from 'ava';
 import { installTemporalRuntime, tracingPlugin, type WorkflowCode } from '../../platform/temporal.js';
-import { shipmentWorkflowCode } from '../../workers/fulfillment/shipment-runs.js';
+import { shipmentWorkflowCode } from '../../workers/fulfillment/workflow-code.js';
 import { orderWorkflowCode } from '../../workers/order/workflow-code.js';
 import { workflowBundle } from '../support/temporal.js';
 

@@ -1,8 +1,10 @@
 /**
- * ShipmentWorkflow (workflows/shipment.ts) on a real Temporal dev server, with in-memory carrier,
- * warehouse and order-service activities: the stock committed just before pickup, delivered, lost and refunded (the refund retried until done), cancelled
- * before pickup, no pickup before the order completed nor for an order that failed, and started
- * twice under one shipment id. The carrier's clock is part of the input, so the
+ * A shipment's run (workflows/shipment.ts) on a real Temporal dev server, with in-memory carrier and
+ * order-service activities (and the warehouse's stock commit, right before every pickup). v2 (`ShipmentWorkflowV2`, what platform/shipment-runs.ts starts once the
+ * order COMPLETED): delivered and lost and refunded (the refund retried until done) without ever
+ * asking the order's status, cancelled before pickup, and started twice under one shipment id. v1
+ * (`ShipmentWorkflow`, still registered for its open runs): no pickup before the order completed nor
+ * for an order that failed. The carrier's clock is part of the input, so the
  * durable timers run in tenths of a second here (@temporalio/testing's time-skipping server is a
  * separate download this machine cannot make; the dev server is what the other workflow tests use).
  */
@@ -22,7 +24,8 @@ import {
 } from '../../platform/contracts/shipment.js';
 import type { OrderStatus } from '../../platform/contracts/order.js';
 import { taskQueues } from '../../platform/contracts/workflow.js';
-import { shipmentRuns, shipmentWorkflowCode } from '../../workers/fulfillment/shipment-runs.js';
+import { shipmentRuns } from '../../platform/shipment-runs.js';
+import { shipmentWorkflowCode } from '../../workers/fulfillment/workflow-code.js';
 import { eventually } from '../support/estate.js';
 import { startTestTemporal } from '../support/temporal.js';
 
@@ -135,13 +138,23 @@ async function run(t: { context: { env: TestWorkflowEnvironment } }, input: Ship
   return (await t.context.env.client.workflow.getHandle(input.shipmentId).result()) as ShipmentState;
 }
 
+/** A run of the first type, started at scheduling as before v2 (its open runs still finish on this worker). */
+async function runV1(t: { context: { env: TestWorkflowEnvironment } }, input: ShipmentWorkflowInput): Promise<ShipmentState> {
+  return (await t.context.env.client.workflow.execute('ShipmentWorkflow', {
+    workflowId: input.shipmentId,
+    taskQueue: taskQueues.fulfillment,
+    args: [input],
+  })) as ShipmentState;
+}
+
 test('a shipment is picked up after the pickup wait, its stock committed first, and delivered after the transit', async (t) => {
   const input = shipment();
   const started = Date.now();
   const state = await run(t, input);
   t.deepEqual(state, { shipmentId: input.shipmentId, orderId: input.orderId, status: 'DELIVERED' });
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'commitStock', 'pickUpShipment', 'completeTransit']);
-  const [, , pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
+  // v2 runs only for a completed order: it never asks the order service for the status.
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['commitStock', 'pickUpShipment', 'completeTransit']);
+  const [, pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
   t.true(pickup!.at - started >= input.clock.pickupAfterMs, 'no pickup before the pickup wait');
   t.true(arrival!.at - pickup!.at >= input.clock.transitMs, 'no arrival before the transit');
 });
@@ -165,7 +178,6 @@ test('a lost parcel has the order refunded, and the refund is retried until it i
   const state = await run(t, input);
   t.deepEqual(state, { shipmentId: input.shipmentId, orderId: input.orderId, status: 'LOST', refund: 'done' });
   t.deepEqual(t.context.carrier.callsFor(input.shipmentId), [
-    'orderStatusForShipment',
     'commitStock',
     'pickUpShipment',
     'completeTransit',
@@ -178,13 +190,13 @@ test('a shipment the saga cancelled before pickup ends CANCELLED without a trans
   t.context.carrier.cancelled.add(input.shipmentId);
   const state = await run(t, input);
   t.is(state.status, 'CANCELLED');
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'commitStock', 'pickUpShipment']);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['commitStock', 'pickUpShipment']);
 });
 
-test('the carrier waits for the order to complete before it takes the parcel', async (t) => {
+test('v1: the carrier waits for the order to complete before it takes the parcel', async (t) => {
   const input = shipment({ pickupAfterMs: 0, transitMs: 0 });
   t.context.carrier.orderStatuses.set(input.shipmentId, ['SHIPMENT_SCHEDULED', 'SHIPMENT_SCHEDULED', 'COMPLETED']);
-  const state = await run(t, input);
+  const state = await runV1(t, input);
   t.is(state.status, 'DELIVERED');
   t.deepEqual(t.context.carrier.callsFor(input.shipmentId), [
     'orderStatusForShipment',
@@ -196,10 +208,10 @@ test('the carrier waits for the order to complete before it takes the parcel', a
   ]);
 });
 
-test('a shipment whose order failed (the saga undoes it) is never taken by the carrier', async (t) => {
+test('v1: a shipment whose order failed (the saga undoes it) is never taken by the carrier', async (t) => {
   const input = shipment({ pickupAfterMs: 0, transitMs: 0 });
   t.context.carrier.orderStatuses.set(input.shipmentId, ['SHIPMENT_SCHEDULED', 'FAILED']);
-  const state = await run(t, input);
+  const state = await runV1(t, input);
   t.like(state, { status: 'SCHEDULED', abandoned: 'the order ended FAILED: its saga undoes the shipment' });
   t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'orderStatusForShipment']);
 });
@@ -219,5 +231,5 @@ test('starting the same shipment twice (a retried schedule) runs one carrier run
     return listed.executions.some((execution) => execution.closeTime) ? listed.executions : undefined;
   });
   t.is(executions.length, 1);
-  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['orderStatusForShipment', 'commitStock', 'pickUpShipment', 'completeTransit']);
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), ['commitStock', 'pickUpShipment', 'completeTransit']);
 });

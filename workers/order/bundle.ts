@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { tracingPlugin } from '../../platform/temporal.js';
-import { shipmentWorkflowCode } from '../fulfillment/shipment-runs.js';
+import { shipmentWorkflowCode } from '../fulfillment/workflow-code.js';
 import { orderWorkflowCode } from './workflow-code.js';
 
 for (const { bundlePath, workflowsPath } of [orderWorkflowCode, shipmentWorkflowCode]) {

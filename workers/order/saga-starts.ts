@@ -43,6 +43,10 @@ export async function startSaga(
         taskQueue: taskQueues.orders,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Eager start: the server hands the saga's first workflow task back with the start, to this
+        // process's worker (the client shares its connection, workers/order/main.ts), rather than
+        // queueing it for a poll; a worker with no free slot makes the server fall back to the queue.
+        requestEagerStart: true,
         typedSearchAttributes: [
           { key: OrderStatusAttribute, value: 'PENDING' },
           { key: CustomerIdAttribute, value: input.order.customerId },

@@ -72,9 +72,12 @@ LOG_OFFSET="$(stat -c %s "$LOG")"
 echo "$LOG_OFFSET" >"$KSTATE/log-offset"   # where this run's lines begin
 jvm_t0="$(now_ms)"
 # shellcheck disable=SC2086  # HEAP_OPTS may hold several words
+# The serial collector: a dev broker's young collections of a 512 MB heap are short, and unlike G1 it
+# runs no concurrent or periodic GC threads between them. -UsePerfData: no hsperfdata file, and no
+# sampling of it every 50 ms (jps and jstat do not see the broker; jcmd still does). Both for the idle
+# cost on a 2-core machine (docs/benchmarks.md, "Cost per order").
 spawn "$NAME" "${JAVA_BASE[@]:0:1}" $HEAP_OPTS \
-  -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-  -XX:+ExplicitGCInvokesConcurrent \
+  -XX:+UseSerialGC -XX:-UsePerfData \
   "${JAVA_BASE[@]:1}" kafka.Kafka "$PROPS"
 wait_until "$NAME" "$DEADLINE_S" kafka_ready
 log "$NAME" "ready in $(elapsed_since "$t0") (JVM start to 'Kafka Server started': $(elapsed_since "$jvm_t0")) on 127.0.0.1:$PORT, pid $(read_pid "$NAME")"

@@ -1,28 +1,26 @@
 /**
- * How the fulfillment service starts a shipment's ShipmentWorkflow: through a Temporal client, with
- * the shipment id as workflow id and duplicates rejected, so a retried `scheduleShipment` (or one
- * retried after the shipment was delivered) never starts a second carrier run. The workflow's
- * code lives in workflows/shipment.ts; where the worker finds it, below.
+ * How a shipment's run (workflows/shipment.ts) is started: through a Temporal client, on the
+ * fulfillment task queue, with the shipment id as workflow id and duplicates rejected, so a retried
+ * start (or one retried after the delivery) never starts a second carrier run. The order service
+ * starts it once the order COMPLETED (activities/order/activities.ts); before v2 the fulfillment
+ * service started the first type at scheduling, and that run then polled the order until it had
+ * completed (docs/saga.md#a-shipments-life).
  *
  * Tracing: a shipment lives for days, so it gets a trace of its own (rooted at `start shipment`),
  * linked to the order's, instead of stretching the order's trace over its whole life: an order's
  * trace ends with its saga, one connected tree (docs/observability.md).
  */
-import { fileURLToPath } from 'node:url';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { ShipmentRuns } from '../../activities/fulfillment/activities.js';
-import { shipmentWorkflowIdFor, shipmentWorkflowType, type ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
-import { taskQueues } from '../../platform/contracts/workflow.js';
-import type { WorkflowCode } from '../../platform/temporal.js';
+import { shipmentWorkflowIdFor, type ShipmentWorkflowInput, shipmentWorkflowType } from './contracts/shipment.js';
+import { taskQueues } from './contracts/workflow.js';
 
-/** The fulfillment worker's workflow code: `workflows/shipment.ts`, and the bundle `npm run bundle` prebuilds from it. */
-export const shipmentWorkflowCode: WorkflowCode = {
-  bundlePath: fileURLToPath(new URL('../../dist/shipment-workflow-bundle.js', import.meta.url)),
-  workflowsPath: fileURLToPath(new URL('../../workflows/shipment.ts', import.meta.url)),
-};
+/** Starts a shipment's run; idempotent (a second start of the same shipment is a no-op). */
+export interface ShipmentRuns {
+  start(input: ShipmentWorkflowInput): Promise<void>;
+}
 
-const tracer = trace.getTracer('ordersaga.fulfillment');
+const tracer = trace.getTracer('ordersaga.shipments');
 
 export function shipmentRuns(temporal: Client): ShipmentRuns {
   return {
@@ -39,6 +37,9 @@ export function shipmentRuns(temporal: Client): ShipmentRuns {
               taskQueue: taskQueues.fulfillment,
               args: [input],
               workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              // The wait for the carrier's pickup is the start's delay, kept by the server as durably
+              // as a timer, so the run has no timer and no workflow task of its own for it.
+              ...(input.clock.pickupAfterMs > 0 ? { startDelay: input.clock.pickupAfterMs } : {}),
             });
           } catch (error) {
             if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
