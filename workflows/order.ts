@@ -373,6 +373,8 @@ async function orderSaga(input: OrderWorkflowInput, version: SagaVersion): Promi
       items: order.items,
       shippingAddress: order.shippingAddress,
       orderDate: input.acceptedAt.slice(0, 10),
+      // This order service starts the shipment's run once the order COMPLETED (activity input: not replayed).
+      runStartsOnCompletion: true,
     });
     state.shipmentId = shipment.shipmentId;
     if (version.stockCommittedAtPickup()) {

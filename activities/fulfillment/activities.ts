@@ -1,8 +1,8 @@
 /**
  * Fulfillment activities (task queue `fulfillment`), idempotent per order: the saga's schedule and
  * cancel, and the simulated carrier's two reports that the shipment's run asks for (pickup, arrival).
- * Scheduling does not start that run: the order service does, once the order COMPLETED
- * (docs/saga.md#a-shipments-life).
+ * Scheduling does not start that run: the order service does, once the order COMPLETED (a saga of
+ * an order worker from before that change excepted: docs/saga.md#a-shipments-life).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { logger } from '../../platform/logger.js';
@@ -10,7 +10,8 @@ import type { EventPublisher } from '../../platform/kafka.js';
 import type { OrderRequest } from '../../platform/contracts/order.js';
 import { LOST_PARCEL_POSTAL_CODES, UNDELIVERABLE_POSTAL_CODES } from '../../platform/contracts/demo-triggers.js';
 import type { CompensationCause } from '../../platform/contracts/failure-reasons.js';
-import { type ShipmentArrival, shipmentIdFor, type ShipmentStatus } from '../../platform/contracts/shipment.js';
+import { type CarrierClock, type ShipmentArrival, shipmentIdFor, type ShipmentStatus } from '../../platform/contracts/shipment.js';
+import type { ShipmentRuns } from '../../platform/shipment-runs.js';
 import { businessMetrics, compensationReason } from '../../platform/telemetry/metrics.js';
 import type { FulfillmentStore, Shipment } from './store.js';
 
@@ -21,6 +22,13 @@ export interface ScheduleShipmentInput {
   shippingAddress: OrderRequest['shippingAddress'];
   /** The day the order was accepted (YYYY-MM-DD), so the delivery estimate is the same on every retry. */
   orderDate: string;
+  /**
+   * The saga's order service starts the shipment's run once the order COMPLETED (v2). A saga on an
+   * order worker from before v2 leaves it out, and scheduling starts the first type's run for it, as
+   * it did then: so fulfillment can be upgraded before the order worker without a shipment left
+   * without a run.
+   */
+  runStartsOnCompletion?: boolean;
 }
 
 function deliveryPlan(country: string, orderDate: string): { carrier: string; estimatedDelivery: string } {
@@ -32,7 +40,11 @@ function deliveryPlan(country: string, orderDate: string): { carrier: string; es
 
 const log = logger('fulfillment');
 
-export function createFulfillmentActivities(store: FulfillmentStore, events: EventPublisher) {
+export function createFulfillmentActivities(
+  store: FulfillmentStore,
+  events: EventPublisher,
+  carrier: { runs: Pick<ShipmentRuns, 'startAtScheduling'>; clock: CarrierClock },
+) {
   return {
     async scheduleShipment(input: ScheduleShipmentInput): Promise<Shipment> {
       if (UNDELIVERABLE_POSTAL_CODES.has(input.shippingAddress.postalCode)) {
@@ -64,7 +76,16 @@ export function createFulfillmentActivities(store: FulfillmentStore, events: Eve
       });
       businessMetrics().fulfillmentScheduled.add(1, { carrier: shipment.carrier });
       // The shipment's life goes on in its own run, which the order service starts once the saga
-      // COMPLETED: started here, it had to ask until then whether the saga might still undo it.
+      // COMPLETED. Only an older order worker's saga needs it started here (see the input); a
+      // shipment the saga's undo already cancelled (a late retry) has no life to live.
+      if (!input.runStartsOnCompletion && shipment.status !== 'CANCELLED') {
+        await carrier.runs.startAtScheduling({
+          shipmentId: shipment.shipmentId,
+          orderId: input.orderId,
+          customerId: input.customerId,
+          clock: carrier.clock,
+        });
+      }
       return shipment;
     },
 

@@ -33,7 +33,11 @@ function countTransition(order: OrderRecord, status: OrderTransition['status']):
   );
 }
 
-export function createOrderActivities(store: OrderStore, events: EventPublisher, shipments: { runs: ShipmentRuns; clock: CarrierClock }) {
+export function createOrderActivities(
+  store: OrderStore,
+  events: EventPublisher,
+  shipments: { runs: Pick<ShipmentRuns, 'start'>; clock: CarrierClock },
+) {
   async function publishTransition(order: OrderRecord, transition: OrderTransition): Promise<void> {
     const ref = { orderId: order.orderId, customerId: order.customerId };
     const payment = { channel: order.paymentChannel, amountMinor: order.amountMinor ?? 0, currency: order.currency ?? 'KRW' };

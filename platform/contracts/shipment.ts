@@ -46,6 +46,8 @@ export function shipmentIdFor(orderId: string): string {
  * the same worker.
  */
 export const shipmentWorkflowType = 'ShipmentWorkflowV2';
+/** The first type: started at scheduling, only for sagas whose order worker predates v2 (a rolling upgrade). */
+export const firstShipmentWorkflowType = 'ShipmentWorkflow';
 
 /** What the carrier reported at the end of the transit. */
 export type ShipmentArrival = { status: 'DELIVERED' } | { status: 'LOST'; reason: string };

@@ -14,6 +14,7 @@ import {
 import { FulfillmentStore } from '../../activities/fulfillment/store.js';
 import { config } from '../../platform/config.js';
 import { lostParcelPostalCode } from '../../platform/contracts/demo-triggers.js';
+import type { ShipmentWorkflowInput } from '../../platform/contracts/shipment.js';
 import { type Database, openDatabase } from '../../platform/db.js';
 import { eventIdFor } from '../../platform/events/envelope.js';
 import { EventPublisher, kafkaClient } from '../../platform/kafka.js';
@@ -24,13 +25,22 @@ let db: Database;
 let store: FulfillmentStore;
 let publisher: EventPublisher;
 let activities: FulfillmentActivities;
+/**
+ * The first-type runs scheduleShipment asked to start, for sagas of an order worker from before v2
+ * (the real starter is a Temporal client: test/workflow/shipment-workflow.test.ts).
+ */
+const startedAtScheduling: ShipmentWorkflowInput[] = [];
+const clock = { pickupAfterMs: 5000, transitMs: 10_000 };
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 test.before(() => {
   db = openDatabase(config().FULFILLMENT_DATABASE_URL, 'fulfillment-test');
   store = new FulfillmentStore(db);
   publisher = new EventPublisher(kafkaClient('fulfillment-test'), 'fulfillment-test');
-  activities = createFulfillmentActivities(store, publisher);
+  activities = createFulfillmentActivities(store, publisher, {
+    runs: { startAtScheduling: async (input) => void startedAtScheduling.push(input) },
+    clock,
+  });
 });
 
 test.after.always(async () => {
@@ -246,4 +256,33 @@ test('a shipment cancelled before pickup stays CANCELLED: the pickup reports it 
   t.is(await activities.pickUpShipment({ shipmentId }), 'CANCELLED');
   await t.throwsAsync(activities.completeTransit({ shipmentId }), { instanceOf: ApplicationFailure, message: /only a SHIPPED shipment/ });
   t.like(await store.findByOrder(input.orderId), { status: 'CANCELLED' });
+});
+
+test("scheduling starts the shipment's run only for a saga whose order service does not (an order worker from before v2), and never for a cancelled shipment", async (t) => {
+  const current = { ...shipmentInput(), runStartsOnCompletion: true };
+  await activities.scheduleShipment(current);
+  t.deepEqual(
+    startedAtScheduling.filter((run) => run.orderId === current.orderId),
+    [],
+    'the order service starts it once the order COMPLETED',
+  );
+
+  const older = shipmentInput();
+  const shipment = await activities.scheduleShipment(older);
+  await activities.scheduleShipment(older);
+  // Each attempt asks under the shipment id; Temporal keeps it to one run.
+  t.deepEqual(
+    startedAtScheduling.filter((run) => run.orderId === older.orderId),
+    [1, 2].map(() => ({ shipmentId: shipment.shipmentId, orderId: older.orderId, customerId: older.customerId, clock })),
+  );
+
+  const cancelled = shipmentInput();
+  await activities.scheduleShipment(cancelled);
+  await activities.cancelShipment({ orderId: cancelled.orderId, customerId: cancelled.customerId, reason: 'payment voided' });
+  await activities.scheduleShipment(cancelled);
+  t.is(
+    startedAtScheduling.filter((run) => run.orderId === cancelled.orderId).length,
+    1,
+    'a late schedule of a cancelled shipment starts no run',
+  );
 });
