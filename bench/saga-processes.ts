@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { serviceNames } from '../infra/estate.js';
 
 /** `make up` starts these; the others in .state/pids belong to `make test` or a load run. */
-const upPieces = ['postgres', 'kafka', 'temporal', ...serviceNames];
+const upPieces = ['postgres', 'kafka', 'temporal', 'mailpit', ...serviceNames];
 /** Pieces whose threads are reported one by one during the steady step. */
 export const threadedPieces = ['order', 'temporal', 'benchmark'];
 export const BENCHMARK = 'benchmark';
@@ -72,7 +72,9 @@ export function estatePieces(root: string): Piece[] {
   const pieces: Piece[] = [];
   let files: string[] = [];
   try {
-    files = readdirSync(pidDir).filter((file) => file.endsWith('.pid'));
+    // A piece's supervisor (infra/local/supervise.sh) is its parent: counted as a piece of its own, it
+    // would count the piece's CPU and memory twice; the loop itself sleeps.
+    files = readdirSync(pidDir).filter((file) => file.endsWith('.pid') && !file.endsWith('.supervisor.pid'));
   } catch {
     // no estate started from this checkout
   }
