@@ -17,6 +17,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Kafka } from 'kafkajs';
 import type { Caller } from '../platform/identity.js';
 import { logger } from '../platform/logger.js';
+import { fetchWaits } from '../platform/kafka.js';
 import { consumerSpanAttributes } from '../platform/telemetry/messaging.js';
 import { consumerGroupId } from '../platform/events/naming.js';
 import type { OrderStatus } from '../platform/contracts/order.js';
@@ -145,9 +146,9 @@ export function streamOrderEvents(c: Context, feed: OrderEventFeed): Response {
 export async function startLiveOrderFeed(kafka: Kafka, feed: OrderEventFeed): Promise<() => Promise<void>> {
   const log = logger('live-orders');
   const groupId = consumerGroupId(`gateway-live.${randomUUID()}`);
-  // A fetch returns as soon as a record arrives, so the wait bounds only how often an idle feed asks
-  // (and how long a stop waits for the fetch in flight): a second, as the domain consumers (platform/kafka.ts).
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
+  // The domain consumers' fetch waits (platform/kafka.ts): they bound how often an idle feed asks,
+  // how long a stop waits for the fetch in flight and, with a minimum size, how late the feed may be.
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, ...fetchWaits() });
   consumer.on(consumer.events.GROUP_JOIN, () => feed.sourceReading());
   await consumer.connect();
   await consumer.subscribe({ topics: Object.values(topics), fromBeginning: false });

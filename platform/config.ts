@@ -222,6 +222,16 @@ export const environmentSchema = z.object({
   CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(1).default(200),
   /** The longest wait between two attempts (the partition stays paused meanwhile; the others go on). */
   CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),
+  /**
+   * How much a consumer's fetch waits for (docs/benchmarks.md, "Cost per order"): the broker answers
+   * once this many bytes are there or CONSUMER_FETCH_MAX_WAIT_MS has passed. 1 answers on the first
+   * record; more batches records into fewer fetches, each consumer then lagging up to the wait.
+   */
+  CONSUMER_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(65_536),
+  /** The longest a fetch waits; also how soon a partition resumed after a retry joins a fetch. */
+  CONSUMER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(30_000).default(1000),
+  /** How often a consumer commits the offsets of the records it is done with (the inbox skips redeliveries). */
+  CONSUMER_COMMIT_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
 
   /**
    * Notification delivery (docs/decisions.md, "Notification delivery"). E-mail goes over SMTP: in the

@@ -173,6 +173,16 @@ export function retryPolicyFromConfig(): RetryPolicy {
 }
 
 /**
+ * A consumer's fetch: it waits for CONSUMER_FETCH_MIN_BYTES or CONSUMER_FETCH_MAX_WAIT_MS. The wait
+ * also bounds how soon a partition resumed after a retry joins a fetch (the one in flight, a long
+ * poll of the others, ends within it), so a retry comes at most that long after its backoff, not
+ * kafkajs' default five seconds.
+ */
+export function fetchWaits(): { minBytes: number; maxWaitTimeInMs: number } {
+  return { minBytes: config().CONSUMER_FETCH_MIN_BYTES, maxWaitTimeInMs: config().CONSUMER_FETCH_MAX_WAIT_MS };
+}
+
+/**
  * Consumes every domain topic. Each event is applied once: `processed_events` (a table every
  * consuming service has) gets the event id in the same transaction as the effect, so a redelivery
  * after a crash is skipped.
@@ -191,9 +201,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
-    // A resumed partition joins the next fetch; the fetch in flight (a long poll of the others) ends
-    // within this, so a retry comes at most a second after its backoff, not kafkajs' default five.
-    maxWaitTimeInMs: 1000,
+    ...fetchWaits(),
   });
   const deadLetters = new LazyProducer(options.kafka);
   const deadLetterDestination = options.deadLetterTopic ?? deadLetterTopic;
@@ -210,7 +218,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     },
   });
   const resumeTimers = new Set<NodeJS.Timeout>();
-  const commits = new OffsetCommits(consumer);
+  const commits = new OffsetCommits(consumer, config().CONSUMER_COMMIT_INTERVAL_MS);
   const subscribed = options.topics ?? Object.values(topics);
   await consumer.connect();
   await consumer.subscribe({ topics: subscribed, fromBeginning: true });
@@ -253,7 +261,8 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
 }
 
 /**
- * The offsets of records applied or dead-lettered, committed by hand at most 200 ms later: a commit
+ * The offsets of records applied or dead-lettered, committed by hand at most CONSUMER_COMMIT_INTERVAL_MS
+ * later (200 ms by default): a commit
  * per record would cost a broker round trip each (measured on this machine, 1000 records, one
  * consumer: 330-370 records/s committing each, 470-640 with kafkajs' per-batch auto-commit,
  * 1100-1570 with this). Only records that are done are ever committed; a crash or a rebalance
@@ -267,7 +276,7 @@ class OffsetCommits {
 
   constructor(
     private readonly consumer: Consumer,
-    private readonly intervalMs = 200,
+    private readonly intervalMs: number,
   ) {}
 
   /** The record at `offset` is done: everything before `offset` + 1 may be committed. */
