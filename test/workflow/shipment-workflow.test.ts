@@ -36,6 +36,8 @@ class FakeCarrier {
   readonly cancelled = new Set<string>();
   /** Shipments the carrier loses. */
   readonly lost = new Set<string>();
+  /** Pickup attempts that fail before one succeeds, per shipment. */
+  readonly pickupFailures = new Map<string, number>();
   /** Refund attempts that fail before one succeeds, per shipment. */
   readonly refundFailures = new Map<string, number>();
   /** The order statuses the order service answers, one per ask (the last repeats); COMPLETED by default. */
@@ -49,6 +51,11 @@ class FakeCarrier {
     return {
       pickUpShipment: async ({ shipmentId }): Promise<ShipmentStatus> => {
         this.calls.push({ shipmentId, activity: 'pickUpShipment', at: Date.now() });
+        const left = this.pickupFailures.get(shipmentId) ?? 0;
+        if (left > 0) {
+          this.pickupFailures.set(shipmentId, left - 1);
+          throw new Error('the carrier system is unreachable (planned)');
+        }
         return this.cancelled.has(shipmentId) ? 'CANCELLED' : 'SHIPPED';
       },
       completeTransit: async ({ shipmentId }): Promise<ShipmentArrival> => {
@@ -157,6 +164,20 @@ test('a shipment is picked up after the pickup wait, its stock committed first, 
   const [, pickup, arrival] = t.context.carrier.calls.filter((call) => call.shipmentId === input.shipmentId);
   t.true(pickup!.at - started >= input.clock.pickupAfterMs, 'no pickup before the pickup wait');
   t.true(arrival!.at - pickup!.at >= input.clock.transitMs, 'no arrival before the transit');
+});
+
+test('a carrier step that fails is retried until it is done', async (t) => {
+  const input = shipment({ pickupAfterMs: 0, transitMs: 0 });
+  t.context.carrier.pickupFailures.set(input.shipmentId, 2);
+  const state = await run(t, input);
+  t.is(state.status, 'DELIVERED');
+  t.deepEqual(t.context.carrier.callsFor(input.shipmentId), [
+    'commitStock',
+    'pickUpShipment',
+    'pickUpShipment',
+    'pickUpShipment',
+    'completeTransit',
+  ]);
 });
 
 test('the live state is answered while the parcel travels', async (t) => {
