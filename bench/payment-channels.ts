@@ -35,6 +35,7 @@ import { migrateService } from '../infra/programs/setup/service-databases.js';
 import { HttpPaymentGateway } from '../activities/payment/http-gateway.js';
 import { TcpPaymentGateway } from '../activities/payment/tcp/gateway.js';
 import { demoCards } from '../platform/contracts/demo-triggers.js';
+import { estate } from '../infra/estate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -227,9 +228,12 @@ function newRequest(): AuthorizationRequest {
   return { orderId, attempt: 1, idempotencyKey: `authorize:${orderId}:1`, amountMinor: 45_000, currency: 'KRW', cardToken: benchCardToken };
 }
 
+const paymentSimNodeFlags = estate.services.find((service) => service.name === 'payment-sim')?.nodeFlags ?? [];
+
 function startSimulator(httpPort: number, tcpPort: number, databaseUrl: string | undefined, journalDir: string | undefined): ChildProcess {
   const entry = databaseUrl ? 'payment-sim/main.ts' : 'bench/payment-sim-memory.ts';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // As the estate starts it (infra/estate.json `nodeFlags`: its small young generation), both ledgers alike.
+  const child = spawn(process.execPath, [...paymentSimNodeFlags, '--import', 'tsx', entry], {
     cwd: root,
     env: {
       ...process.env,
@@ -309,7 +313,7 @@ function renderReport(results: ChannelResult[], committed: number): string {
     `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${machine()}. Client and payment-sim in separate processes on the same host, loopback;`,
-    `closed loop with ${concurrency} concurrent authorizations, ${seconds} s per channel after ${warmupSeconds} s warm-up; telemetry off.`,
+    `closed loop with ${concurrency} concurrent authorizations, ${seconds} s per channel after ${warmupSeconds} s warm-up; telemetry off; payment-sim started with ${paymentSimNodeFlags.length > 0 ? `\`${paymentSimNodeFlags.join(' ')}\`` : 'no node flags'} (infra/estate.json).`,
     `Ledger \`disk\`: payment-sim as \`make up\` runs it (each answer sent after the fdatasync of its journal batch on local disk; PostgreSQL projected behind). \`postgres\`: as compose and Kubernetes run it (each answer sent after its group commit). ${committed.toLocaleString('en-US')} payments in PostgreSQL at the end of the durable runs (for \`disk\` once the projection caught up), every approval answered among them. \`memory\`: the same simulator without a database, same run, for the cost of durability.`,
     `Host load average (1/5/15 min) at the end of the run: ${hostLoad()}.`,
     '',

@@ -44,9 +44,10 @@ estate_list() {
     const rows = {
       services: () => estate.services.map((s) => [s.name, s.entry, s.httpPort, ...(s.otherPorts ?? [])].join(" ")),
       names: () => estate.services.map((s) => s.name),
+      "node-flags": () => estate.services.map((s) => [s.name, ...(s.nodeFlags ?? [])].join(" ")),
       databases: () => estate.databases.map((d) => `${d.name}:${d.role}`),
     }[kind];
-    if (!rows) { console.error(`estate_list: no list ${kind} (services, names, databases)`); process.exit(2); }
+    if (!rows) { console.error(`estate_list: no list ${kind} (services, names, node-flags, databases)`); process.exit(2); }
     console.log(rows().join("\n"));
   ' "$ROOT/infra/estate.json" "$1"
 }

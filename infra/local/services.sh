@@ -35,6 +35,9 @@ fi
 # name  entry point  HTTP port  [other ports], in start order: the estate's one list (infra/estate.json)
 services_list="$(estate_list services)" || die services "cannot read infra/estate.json"
 mapfile -t SERVICES <<<"$services_list"
+# Each service's node flags (estate.json `nodeFlags`), given to node before its entry point.
+declare -A NODE_FLAGS=()
+while read -r name flags; do NODE_FLAGS[$name]="$flags"; done <<<"$(estate_list node-flags)" || die services "cannot read infra/estate.json"
 DEADLINE_S="${SERVICES_START_DEADLINE_S:-60}"
 export DEV_SUPERVISE="${DEV_SUPERVISE:-1}"
 
@@ -51,7 +54,9 @@ cmd_up() {
   done
   for entry in "${SERVICES[@]}"; do
     read -r name main port extra <<<"$entry"
-    local command=(node --enable-source-maps --import tsx --import "$ROOT/platform/telemetry/preload.mjs" "$ROOT/$main")
+    local flags=()
+    read -r -a flags <<<"${NODE_FLAGS[$name]:-}"
+    local command=(node --enable-source-maps --import tsx --import "$ROOT/platform/telemetry/preload.mjs" "${flags[@]}" "$ROOT/$main")
     if is_running "$name"; then
       if supervisor_running "$name" || [[ "$DEV_SUPERVISE" != 1 ]]; then
         log "$name" "already running (pid $(read_pid "$name"))"

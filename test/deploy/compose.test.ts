@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { searchAttributeRegistrations } from '../../platform/contracts/search-attributes.js';
 import { environmentSchema } from '../../platform/config.js';
+import { estate } from '../../infra/estate.js';
 import {
   composeDocument,
   composeDurationSeconds,
@@ -98,11 +99,23 @@ test('the variable check notices an undocumented variable', (t) => {
   t.false(envExample().has('PLANTED_SETTING'));
 });
 
+test('each service starts with its node flags from the estate (infra/estate.json), right before its entry point, as the dev stack does', (t) => {
+  const services = ordersagaServices(compose);
+  for (const service of estate.services) {
+    const [, composed] = services.find(([, candidate]) => (candidate.command as string[]).includes(service.entry))!;
+    t.deepEqual(composed.command, [...(service.nodeFlags ?? []), service.entry], service.name);
+  }
+  t.true(
+    estate.services.some((service) => (service.nodeFlags ?? []).length > 0),
+    'payment-sim has flags, so this checks something',
+  );
+});
+
 test('the seven services, the setup and seed one-shots and the load generator run from the one image, with the dev stack’s entry points', (t) => {
   const services = ordersagaServices(compose);
   const images = new Set(services.map(([, service]) => service.image));
   t.is(images.size, 1);
-  const entries = services.map(([, service]) => service.command[0]);
+  const entries = services.map(([, service]) => (service.command as string[]).find((part) => part.endsWith('.ts')));
   t.deepEqual(
     entries.sort(),
     [
@@ -112,7 +125,7 @@ test('the seven services, the setup and seed one-shots and the load generator ru
       'loadgen/main.ts',
     ].sort(),
   );
-  for (const entry of entries) t.true(existsSync(join(root, entry)), entry);
+  for (const entry of entries) t.true(existsSync(join(root, entry!)), entry);
   for (const oneShot of ['setup', 'seed', 'loadgen']) {
     t.is(compose.services[oneShot].restart, 'no', oneShot);
     t.deepEqual(compose.services[oneShot].entrypoint, ['node', '--import', 'tsx'], oneShot);

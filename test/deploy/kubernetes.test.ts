@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { partitionsPerTopic } from '../../platform/events/catalog.js';
 import { searchAttributeRegistrations } from '../../platform/contracts/search-attributes.js';
 import { serviceDatabases } from '../../infra/programs/setup/service-databases.js';
+import { estate } from '../../infra/estate.js';
 import {
   type Container,
   containersOf,
@@ -90,6 +91,16 @@ for (const overlay of overlays) {
     );
     t.is(new Set(deployments.map((deployment) => containersOf(deployment)[0]!.image)).size, 1);
     for (const deployment of deployments) t.is(nameOf(deployment), deployment.metadata.name);
+  });
+
+  test(`${overlay}: each service starts with its node flags from the estate (infra/estate.json), right before its entry point`, (t) => {
+    const objects = renderOverlay(overlay);
+    for (const service of estate.services) {
+      const deployment = deploymentsOf(objects).find((object) => entryOf(containersOf(object)[0]!) === service.entry)!;
+      const container = containersOf(deployment)[0]!;
+      t.deepEqual(container.command, undefined, `${service.name}: the image's node entrypoint`);
+      t.deepEqual(container.args, [...(service.nodeFlags ?? []), service.entry], service.name);
+    }
   });
 
   test(`${overlay}: every service answers liveness and startup probes on GET /health/live, readiness on GET /health/ready, of its HTTP port`, (t) => {
