@@ -22,7 +22,7 @@ const estateSchema = z.strictObject({
       otherPorts: z.array(port).optional(),
       /**
        * V8 and Node flags it starts with, before its entry point: the dev stack (infra/local/services.sh),
-       * compose and Kubernetes pass them alike (test/deploy/estate.test.ts). Flags set at start only.
+       * compose and Kubernetes pass them alike (test/deploy/compose.test.ts, kubernetes.test.ts). Flags set at start only.
        */
       nodeFlags: z.array(z.string().regex(/^--[a-z][a-z0-9-]*(=[\w.-]+)?$/)).optional(),
     }),
