@@ -263,10 +263,11 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
 
 /**
  * The offsets of records applied or dead-lettered, committed by hand at most
- * CONSUMER_COMMIT_INTERVAL_MS later (a second by default): a commit per record would cost a broker round trip each (measured on this machine, 1000 records, one
- * consumer: 330-370 records/s committing each, 470-640 with kafkajs' per-batch auto-commit,
- * 1100-1570 with this). Only records that are done are ever committed; a crash or a rebalance
- * before the flush redelivers the last few, and the inbox skips them. A failed commit is not the
+ * CONSUMER_COMMIT_INTERVAL_MS later (a second by default): a commit per record would cost a broker
+ * round trip each (measured on this machine, 1000 records, one consumer: 330-370 records/s
+ * committing each, 470-640 with kafkajs' per-batch auto-commit, 1100-1570 with this). Only records
+ * that are done are ever committed; a crash or a rebalance before the flush redelivers the last
+ * second's records, and the inbox skips them. A failed commit is not the
  * record's failure: it is tried again at the next flush.
  */
 class OffsetCommits {
