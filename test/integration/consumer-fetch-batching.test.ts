@@ -48,9 +48,10 @@ async function fetchesFor(waits: { minBytes: number; maxWaitTimeInMs: number }):
   const run = randomUUID();
   let records = 0;
   let fetches = 0;
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
+  // A group reading from its end resolves the end at its first fetch: records sent before it ends are not its.
+  let fetchesAnswered = 0;
+  consumer.on(consumer.events.FETCH, () => {
+    fetchesAnswered += 1;
   });
   try {
     await consumer.connect();
@@ -63,9 +64,11 @@ async function fetchesFor(waits: { minBytes: number; maxWaitTimeInMs: number }):
         records += ours;
       },
     });
-    await eventually('the consumer to join its group', async () => joined || undefined, 30_000);
-    // A group reading from its end starts at the end as of its first fetch: wait for one round trip.
-    await new Promise((resolve) => setTimeout(resolve, waits.maxWaitTimeInMs + 200));
+    await eventually(
+      'the consumer to join its group and finish a first fetch',
+      async () => (fetchesAnswered > 0 ? true : undefined),
+      30_000,
+    );
     await producer.connect();
     for (let sent = 0; sent < RECORDS; sent += 1) {
       await producer.send({ topic: probe, acks: -1, messages: [{ key: run, value: JSON.stringify({ sent }) }] });
